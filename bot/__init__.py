@@ -1,0 +1,1 @@
+"""SafeDesk: a customer-support bot that answers only from a verified knowledge base."""

@@ -1,0 +1,103 @@
+"""One typed settings object, read from the environment and `.env`.
+
+Every field here is documented in `.env.example`. An invalid value stops the
+program with a message that names the setting (see `load_settings`).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from dotenv import load_dotenv
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(SystemExit):
+    """Raised when a setting is invalid; its message names the setting."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    # --- where things live ---
+    data_dir: Path = Field(Path("data"), validation_alias="SAFEDESK_DATA_DIR")
+    kb_dir: Path = Field(Path("kb/articles"), validation_alias="SAFEDESK_KB_DIR")
+    intents_file: Path = Field(Path("kb/intents.yaml"), validation_alias="SAFEDESK_INTENTS_FILE")
+    company_name: str = Field("Nordlys Home", validation_alias="SAFEDESK_COMPANY_NAME")
+
+    # --- vector store ---
+    collection: str = Field("safedesk_kb", validation_alias="SAFEDESK_COLLECTION", min_length=3)
+    chroma_host: str = Field("", validation_alias="CHROMA_HOST")
+    chroma_port: int = Field(8000, validation_alias="CHROMA_PORT", ge=1, le=65535)
+    chroma_ssl: bool = Field(False, validation_alias="CHROMA_SSL")
+
+    # --- embeddings ---
+    openai_api_key: str = Field("", validation_alias="OPENAI_API_KEY", repr=False)
+    openai_base_url: str = Field("", validation_alias="OPENAI_BASE_URL")
+    openai_embedding_model: str = Field("", validation_alias="OPENAI_EMBEDDING_MODEL")
+    embedding_batch_size: int = Field(32, validation_alias="SAFEDESK_EMBEDDING_BATCH_SIZE", ge=1, le=512)
+
+    # --- ingest ---
+    chunk_tokens: int = Field(220, validation_alias="SAFEDESK_CHUNK_TOKENS", ge=32, le=2000)
+    token_encoding: Literal["o200k_base", "cl100k_base"] = Field(
+        "o200k_base", validation_alias="SAFEDESK_TOKEN_ENCODING"
+    )
+    import_review_days: int = Field(180, validation_alias="SAFEDESK_IMPORT_REVIEW_DAYS", ge=1, le=3650)
+
+    # --- retrieval ---
+    retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", validation_alias="SAFEDESK_RETRIEVAL_MODE")
+    top_k: int = Field(4, validation_alias="SAFEDESK_TOP_K", ge=1, le=50)
+    relevance_threshold: float = Field(0.45, validation_alias="SAFEDESK_RELEVANCE_THRESHOLD", ge=0.0, le=1.0)
+
+    @field_validator("chroma_host", "openai_base_url", "openai_embedding_model", mode="before")
+    @classmethod
+    def _strip(cls, value: object) -> object:
+        return value.strip() if isinstance(value, str) else value
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def tiktoken_cache_dir(self) -> Path:
+        return self.data_dir / "tiktoken"
+
+
+def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> Settings:
+    """Read settings from `.env` (if present) and the environment.
+
+    Values already in the environment win over `.env`. Keyword overrides (by
+    field name) win over both; tests use them to isolate the data directory.
+    """
+    if env_file and Path(env_file).is_file():
+        load_dotenv(env_file, override=False)
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        lines = []
+        for problem in err.errors():
+            field = str(problem["loc"][0]) if problem["loc"] else "?"
+            lines.append(f"  {_env_name(field)}: {problem['msg']} (got {problem.get('input')!r})")
+        raise SettingsError("Invalid setting(s):\n" + "\n".join(lines)) from None
+
+
+def _env_name(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    if info is None:
+        return field
+    alias = info.validation_alias
+    if isinstance(alias, str):
+        return alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return field.upper()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached)."""
+    return load_settings(os.environ.get("SAFEDESK_ENV_FILE", ".env"))

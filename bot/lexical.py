@@ -1,0 +1,86 @@
+"""An in-memory BM25 index (bm25s) over every chunk in the KB collection.
+
+It also keeps each chunk's metadata and embedding, so that hybrid scoring can
+give every candidate a dense score and filter it like Chroma does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import bm25s
+import numpy as np
+import Stemmer
+from chromadb.api.models.Collection import Collection
+
+from bot.intents import ALL_INTENTS
+from bot.store import INTENT_KEY, date_key
+
+PAGE = 5000
+_STEMMER = Stemmer.Stemmer("english")
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)  # type: ignore[return-value]
+
+
+@dataclass
+class LexicalIndex:
+    ids: list[str]
+    documents: list[str]
+    metadatas: list[dict[str, Any]]
+    embeddings: np.ndarray  # (n, d) unit vectors
+    bm25: bm25s.BM25 | None
+
+    def __post_init__(self) -> None:
+        # Columns for fast filtering, the same test as bot.store.servable_filter.
+        self._verified = np.array([m.get("verified") is True for m in self.metadatas], dtype=bool)
+        self._review_by = np.array([int(m.get("review_by", 0)) for m in self.metadatas], dtype=np.int64)
+        self._intent_masks: dict[str, np.ndarray] = {}
+
+    def servable(self, intent: str, today: date) -> np.ndarray:
+        """Boolean mask of chunks that may be served for this intent today."""
+        mask = self._verified & (self._review_by >= date_key(today))
+        if intent == ALL_INTENTS:
+            return mask
+        if intent not in self._intent_masks:
+            key = INTENT_KEY + intent
+            self._intent_masks[intent] = np.array([m.get(key) is True for m in self.metadatas], dtype=bool)
+        return mask & self._intent_masks[intent]
+
+    @classmethod
+    def build(cls, collection: Collection) -> LexicalIndex:
+        ids: list[str] = []
+        documents: list[str] = []
+        metadatas: list[dict[str, Any]] = []
+        vectors: list[np.ndarray] = []
+        offset = 0
+        while True:
+            page = collection.get(include=["documents", "metadatas", "embeddings"], limit=PAGE, offset=offset)
+            ids.extend(page["ids"])
+            documents.extend(page["documents"] or [])
+            metadatas.extend(dict(m) for m in page["metadatas"] or [])
+            if len(page["ids"]):
+                vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
+            if len(page["ids"]) < PAGE:
+                break
+            offset += PAGE
+        embeddings = np.vstack(vectors) if vectors else np.zeros((0, 1), dtype=np.float32)
+        bm25 = None
+        if ids:
+            bm25 = bm25s.BM25()
+            texts = [f"{m.get('title', '')}\n{m.get('heading', '')}\n{d}" for m, d in zip(metadatas, documents, strict=True)]
+            bm25.index(tokenize(texts), show_progress=False)
+        return cls(ids, documents, metadatas, embeddings, bm25)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk for the query (zeros if no query word is known)."""
+        if self.bm25 is None:
+            return np.zeros(0, dtype=np.float32)
+        vocab = self.bm25.vocab_dict
+        tokens = [t for t in tokenize([query])[0] if t in vocab]
+        if not tokens:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)

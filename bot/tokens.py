@@ -1,0 +1,21 @@
+"""Token counting with tiktoken, seeded offline (see `bot.assets`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import tiktoken
+
+from bot.assets import seed_tiktoken_cache
+from bot.config import get_settings
+
+
+@lru_cache(maxsize=4)
+def encoding(name: str | None = None) -> tiktoken.Encoding:
+    settings = get_settings()
+    seed_tiktoken_cache(settings.tiktoken_cache_dir)
+    return tiktoken.get_encoding(name or settings.token_encoding)
+
+
+def count_tokens(text: str, name: str | None = None) -> int:
+    return len(encoding(name).encode(text, disallowed_special=()))

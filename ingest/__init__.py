@@ -1,0 +1,1 @@
+"""`python -m ingest`: validate, clean, chunk, embed and load KB articles."""

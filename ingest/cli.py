@@ -1,0 +1,176 @@
+"""The staff's ingest command: `python -m ingest [PATHS...]`."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from tqdm import tqdm
+
+from bot.config import Settings, get_settings
+from bot.embedding import make_embedder
+from bot.intents import CatalogueError, load_catalogue
+from bot.store import StoreError, chroma_client, kb_collection
+from bot.tokens import count_tokens
+from ingest.articles import Article, MappingError, Rejection, find_files, load_mapping, read_article
+from ingest.sync import KBSync, Plan, Summary
+
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m ingest",
+        description="Validate, clean, chunk, embed and load KB articles into the vector store.",
+    )
+    parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: SAFEDESK_KB_DIR)")
+    parser.add_argument("--mapping", type=Path, help="import a help centre without our metadata: path globs -> intents")
+    parser.add_argument("--verified-by", default="", help="who attests an import's content (required with --mapping)")
+    parser.add_argument("--prune", action="store_true", help="remove stored articles whose files are gone")
+    parser.add_argument("--dry-run", action="store_true", help="show what would happen; change nothing")
+    parser.add_argument("--allow-rejects", action="store_true", help="exit 0 even if some articles were rejected")
+    parser.add_argument(
+        "--today", type=date.fromisoformat, default=None, help="check review dates as of this day (YYYY-MM-DD)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = settings or get_settings()
+    today = args.today or date.today()
+    try:
+        catalogue = load_catalogue(settings.intents_file)
+        mapping = load_mapping(args.mapping, args.verified_by, settings.import_review_days) if args.mapping else None
+        files = find_files(args.paths or [settings.kb_dir])
+    except (CatalogueError, MappingError, FileNotFoundError) as err:
+        print(f"ingest: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.verified_by and not mapping:
+        print("ingest: --verified-by only applies to an import with --mapping", file=sys.stderr)
+        return EXIT_USAGE
+
+    started = time.perf_counter()
+    articles, rejected = read_all(files, catalogue, today, mapping, quiet=args.quiet)
+
+    try:
+        embedder = make_embedder(settings)
+        collection = kb_collection(chroma_client(settings), settings.collection, embedder)
+    except StoreError as err:
+        print(f"ingest: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    sync = KBSync(collection, embedder, settings.chunk_tokens, count_tokens)
+    plan = sync.plan(articles, prune=args.prune)
+
+    if args.dry_run:
+        print_plan(plan, rejected)
+        return EXIT_REJECTED if rejected and not args.allow_rejects else 0
+
+    stop = _StopFlag()
+    with (
+        stop,
+        tqdm(
+            total=len(plan.to_embed),
+            desc="embedding",
+            unit="article",
+            disable=args.quiet or not plan.to_embed,
+            file=sys.stderr,
+        ) as bar,
+    ):
+        summary = sync.apply(plan, on_article=lambda article, n: bar.update(1), should_stop=stop.is_set)
+    summary.rejected = rejected
+    print_summary(summary, time.perf_counter() - started, settings)
+    if summary.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_REJECTED if rejected and not args.allow_rejects else 0
+
+
+def read_all(files, catalogue, today, mapping, quiet=False) -> tuple[list[Article], list[Rejection]]:  # type: ignore[no-untyped-def]
+    """Read every file; reject bad ones and duplicate ids (each with a reason)."""
+    articles: dict[str, Article] = {}
+    rejected: list[Rejection] = []
+    for file, root in tqdm(files, desc="reading", unit="file", disable=quiet, file=sys.stderr, leave=False):
+        result = read_article(file, root, catalogue, today, mapping)
+        if isinstance(result, Rejection):
+            rejected.append(result)
+        elif result.id in articles:
+            rejected.append(
+                Rejection(
+                    result.source, f"duplicate id {result.id!r}, already in {articles[result.id].source}", result.id
+                )
+            )
+        else:
+            articles[result.id] = result
+    return list(articles.values()), rejected
+
+
+def print_plan(plan: Plan, rejected: list[Rejection]) -> None:
+    print("Dry run: nothing was changed.")
+    for label, ids in (
+        ("would load", [a.id for a in plan.load]),
+        ("would replace", [a.id for a in plan.replace]),
+        ("unchanged", [a.id for a in plan.unchanged]),
+        ("would remove", plan.remove),
+    ):
+        print(
+            f"  {label}: {len(ids)}"
+            + (f"  ({', '.join(ids[:20])}{' ...' if len(ids) > 20 else ''})" if ids and label != "unchanged" else "")
+        )
+    _print_rejected(rejected)
+
+
+def print_summary(summary: Summary, seconds: float, settings: Settings) -> None:
+    where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.chroma_path
+    print(
+        f"Ingest {'INTERRUPTED' if summary.interrupted else 'done'} in {seconds:.2f}s "
+        f"into {settings.collection!r} at {where}"
+    )
+    print(f"  loaded:    {len(summary.loaded)}")
+    print(f"  replaced:  {len(summary.replaced)}")
+    print(f"  unchanged: {len(summary.unchanged)}")
+    print(f"  removed:   {len(summary.removed)}")
+    print(f"  chunks written: {summary.chunks_written}")
+    _print_rejected(summary.rejected)
+    if summary.interrupted:
+        print("  Interrupted between articles: every article is either fully present or absent. Run again to finish.")
+
+
+def _print_rejected(rejected: list[Rejection]) -> None:
+    print(f"  rejected:  {len(rejected)}")
+    for item in rejected:
+        print(f"    - {item.source}: {item.reason}")
+    if rejected:
+        print("  Rejected articles were not loaded; any version already in the store is kept until --prune.")
+
+
+class _StopFlag:
+    """While active, Ctrl-C asks the run to stop after the current article instead of killing
+    it mid-write; a second Ctrl-C aborts at once (still never inside one Chroma call)."""
+
+    def __init__(self) -> None:
+        self._set = False
+        self._previous: object = None
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def _request_stop(self, signum: int, frame: object) -> None:
+        if self._set:
+            raise KeyboardInterrupt
+        self._set = True
+        print("\nStopping after the current article (Ctrl-C again to abort now) ...", file=sys.stderr)
+
+    def __enter__(self) -> _StopFlag:
+        self._previous = signal.signal(signal.SIGINT, self._request_stop)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]

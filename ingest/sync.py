@@ -1,0 +1,183 @@
+"""Bring the Chroma collection in line with a set of validated articles.
+
+Each article version is written with one `upsert` of all its chunks (ids carry
+the content hash), and only then are its older chunks deleted with one
+`delete`. A crash between the two leaves two whole versions, never half of one,
+and the next run finishes the job; Ctrl-C is honoured between articles.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from chromadb.api.models.Collection import Collection
+
+from bot.embedding import Embedder
+from bot.store import INTENT_KEY, bump_revision, date_key
+from ingest.articles import Article, Rejection
+from ingest.chunking import CHUNKER_VERSION, Chunk, chunk_article
+
+PAGE = 5000  # rows per `get` when reading what the store holds
+
+
+@dataclass
+class Plan:
+    load: list[Article] = field(default_factory=list)  # new articles
+    replace: list[Article] = field(default_factory=list)  # changed, or left incomplete by a crash
+    unchanged: list[Article] = field(default_factory=list)
+    remove: list[str] = field(default_factory=list)  # article ids gone from the sources (--prune)
+    stale_ids: dict[str, list[str]] = field(default_factory=dict)  # article id -> chunk ids to drop
+
+    @property
+    def to_embed(self) -> list[Article]:
+        return self.load + self.replace
+
+
+@dataclass
+class Summary:
+    loaded: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    chunks_written: int = 0
+    interrupted: bool = False
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    chunk_ids: tuple[str, ...]
+    complete: bool
+
+
+class KBSync:
+    def __init__(
+        self,
+        collection: Collection,
+        embedder: Embedder,
+        chunk_tokens: int,
+        count_tokens: Callable[[str], int],
+    ) -> None:
+        self.collection = collection
+        self.embedder = embedder
+        self.chunk_tokens = chunk_tokens
+        self.count_tokens = count_tokens
+        self.salt = f"chunker={CHUNKER_VERSION};tokens={chunk_tokens};model={embedder.model_id}"
+
+    def stored(self) -> dict[str, dict[str, StoredVersion]]:
+        """article id -> content hash -> the chunks of that version in the store."""
+        rows: dict[str, dict[str, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))
+        offset = 0
+        while True:
+            page = self.collection.get(include=["metadatas"], limit=PAGE, offset=offset)
+            for chunk_id, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
+                rows[str(meta["article_id"])][str(meta["content_hash"])].append((chunk_id, int(meta["n_chunks"])))
+            if len(page["ids"]) < PAGE:
+                break
+            offset += PAGE
+        return {
+            article_id: {
+                content_hash: StoredVersion(tuple(cid for cid, _ in chunks), complete=len(chunks) == chunks[0][1])
+                for content_hash, chunks in versions.items()
+            }
+            for article_id, versions in rows.items()
+        }
+
+    def plan(self, articles: Sequence[Article], prune: bool) -> Plan:
+        stored = self.stored()
+        plan = Plan()
+        for article in articles:
+            versions = stored.get(article.id, {})
+            current = versions.get(article.content_hash(self.salt))
+            others = [cid for h, v in versions.items() if h != article.content_hash(self.salt) for cid in v.chunk_ids]
+            if current is not None and current.complete:
+                if others:  # a crash left an older version behind
+                    plan.replace.append(article)
+                else:
+                    plan.unchanged.append(article)
+            elif versions:
+                plan.replace.append(article)
+            else:
+                plan.load.append(article)
+            if others or (current is not None and not current.complete):
+                plan.stale_ids[article.id] = others
+        if prune:
+            seen = {article.id for article in articles}
+            plan.remove = sorted(set(stored) - seen)
+        return plan
+
+    def apply(
+        self,
+        plan: Plan,
+        on_article: Callable[[Article, int], None] = lambda article, chunks: None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> Summary:
+        summary = Summary(unchanged=[a.id for a in plan.unchanged])
+        replacing = {a.id for a in plan.replace}
+        try:
+            for article in plan.to_embed:
+                if should_stop():
+                    summary.interrupted = True
+                    break
+                written = self._write(article, plan.stale_ids.get(article.id, []))
+                summary.chunks_written += written
+                (summary.replaced if article.id in replacing else summary.loaded).append(article.id)
+                on_article(article, written)
+            for article_id in plan.remove:
+                if should_stop():
+                    summary.interrupted = True
+                    break
+                self.collection.delete(where={"article_id": article_id})
+                summary.removed.append(article_id)
+        finally:
+            if summary.loaded or summary.replaced or summary.removed:
+                bump_revision(self.collection)
+        return summary
+
+    def _write(self, article: Article, stale_ids: list[str]) -> int:
+        content_hash = article.content_hash(self.salt)
+        chunks = chunk_article(article.body, self.chunk_tokens, self.count_tokens)
+        ids = [f"{article.id}::{content_hash[:16]}::{c.index}" for c in chunks]
+        vectors = self.embedder.embed([embedding_text(article, c) for c in chunks])
+        # Already-complete versions are re-upserted too (same ids): harmless and simple.
+        self.collection.upsert(
+            ids=ids,
+            embeddings=vectors,  # type: ignore[arg-type]
+            documents=[c.text for c in chunks],
+            metadatas=[chunk_metadata(article, c, len(chunks), content_hash) for c in chunks],
+        )
+        obsolete = [cid for cid in stale_ids if cid not in set(ids)]
+        if obsolete:
+            self.collection.delete(ids=obsolete)
+        return len(chunks)
+
+
+def embedding_text(article: Article, chunk: Chunk) -> str:
+    """What gets embedded: the chunk with its title and heading path for context."""
+    return "\n".join(part for part in (article.title, chunk.heading, chunk.text) if part)
+
+
+def chunk_metadata(article: Article, chunk: Chunk, n_chunks: int, content_hash: str) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "article_id": article.id,
+        "title": article.title,
+        "url": article.url,
+        "heading": chunk.heading,
+        "chunk_index": chunk.index,
+        "n_chunks": n_chunks,
+        "content_hash": content_hash,
+        "intents": "|".join(article.intents),
+        "verified": True,
+        "verified_by": article.verified_by,
+        "verified_at": date_key(article.verified_at),
+        "review_by": date_key(article.review_by),
+        "audience": article.audience,
+        "attestation": article.attestation,
+        "source": article.source,
+    }
+    for intent in article.intents:
+        metadata[INTENT_KEY + intent] = True
+    return metadata

@@ -1,0 +1,48 @@
+"""Shared fixtures. Every test gets its own data directory; no test touches ./data."""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+SHARED = ROOT.parent / "shared"
+PLAUSIBLE_DOCS = SHARED / "kb-real" / "plausible" / "docs"
+
+# Before any bot module reads settings: no developer .env, and a throw-away data dir.
+os.environ["SAFEDESK_ENV_FILE"] = ""
+os.environ["SAFEDESK_DATA_DIR"] = tempfile.mkdtemp(prefix="safedesk-test-")
+for name in ("CHROMA_HOST", "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_EMBEDDING_MODEL"):
+    os.environ.pop(name, None)
+
+from bot.config import Settings, load_settings  # noqa: E402
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "kb_dir": FIXTURES / "kb" / "articles",
+        "intents_file": FIXTURES / "kb" / "intents.yaml",
+        "collection": "test_kb",
+    }
+    values.update(overrides)
+    return load_settings(env_file=None, **values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def free_port() -> Iterator[int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    yield port

@@ -1,0 +1,291 @@
+"""The ingest command end to end, against a real embedded Chroma in a temp data dir."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.config import Settings
+from bot.embedding import local_embedder
+from bot.store import chroma_client, kb_collection
+from ingest import cli
+from ingest.sync import KBSync
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+class CountingEmbedder:
+    """The real local embedder, counting how many texts it embeds."""
+
+    def __init__(self) -> None:
+        self.inner = local_embedder()
+        self.model_id = self.inner.model_id
+        self.dimensions = self.inner.dimensions
+        self.texts = 0
+
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        self.texts += len(texts)
+        return self.inner.embed(texts)
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> Path:
+    folder = tmp_path / "kb"
+    shutil.copytree(FIXTURES / "kb" / "articles", folder)
+    return folder
+
+
+@pytest.fixture
+def counting(monkeypatch: pytest.MonkeyPatch) -> CountingEmbedder:
+    embedder = CountingEmbedder()
+    monkeypatch.setattr(cli, "make_embedder", lambda settings: embedder)
+    return embedder
+
+
+def stored(settings: Settings) -> dict[str, Counter]:
+    """article id -> Counter of content hashes over its chunks."""
+    collection = kb_collection(chroma_client(settings), settings.collection, local_embedder())
+    result: dict[str, Counter] = {}
+    for meta in collection.get(include=["metadatas"])["metadatas"] or []:
+        result.setdefault(str(meta["article_id"]), Counter())[meta["content_hash"]] += 1
+    return result
+
+
+def assert_whole(settings: Settings) -> None:
+    """Every stored article has exactly one complete version."""
+    collection = kb_collection(chroma_client(settings), settings.collection, local_embedder())
+    metas = collection.get(include=["metadatas"])["metadatas"] or []
+    versions: dict[str, Counter] = {}
+    expected: dict[tuple[str, str], int] = {}
+    for meta in metas:
+        versions.setdefault(meta["article_id"], Counter())[meta["content_hash"]] += 1
+        expected[(meta["article_id"], meta["content_hash"])] = meta["n_chunks"]
+    for article_id, hashes in versions.items():
+        assert len(hashes) == 1, f"{article_id} has {len(hashes)} versions"
+        ((content_hash, count),) = hashes.items()
+        assert count == expected[(article_id, content_hash)], f"{article_id} is half-present"
+
+
+def test_first_run_loads_everything_and_reports_it(settings: Settings, kb: Path, counting, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert cli.main([str(kb), "--quiet"], settings) == 0
+    out = capsys.readouterr().out
+    assert "loaded:    3" in out and "rejected:  0" in out
+    assert set(stored(settings)) == {"billing-cards", "account-password", "shipping-times"}
+    assert counting.texts > 0
+    assert_whole(settings)
+
+
+def test_unchanged_rerun_embeds_nothing(settings: Settings, kb: Path, counting, capsys) -> None:  # type: ignore[no-untyped-def]
+    cli.main([str(kb), "--quiet"], settings)
+    before = counting.texts
+    capsys.readouterr()
+    assert cli.main([str(kb), "--quiet"], settings) == 0
+    assert counting.texts == before
+    assert "unchanged: 3" in capsys.readouterr().out
+
+
+def test_changed_article_is_replaced_not_duplicated(settings: Settings, kb: Path, counting, capsys) -> None:  # type: ignore[no-untyped-def]
+    cli.main([str(kb), "--quiet"], settings)
+    old = stored(settings)["billing-cards"]
+    path = kb / "billing-cards.md"
+    path.write_text(path.read_text().replace("Prepaid cards are not accepted.", "Prepaid cards are accepted."))
+    before = counting.texts
+    capsys.readouterr()
+    assert cli.main([str(kb), "--quiet"], settings) == 0
+    out = capsys.readouterr().out
+    assert "replaced:  1" in out and "unchanged: 2" in out
+    new = stored(settings)["billing-cards"]
+    assert set(new) != set(old)
+    assert 0 < counting.texts - before <= sum(new.values())  # only that article was embedded
+    assert_whole(settings)
+    collection = kb_collection(chroma_client(settings), settings.collection, local_embedder())
+    docs = collection.get(where={"article_id": "billing-cards"}, include=["documents"])["documents"]
+    assert any("Prepaid cards are accepted." in d for d in docs or [])
+    assert not any("not accepted" in d for d in docs or [])
+
+
+def test_deleted_article_is_removed_only_with_prune(settings: Settings, kb: Path, counting, capsys) -> None:  # type: ignore[no-untyped-def]
+    cli.main([str(kb), "--quiet"], settings)
+    (kb / "shipping-times.md").unlink()
+    cli.main([str(kb), "--quiet"], settings)
+    assert "shipping-times" in stored(settings)
+    capsys.readouterr()
+    assert cli.main([str(kb), "--quiet", "--prune"], settings) == 0
+    assert "removed:   1" in capsys.readouterr().out
+    assert "shipping-times" not in stored(settings)
+
+
+def test_dry_run_changes_nothing(settings: Settings, kb: Path, counting, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert cli.main([str(kb), "--dry-run"], settings) == 0
+    out = capsys.readouterr().out
+    assert "would load: 3" in out and "Dry run" in out
+    assert stored(settings) == {}
+    assert counting.texts == 0
+
+
+def test_rejected_articles_are_listed_with_reasons_and_exit_nonzero(
+    settings: Settings, kb: Path, counting, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    for name in ("unverified.md", "stale.md", "unknown-intent.md", "bad-yaml.md"):
+        shutil.copy(FIXTURES / "rejects" / name, kb / name)
+    assert cli.main([str(kb), "--quiet"], settings) == cli.EXIT_REJECTED
+    out = capsys.readouterr().out
+    assert "rejected:  4" in out
+    for reason in (
+        "missing front matter",
+        "stale: review_by 2021-01-01",
+        "unknown intent(s): gardening",
+        "not valid YAML",
+    ):
+        assert reason in out
+    ids = set(stored(settings))
+    assert ids == {"billing-cards", "account-password", "shipping-times"}  # good ones loaded, bad never
+    assert cli.main([str(kb), "--quiet", "--allow-rejects"], settings) == 0
+
+
+def test_duplicate_ids_are_rejected(settings: Settings, kb: Path, counting, capsys) -> None:  # type: ignore[no-untyped-def]
+    shutil.copy(kb / "billing-cards.md", kb / "copy.md")
+    assert cli.main([str(kb), "--quiet"], settings) == cli.EXIT_REJECTED
+    assert "duplicate id 'billing-cards'" in capsys.readouterr().out
+
+
+def test_bad_usage_is_a_clear_error(settings: Settings, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert cli.main([str(tmp_path / "missing")], settings) == cli.EXIT_USAGE
+    assert "no such file or folder" in capsys.readouterr().err
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("base_url: x\nrules: []\n")
+    assert cli.main([str(tmp_path), "--mapping", str(mapping)], settings) == cli.EXIT_USAGE
+    assert "--verified-by" in capsys.readouterr().err
+
+
+def test_a_crash_while_embedding_leaves_no_article_half_present(settings: Settings, kb: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    embedder = CountingEmbedder()
+    calls = {"n": 0}
+    real = embedder.embed
+
+    def flaky(texts):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("simulated crash")
+        return real(texts)
+
+    embedder.embed = flaky  # type: ignore[method-assign]
+    monkeypatch.setattr(cli, "make_embedder", lambda s: embedder)
+    with pytest.raises(RuntimeError):
+        cli.main([str(kb), "--quiet"], settings)
+    assert len(stored(settings)) == 1
+    assert_whole(settings)
+    monkeypatch.setattr(cli, "make_embedder", lambda s: CountingEmbedder())
+    assert cli.main([str(kb), "--quiet"], settings) == 0
+    assert len(stored(settings)) == 3
+    assert_whole(settings)
+
+
+def test_a_crash_between_write_and_cleanup_is_repaired_next_run(
+    settings: Settings, kb: Path, counting, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    cli.main([str(kb), "--quiet"], settings)
+    path = kb / "account-password.md"
+    path.write_text(path.read_text().replace("60 minutes", "30 minutes"))
+    real_write = KBSync._write
+
+    def write_then_die(self, article, stale_ids):  # type: ignore[no-untyped-def]
+        return real_write(self, article, [])  # new version written, old one not deleted: the "crash"
+
+    monkeypatch.setattr(KBSync, "_write", write_then_die)
+    cli.main([str(kb), "--quiet"], settings)
+    assert len(stored(settings)["account-password"]) == 2  # both versions, each whole
+    monkeypatch.setattr(KBSync, "_write", real_write)
+    assert cli.main([str(kb), "--quiet"], settings) == 0
+    assert_whole(settings)
+
+
+def _many_articles(folder: Path, count: int) -> None:
+    template = (FIXTURES / "kb" / "articles" / "billing-cards.md").read_text()
+    body = "\n\n".join(f"## Section {j}\n\n" + f"Paragraph {j} about payments and cards. " * 30 for j in range(6))
+    for i in range(count):
+        text = template.replace("id: billing-cards", f"id: bulk-{i:03d}").split("---\n", 2)
+        (folder / f"bulk-{i:03d}.md").write_text(f"---\n{text[1]}---\n{body}\n")
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        SAFEDESK_DATA_DIR=str(settings.data_dir),
+        SAFEDESK_INTENTS_FILE=str(settings.intents_file),
+        SAFEDESK_COLLECTION=settings.collection,
+    )
+    return env
+
+
+def _start_and_wait_for_progress(folder: Path, settings: Settings) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingest", str(folder)],
+        cwd=ROOT,
+        env=_env(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen = threading.Event()
+    assert proc.stderr is not None
+
+    def watch() -> None:
+        buffer = ""
+        while chunk := proc.stderr.read(1):  # type: ignore[union-attr]
+            buffer += chunk
+            if "embedding:" in buffer and "| 2/" in buffer:
+                seen.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    assert seen.wait(120), "ingest never reported progress"
+    return proc
+
+
+def test_ctrl_c_stops_between_articles_and_a_rerun_finishes(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "bulk"
+    folder.mkdir()
+    _many_articles(folder, 40)
+    proc = _start_and_wait_for_progress(folder, settings)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == cli.EXIT_INTERRUPTED, out
+    assert "INTERRUPTED" in out
+    partial = stored(settings)
+    assert 0 < len(partial) < 40
+    assert_whole(settings)
+    done = subprocess.run(
+        [sys.executable, "-m", "ingest", str(folder), "--quiet"],
+        cwd=ROOT,
+        env=_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"unchanged: {len(partial)}" in done.stdout
+    assert len(stored(settings)) == 40
+    assert_whole(settings)
+
+
+def test_a_killed_run_leaves_every_article_whole_or_absent(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "bulk"
+    folder.mkdir()
+    _many_articles(folder, 40)
+    proc = _start_and_wait_for_progress(folder, settings)
+    time.sleep(float(np.random.default_rng().uniform(0.0, 0.5)))
+    proc.kill()
+    proc.wait(timeout=60)
+    assert len(stored(settings)) < 40
+    assert_whole(settings)
