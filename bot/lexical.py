@@ -71,7 +71,10 @@ class LexicalIndex:
         bm25 = None
         if ids:
             bm25 = bm25s.BM25()
-            texts = [f"{m.get('title', '')}\n{m.get('heading', '')}\n{d}" for m, d in zip(metadatas, documents, strict=True)]
+            texts = [
+                f"{m.get('title', '')}\n{m.get('heading', '')}\n{d}"
+                for m, d in zip(metadatas, documents, strict=True)
+            ]
             bm25.index(tokenize(texts), show_progress=False)
         return cls(ids, documents, metadatas, embeddings, bm25)
 
