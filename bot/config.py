@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     # --- retrieval ---
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", validation_alias="SAFEDESK_RETRIEVAL_MODE")
     top_k: int = Field(4, validation_alias="SAFEDESK_TOP_K", ge=1, le=50)
-    relevance_threshold: float = Field(0.45, validation_alias="SAFEDESK_RELEVANCE_THRESHOLD", ge=0.0, le=1.0)
+    relevance_threshold: float = Field(0.35, validation_alias="SAFEDESK_RELEVANCE_THRESHOLD", ge=0.0, le=1.0)
 
     @field_validator("chroma_host", "openai_base_url", "openai_embedding_model", mode="before")
     @classmethod

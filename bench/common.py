@@ -1,0 +1,58 @@
+"""Shared helpers for the benchmarks: isolated data dirs, loading a KB, percentiles."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+PLAUSIBLE_DOCS = SHARED / "kb-real" / "plausible" / "docs"
+PLAUSIBLE_IMPORT = ROOT / "kb" / "imports" / "plausible"
+DATA = Path(__file__).resolve().parent / "data"
+
+# Benchmarks never touch ./data or a developer's .env.
+os.environ["SAFEDESK_ENV_FILE"] = ""
+os.environ.setdefault("SAFEDESK_DATA_DIR", tempfile.mkdtemp(prefix="safedesk-bench-"))
+
+from bot.config import Settings, load_settings  # noqa: E402
+
+
+def bench_settings(name: str, **overrides: Any) -> Settings:
+    """Settings with a fresh data dir of their own."""
+    data_dir = Path(tempfile.mkdtemp(prefix=f"safedesk-bench-{name}-"))
+    return load_settings(env_file=None, data_dir=data_dir, **overrides)
+
+
+def plausible_settings(name: str, **overrides: Any) -> Settings:
+    return bench_settings(
+        name,
+        intents_file=PLAUSIBLE_IMPORT / "intents.yaml",
+        collection="plausible",
+        **overrides,
+    )
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=float), q))
+
+
+def describe_ms(values: Sequence[float]) -> str:
+    ms = [v * 1000 for v in values]
+    return f"p50 {statistics.median(ms):7.2f} ms   p95 {pct(ms, 95):7.2f} ms   max {max(ms):7.2f} ms   (n={len(ms)})"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
