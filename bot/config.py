@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(32, validation_alias="SAFEDESK_EMBEDDING_BATCH_SIZE", ge=1, le=512)
 
     # --- ingest ---
-    chunk_tokens: int = Field(220, validation_alias="SAFEDESK_CHUNK_TOKENS", ge=32, le=2000)
+    chunk_tokens: int = Field(160, validation_alias="SAFEDESK_CHUNK_TOKENS", ge=32, le=2000)
     token_encoding: Literal["o200k_base", "cl100k_base"] = Field(
         "o200k_base", validation_alias="SAFEDESK_TOKEN_ENCODING"
     )

@@ -19,6 +19,7 @@ from bot.assets import MINILM_ONNX, MINILM_TOKENIZER
 from bot.config import Settings
 
 MAX_WORDPIECES = 256  # all-MiniLM-L6-v2's max_seq_length
+MAX_BATCH_WORDPIECES = 2048  # padded tokens per ONNX call; bigger tensors run slower on CPU
 
 
 class Embedder(Protocol):
@@ -46,7 +47,7 @@ class MiniLMEmbedder:
 
         tokenizer = Tokenizer.from_file(str(MINILM_TOKENIZER.verified_path()))
         tokenizer.enable_truncation(max_length=MAX_WORDPIECES)
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # pad to the longest in the batch
+        tokenizer.no_padding()  # each batch is padded to its own longest text below
         return tokenizer
 
     @cached_property
@@ -59,20 +60,34 @@ class MiniLMEmbedder:
         return ort.InferenceSession(str(MINILM_ONNX.verified_path()), options, providers=["CPUExecutionProvider"])
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimensions), dtype=np.float32)
-        # Sorting by length keeps padding small inside each batch.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), self.dimensions), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start : start + self.batch_size]
-            out[batch] = self._embed_batch([texts[i] for i in batch])
+        if not texts:
+            return out
+        encoded = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
+        # Sorted by length, each batch pads only to its own longest text; long texts go in
+        # smaller batches, which is faster on CPU than one big padded tensor.
+        order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while (
+                end < len(order)
+                and end - start < self.batch_size
+                and (end - start + 1) * len(encoded[order[end]]) <= MAX_BATCH_WORDPIECES
+            ):
+                end += 1
+            batch = order[start:end]
+            out[batch] = self._embed_batch([encoded[i] for i in batch])
+            start = end
         return out
 
-    def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        encoded = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encoded], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+    def _embed_batch(self, sequences: list[list[int]]) -> np.ndarray:
+        width = max(len(ids) for ids in sequences)
+        ids = np.zeros((len(sequences), width), dtype=np.int64)
+        mask = np.zeros((len(sequences), width), dtype=np.int64)
+        for row, seq in enumerate(sequences):
+            ids[row, : len(seq)] = seq
+            mask[row, : len(seq)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         hidden = self._session.run(None, feeds)[0]
         weights = mask[:, :, None].astype(np.float32)

@@ -72,8 +72,7 @@ class LexicalIndex:
         if ids:
             bm25 = bm25s.BM25()
             texts = [
-                f"{m.get('title', '')}\n{m.get('heading', '')}\n{d}"
-                for m, d in zip(metadatas, documents, strict=True)
+                f"{m.get('title', '')}\n{m.get('heading', '')}\n{d}" for m, d in zip(metadatas, documents, strict=True)
             ]
             bm25.index(tokenize(texts), show_progress=False)
         return cls(ids, documents, metadatas, embeddings, bm25)

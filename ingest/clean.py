@@ -26,6 +26,7 @@ _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _ALT = re.compile(r"""\balt\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
 _TAG_NAME = re.compile(r"</?([A-Za-z][\w.:-]*)")
+_CODE_TAG = re.compile(r"<code>(.*?)</code>", re.IGNORECASE | re.DOTALL)
 _INLINE_CODE = re.compile(r"`[^`\n]+`")
 _PROTECTED = re.compile(r"\x00(\d+)\x00")
 _BLANKS = re.compile(r"\n{3,}")
@@ -108,6 +109,7 @@ def _clean_prose(text: str) -> str:
         spans.append(match.group(0))
         return f"\x00{len(spans) - 1}\x00"
 
+    text = _CODE_TAG.sub(lambda m: "`" + html.unescape(m.group(1)).replace("`", "'") + "`", text)
     text = _INLINE_CODE.sub(protect, text)
     text = _MDX_STATEMENT.sub("", text)
     text = _MACROS.sub("", text)

@@ -46,3 +46,9 @@ def free_port() -> Iterator[int]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     yield port
+
+
+@pytest.fixture(scope="session")
+def settings_factory():  # type: ignore[no-untyped-def]
+    """`make_settings` for fixtures with a wider scope than one test."""
+    return make_settings

@@ -72,3 +72,8 @@ def test_html_page_becomes_readable_markdown() -> None:
 
 def test_plain_text_is_kept() -> None:
     assert clean_text("Line one\r\n\r\n\r\n\r\nLine two") == "Line one\n\nLine two\n"
+
+
+def test_html_code_elements_become_code_spans_not_raw_tags() -> None:
+    out = clean_markdown("<td>Use <code>&lt;script data-domain=&quot;x.com&quot;&gt;</code> here</td>")
+    assert '`<script data-domain="x.com">`' in out

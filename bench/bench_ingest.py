@@ -1,0 +1,54 @@
+"""Ingest throughput: the sample KB and the Plausible help centre, first load and unchanged re-run.
+
+    python -m bench.bench_ingest        (or: make bench)
+
+Each KB goes into a fresh data dir through the real command (`python -m ingest`),
+run in-process; times are wall-clock for the whole command, model load included.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+
+from bench.common import PLAUSIBLE_DOCS, PLAUSIBLE_IMPORT, ROOT, bench_settings, peak_rss_mb, plausible_settings
+from bot.config import Settings
+from bot.embedding import local_embedder
+from bot.store import chroma_client, kb_collection
+from ingest import cli
+
+
+def run(args: list[str], settings: Settings) -> tuple[float, str]:
+    out = io.StringIO()
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(out):
+        cli.main([*args, "--quiet", "--allow-rejects"], settings)
+    return time.perf_counter() - started, out.getvalue()
+
+
+def measure(name: str, args: list[str], settings: Settings) -> None:
+    first, out = run(args, settings)
+    chunks = kb_collection(chroma_client(settings), settings.collection, local_embedder()).count()
+    rejected = out.split("rejected:")[1].split()[0]
+    again = [run(args, settings)[0] for _ in range(3)]
+    print(
+        f"{name:10} {chunks:6d} chunks  first load {first:6.1f} s = {chunks / first:5.1f} chunks/s   "
+        f"unchanged re-run best {min(again):.2f} s (median {sorted(again)[1]:.2f} s)   rejected {rejected}"
+    )
+
+
+def main() -> None:
+    print(f"chunk budget {bench_settings('probe').chunk_tokens} tokens; target: unchanged re-ingest < 2 s")
+    local_embedder()._session  # noqa: B018 - load the model once, outside the timings
+    measure("sample KB", [str(ROOT / "kb" / "articles")], bench_settings("ingest-sample"))
+    measure(
+        "Plausible",
+        [str(PLAUSIBLE_DOCS), "--mapping", str(PLAUSIBLE_IMPORT / "mapping.yaml"), "--verified-by", "bench"],
+        plausible_settings("ingest-plausible"),
+    )
+    print(f"peak RSS {peak_rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
