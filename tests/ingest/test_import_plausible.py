@@ -23,6 +23,7 @@ CODE = re.compile(r"```.*?```|`[^`\n]+`", re.DOTALL)
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory: pytest.TempPathFactory, settings_factory) -> tuple[Settings, str]:  # type: ignore[no-untyped-def]
+    assert DOCS.is_dir(), f"the Plausible help centre is missing: {DOCS} (../shared/kb-real/plausible)"
     settings = settings_factory(
         tmp_path_factory.mktemp("plausible") / "data", intents_file=IMPORT / "intents.yaml", collection="plausible"
     )
