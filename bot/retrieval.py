@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
@@ -43,6 +43,7 @@ class Passage:
     score: float  # what the ranking used (hybrid, dense or bm25)
     dense: float  # cosine similarity to the query, 0..1 in practice
     lexical: float  # BM25 normalised to the best servable chunk, 0..1
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # the chunk's embedding
 
 
 class Retriever:
@@ -134,6 +135,7 @@ class Retriever:
                     score=score,
                     dense=cosine,
                     lexical=lexical,
+                    vector=index.embeddings[i],
                 )
             )
         passages.sort(key=lambda p: p.score, reverse=True)

@@ -1,0 +1,1 @@
+"""Safety screens: small classes with one `check(text, context) -> Verdict` method."""

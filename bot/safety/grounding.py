@@ -1,0 +1,104 @@
+"""Groundedness: every sentence of an answer must be supported by the passages it cites.
+
+A sentence is supported when most of its content words appear in a cited passage, or when
+some do and its embedding is close to the passage's; and every number it states appears in
+that passage (numbers are where small models invent facts). Unsupported sentences are
+dropped; when too few remain, the whole answer is refused and the caller falls back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import Stemmer
+
+from bot.embedding import Embedder
+from bot.safety.citations import MARKER
+from bot.safety.verdict import ScreenContext, Verdict
+
+_STEM = Stemmer.Stemmer("english")
+_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[(*])|\n+")
+_STOPWORDS_TEXT = """
+a an the and or but if then so to of in on at by for with from as is are was were be been being it its
+this that these those you your yours we our us i me my he she they them their there here what which who
+whom when where why how can could will would should may might must do does did done have has had not no
+yes all any some each more most other such only own same than too very just also into about over under
+up down out off again further once
+"""
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+
+
+def content_words(text: str) -> set[str]:
+    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and not w.isdigit()]
+    return set(_STEM.stemWords(words))
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+
+
+class GroundednessCheck:
+    name = "groundedness"
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        lexical_enough: float = 0.8,
+        lexical_floor: float = 0.3,
+        min_cosine: float = 0.6,
+        min_supported_share: float = 0.5,
+    ) -> None:
+        self.embedder = embedder
+        self.lexical_enough = lexical_enough
+        self.lexical_floor = lexical_floor
+        self.min_cosine = min_cosine
+        self.min_supported_share = min_supported_share
+
+    def check(self, text: str, context: ScreenContext) -> Verdict:
+        sentences = split_sentences(text)
+        if not sentences:
+            return Verdict(self.name, True, text)
+        kept: list[str] = []
+        dropped: list[str] = []
+        scores: dict[str, float] = {}
+        for n, sentence in enumerate(sentences):
+            support = self._support(sentence, context.passages)
+            scores[f"sentence_{n}"] = round(support, 3)
+            (kept if support > 0 else dropped).append(sentence)
+        share = len(kept) / len(sentences)
+        scores["supported_share"] = share
+        reasons = tuple(f"unsupported: {s[:80]}" for s in dropped)
+        if not kept or share < self.min_supported_share:
+            return Verdict(self.name, False, text, scores=scores, reasons=reasons or ("nothing supported",))
+        return Verdict(self.name, True, "\n".join(kept) if "\n" in text else " ".join(kept), scores, reasons)
+
+    def _support(self, sentence: str, passages: Sequence[object]) -> float:
+        """0 if unsupported, else the best support score (lexical share, or cosine)."""
+        cited = [int(n) for n in MARKER.findall(sentence)]
+        candidates = [passages[n - 1] for n in cited if 1 <= n <= len(passages)] or list(passages)
+        plain = MARKER.sub("", sentence)
+        words = content_words(plain)
+        if not words:  # "Steps:" and the like carry no claim
+            return 1.0
+        numbers = set(_NUMBER.findall(plain))
+        vector: np.ndarray | None = None
+        best = 0.0
+        for passage in candidates:
+            source = str(getattr(passage, "text", "")) + " " + str(getattr(passage, "title", ""))
+            if numbers - set(_NUMBER.findall(source)):
+                continue  # states a number the passage does not
+            lexical = len(words & content_words(source)) / len(words)
+            if lexical >= self.lexical_enough:
+                return lexical
+            passage_vector = getattr(passage, "vector", None)
+            if lexical >= self.lexical_floor and passage_vector is not None:
+                if vector is None:
+                    vector = self.embedder.embed([plain])[0]
+                cosine = float(vector @ passage_vector)
+                if cosine >= self.min_cosine:
+                    best = max(best, cosine)
+        return best
