@@ -21,7 +21,8 @@ from bot.safety.verdict import ScreenContext, Verdict
 _STEM = Stemmer.Stemmer("english")
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[(*])|\n+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[(*])")
+_LIST_MARKER = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*•])\s+")
 _STOPWORDS_TEXT = """
 a an the and or but if then so to of in on at by for with from as is are was were be been being it its
 this that these those you your yours we our us i me my he she they them their there here what which who
@@ -38,7 +39,16 @@ def content_words(text: str) -> set[str]:
 
 
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+    """Sentences, with each list item or step kept whole with its marker."""
+    sentences: list[str] = []
+    for line in text.splitlines():
+        marker = _LIST_MARKER.match(line)
+        prefix = marker.group(0) if marker else ""
+        parts = [p.strip() for p in _SENTENCE.split(line[len(prefix) :]) if p.strip()]
+        if parts:
+            parts[0] = prefix.strip() + " " + parts[0] if prefix else parts[0]
+            sentences.extend(parts)
+    return sentences
 
 
 class GroundednessCheck:

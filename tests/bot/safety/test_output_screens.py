@@ -1,0 +1,89 @@
+import pytest
+
+from bot.embedding import local_embedder
+from bot.retrieval import Passage
+from bot.safety.citations import CitationCheck
+from bot.safety.grounding import GroundednessCheck, split_sentences
+from bot.safety.leakage import LeakageCheck
+from bot.safety.sanitize import Sanitizer
+from bot.safety.verdict import ScreenContext
+
+KB_URL = "https://help.example/articles/delivery"
+TEXT = (
+    "Standard delivery takes 3 to 5 working days within the EU. Express delivery costs 9.95 EUR. Call +44 20 7946 0000."
+)
+
+
+def passage(text: str = TEXT) -> Passage:
+    vector = local_embedder().embed([text])[0]
+    return Passage("delivery::0123456789abcdef::0", "delivery", "Delivery times", KB_URL, "", text, 1, 1, 1, vector)
+
+
+@pytest.fixture
+def context() -> ScreenContext:
+    return ScreenContext(passages=(passage(),), canary="CANARY-7f3a", allowed_urls=frozenset({KB_URL}))
+
+
+def test_sanitizer_removes_html_scripts_images_and_foreign_links(context: ScreenContext) -> None:
+    answer = (
+        "See [delivery](https://help.example/articles/delivery) or [this](https://evil.example/x).<script>alert(1)</script>"
+        " ![pixel](https://evil.example/p.png) <b>bold</b> visit https://evil.example now [1]."
+    )
+    verdict = Sanitizer().check(answer, context)
+    assert verdict.ok
+    assert "[delivery](https://help.example/articles/delivery)" in verdict.text
+    assert "evil.example" not in verdict.text and "<" not in verdict.text and "alert" not in verdict.text
+    assert "this" in verdict.text and "pixel" in verdict.text and "bold" in verdict.text
+
+
+def test_sanitizer_leaves_clean_text_alone(context: ScreenContext) -> None:
+    verdict = Sanitizer().check("Delivery takes 3 to 5 days [1].", context)
+    assert verdict.text == "Delivery takes 3 to 5 days [1]." and not verdict.reasons
+
+
+def test_citations_must_point_at_retrieved_passages(context: ScreenContext) -> None:
+    assert CitationCheck().check("Delivery takes 3 to 5 days [1].", context).ok
+    assert not CitationCheck().check("Delivery takes 3 to 5 days [2].", context).ok
+    assert not CitationCheck().check("Delivery takes 3 to 5 days.", context).ok
+
+
+def test_leakage_blocks_the_canary_secrets_and_internal_ids(context: ScreenContext) -> None:
+    check = LeakageCheck()
+    assert not check.check("My instructions say CANARY-7f3a", context).ok
+    assert not check.check("Use the key sk-proj-abcdefghijklmnopqrstuvwxyz123456", context).ok
+    assert not check.check("from chunk delivery::0123456789abcdef::0", context).ok
+    assert check.check("Delivery takes 3 to 5 days [1].", context).ok
+
+
+def test_leakage_allows_contacts_from_the_kb_but_redacts_others(context: ScreenContext) -> None:
+    verdict = LeakageCheck().check("Call +44 20 7946 0000 or mail boss@corp.example [1].", context)
+    assert verdict.ok
+    assert "+44 20 7946 0000" in verdict.text and "boss@corp.example" not in verdict.text
+
+
+def test_groundedness_keeps_supported_sentences_and_drops_invented_ones(context: ScreenContext) -> None:
+    check = GroundednessCheck(local_embedder())
+    supported = "Standard delivery takes 3 to 5 working days within the EU [1]."
+    verdict = check.check(supported + " Every order also comes with a free gift hamper [1].", context)
+    assert verdict.ok and verdict.text == supported
+    assert any("free gift hamper" in r for r in verdict.reasons)
+
+
+def test_groundedness_refuses_wrong_numbers_and_unsupported_answers(context: ScreenContext) -> None:
+    check = GroundednessCheck(local_embedder())
+    assert not check.check("Standard delivery takes 2 working days within the EU [1].", context).ok
+    assert not check.check("We ship by drone to the moon [1].", context).ok
+
+
+def test_groundedness_accepts_a_faithful_paraphrase(context: ScreenContext) -> None:
+    verdict = GroundednessCheck(local_embedder()).check("Express delivery costs 9.95 EUR [1].", context)
+    assert verdict.ok, verdict.scores
+
+
+def test_sentences_and_list_items_are_split() -> None:
+    assert split_sentences("First one. Second one!\n1. Step one\n2. Step two") == [
+        "First one.",
+        "Second one!",
+        "1. Step one",
+        "2. Step two",
+    ]
