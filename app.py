@@ -34,6 +34,7 @@ def main() -> None:
     if status.expired_articles:
         st.warning(f"{status.expired_articles} article(s) are past their review date and are not served.")
     rows = [{"Topic": i.label, "Articles": i.articles, "Passages": i.chunks} for i in status.intents]
+    rows.sort(key=lambda row: -row["Articles"])
     st.bar_chart(rows, x="Topic", y="Articles", horizontal=True)
     st.dataframe(rows, hide_index=True, width="stretch")
 
@@ -50,7 +51,7 @@ def main() -> None:
             with st.container(border=True):
                 heading = f" › {passage.heading}" if passage.heading else ""
                 st.markdown(f"**[{n}] [{passage.title}]({passage.url})**{heading}")
-                st.text(passage.text)  # KB text is shown as text, never rendered as HTML
+                st.markdown(passage.text)  # Markdown only: Streamlit never renders HTML here
 
 
 main()
