@@ -18,6 +18,7 @@ class ScreenContext:
     """What a screen may need besides the text. Output screens get the retrieved passages."""
 
     user_id: str = ""
+    safety_identifier: str = ""  # HMAC of the user's stable id; sent with every OpenAI request
     intent: str = "all"
     passages: Sequence[Any] = ()  # bot.retrieval.Passage, for output screens
     canary: str = ""  # a secret string placed in the system prompt; must never appear in output

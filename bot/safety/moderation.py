@@ -1,0 +1,114 @@
+"""Moderation with OpenAI's 13 categories: one interface, two implementations.
+
+`OpenAIModerator` calls `omni-moderation-latest`; `LocalModerator` (bot.safety.local_moderator)
+runs offline. Both return `ModerationResult`, the shape of OpenAI's moderation result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.safety.verdict import ScreenContext, Verdict
+
+CATEGORIES: tuple[str, ...] = (
+    "harassment",
+    "harassment/threatening",
+    "hate",
+    "hate/threatening",
+    "illicit",
+    "illicit/violent",
+    "self-harm",
+    "self-harm/intent",
+    "self-harm/instructions",
+    "sexual",
+    "sexual/minors",
+    "violence",
+    "violence/graphic",
+)
+
+
+@dataclass(frozen=True)
+class ModerationResult:
+    flagged: bool
+    categories: dict[str, bool]
+    category_scores: dict[str, float]
+    category_applied_input_types: dict[str, list[str]]
+    model: str
+
+    @classmethod
+    def from_scores(cls, scores: dict[str, float], thresholds: dict[str, float], model: str) -> ModerationResult:
+        flags = {c: scores.get(c, 0.0) >= thresholds.get(c, 0.5) for c in CATEGORIES}
+        return cls(
+            flagged=any(flags.values()),
+            categories=flags,
+            category_scores={c: float(scores.get(c, 0.0)) for c in CATEGORIES},
+            category_applied_input_types={c: ["text"] for c in CATEGORIES},
+            model=model,
+        )
+
+
+class Moderator(Protocol):
+    def moderate(self, text: str, safety_identifier: str = "") -> ModerationResult: ...
+
+
+class ModerationUnavailable(RuntimeError):
+    """The moderation service failed and no fallback is configured: the turn fails closed."""
+
+
+class OpenAIModerator:
+    """`omni-moderation-latest` through the openai SDK (timeouts and retries are the client's)."""
+
+    def __init__(self, client: Any, model: str = "omni-moderation-latest", fallback: Moderator | None = None) -> None:
+        self.client = client
+        self.model = model
+        self.fallback = fallback
+
+    def moderate(self, text: str, safety_identifier: str = "") -> ModerationResult:
+        import openai
+
+        try:
+            response = self.client.moderations.create(
+                model=self.model,
+                input=text,
+                extra_body={"safety_identifier": safety_identifier} if safety_identifier else None,
+            )
+        except (openai.APIError, openai.APITimeoutError, openai.APIConnectionError) as err:
+            if self.fallback is None:
+                raise ModerationUnavailable(f"OpenAI moderation failed: {err}") from err
+            return self.fallback.moderate(text, safety_identifier)
+        result = response.results[0]
+        scores = result.category_scores.model_dump(by_alias=True)
+        flags = result.categories.model_dump(by_alias=True)
+        applied = result.category_applied_input_types.model_dump(by_alias=True)
+        return ModerationResult(
+            flagged=bool(result.flagged),
+            categories={c: bool(flags.get(c, False)) for c in CATEGORIES},
+            category_scores={c: float(scores.get(c) or 0.0) for c in CATEGORIES},
+            category_applied_input_types={c: list(applied.get(c) or []) for c in CATEGORIES},
+            model=response.model,
+        )
+
+
+BLOCKED_INPUT = (
+    "I can't help with that. I can only answer questions about our products and services from "
+    "our help centre."
+)
+
+
+class ModerationScreen:
+    def __init__(self, moderator: Moderator, name: str = "moderation") -> None:
+        self.moderator = moderator
+        self.name = name
+
+    def check(self, text: str, context: ScreenContext) -> Verdict:
+        result = self.moderator.moderate(text, context.safety_identifier)
+        flagged = tuple(c for c, hit in result.categories.items() if hit)
+        return Verdict(
+            self.name,
+            not result.flagged,
+            text,
+            scores=result.category_scores,
+            reasons=(*(f"flagged: {c}" for c in flagged), f"model: {result.model}"),
+            user_message=BLOCKED_INPUT if result.flagged else "",
+        )
