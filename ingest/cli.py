@@ -15,6 +15,7 @@ from tqdm import tqdm
 from bot.config import Settings, get_settings
 from bot.embedding import make_embedder
 from bot.intents import CatalogueError, load_catalogue
+from bot.safety.injection import match_patterns
 from bot.store import StoreError, chroma_client, kb_collection
 from bot.tokens import count_tokens
 from ingest.articles import Article, MappingError, Rejection, find_files, load_mapping, read_article
@@ -101,6 +102,9 @@ def read_all(files, catalogue, today, mapping, quiet=False) -> tuple[list[Articl
         result = read_article(file, root, catalogue, today, mapping)
         if isinstance(result, Rejection):
             rejected.append(result)
+        elif hits := match_patterns(f"{result.title}\n{result.body}"):
+            reason = f"carries instructions aimed at the bot (indirect prompt injection): {', '.join(hits)}"
+            rejected.append(Rejection(result.source, reason, result.id))
         elif result.id in articles:
             rejected.append(
                 Rejection(

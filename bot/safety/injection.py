@@ -31,7 +31,16 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "override",
         re.compile(
-            rf"\b(?:override|bypass|disable|turn\s+off|remove)\b.{{0,25}}\b(?:safety|content|your)\b.{{0,15}}\b(?:filters?|{_RULES}|guardrails?|polic(?:y|ies)|restrictions)",
+            r"\b(?:override|bypass|disable|turn\s+off|remove|ignore)\b.{0,25}\b(?:safety|content|moderation)\s+"
+            r"(?:filters?|guardrails?|polic(?:y|ies)|restrictions|rules|settings|guidelines)",
+            _I,
+        ),
+    ),
+    (
+        "override",
+        re.compile(
+            r"\b(?:override|bypass|disable|break)\b.{0,25}\b(?:your|the)\s+(?:own\s+)?"
+            r"(?:rules|guidelines|guardrails|restrictions|programming|instructions|filters)",
             _I,
         ),
     ),

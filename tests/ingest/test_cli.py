@@ -137,12 +137,13 @@ def test_dry_run_changes_nothing(settings: Settings, kb: Path, counting, capsys)
 def test_rejected_articles_are_listed_with_reasons_and_exit_nonzero(
     settings: Settings, kb: Path, counting, capsys
 ) -> None:  # type: ignore[no-untyped-def]
-    for name in ("unverified.md", "stale.md", "unknown-intent.md", "bad-yaml.md"):
+    for name in ("unverified.md", "stale.md", "unknown-intent.md", "bad-yaml.md", "injected.md"):
         shutil.copy(FIXTURES / "rejects" / name, kb / name)
     assert cli.main([str(kb), "--quiet"], settings) == cli.EXIT_REJECTED
     out = capsys.readouterr().out
-    assert "rejected:  4" in out
+    assert "rejected:  5" in out
     for reason in (
+        "indirect prompt injection",
         "missing front matter",
         "stale: review_by 2021-01-01",
         "unknown intent(s): gardening",
