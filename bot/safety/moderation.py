@@ -91,8 +91,7 @@ class OpenAIModerator:
 
 
 BLOCKED_INPUT = (
-    "I can't help with that. I can only answer questions about our products and services from "
-    "our help centre."
+    "I can't help with that. I can only answer questions about our products and services from our help centre."
 )
 
 

@@ -1,0 +1,330 @@
+"""Query latency with 10,000 chunks in the store: dense, BM25 and hybrid retrieval.
+
+The store holds the sample KB plus synthetic filler chunks: paragraphs recombined
+from real sentences (sample KB and Plausible docs), with the same metadata shape
+as ingested chunks, spread over the sample KB's intents. The first ~1,000 filler
+paragraphs are embedded; if embedding the rest would take over 3 minutes, their
+vectors are those embeddings plus small gaussian noise, renormalised (and their
+text is the same sentences reshuffled). The output says which was done.
+
+Every question in bench/data/sample_questions.jsonl is asked with its intent and
+with intent 'all' (k=4, configured threshold), after a warm-up: p50/p95 end to
+end (query embedding included) and retrieval only (`query_vector=` given), plus
+the lexical index build time and peak RSS. Then the same against a Chroma server
+on loopback (`chroma run`), stopped at the end.
+
+    python -m bench.bench_query
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import chromadb
+import numpy as np
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings as ChromaSettings
+
+from bench.bench_retrieval import MODES, Question, load_articles, sample_kb
+from bench.common import PLAUSIBLE_DOCS, bench_settings, pct, peak_rss_mb
+from bot.config import Settings
+from bot.embedding import Embedder, local_embedder
+from bot.intents import ALL_INTENTS
+from bot.lexical import LexicalIndex
+from bot.retrieval import CANDIDATES, Retriever
+from bot.store import bump_revision, chroma_client, kb_collection, servable_filter
+from ingest.articles import Article
+from ingest.chunking import Chunk
+from ingest.clean import clean_markdown
+from ingest.sync import chunk_metadata, embedding_text
+
+TOTAL_CHUNKS = 10_000
+DISTINCT = 1_000  # filler paragraphs embedded for real
+EMBED_BUDGET_S = 180.0  # embed every filler paragraph only if that fits in this
+NOISE_SIGMA = 0.02  # per dimension: cosine to the base vector ~0.93
+CHUNKS_PER_ARTICLE = 8
+WARMUP = 10
+TARGET_P95_MS = 20.0
+SERVER_WAIT_S = 30.0
+
+
+def sentences(articles: list[Article]) -> list[str]:
+    bodies = [a.body for a in articles]
+    for path in sorted(PLAUSIBLE_DOCS.glob("*.md")):
+        bodies.append(clean_markdown(re.sub(r"\A---\s*\n.*?\n---\s*\n", "", path.read_text(), flags=re.DOTALL)))
+    found: list[str] = []
+    for body in bodies:
+        for block in re.split(r"\n\s*\n", body):
+            if block.lstrip()[:1] in {"#", "|", "`", "<", "{", ""}:
+                continue
+            found += [s for s in re.split(r"(?<=[.!?])\s+", " ".join(block.split())) if 5 <= len(s.split()) <= 50]
+    return sorted(set(found))
+
+
+def paragraph(rng: random.Random, pool: list[str], words: int) -> list[str]:
+    picked: list[str] = []
+    while sum(len(s.split()) for s in picked) < words:
+        picked.append(rng.choice(pool))
+    return picked
+
+
+def filler(
+    articles: list[Article], n: int, embedder: Embedder, rng: random.Random
+) -> tuple[list[Article], list[Chunk], np.ndarray, str]:
+    """`n` filler chunks (as articles of CHUNKS_PER_ARTICLE chunks), their vectors, and how they were made."""
+    pool = sentences(articles)
+    intents = sorted({intent for a in articles for intent in a.intents})
+    today = date.today()
+    texts = [paragraph(rng, pool, rng.randint(60, 170)) for _ in range(min(n, DISTINCT))]
+    docs: list[Article] = []
+    chunks: list[Chunk] = []
+
+    def add(i: int, sentence_list: list[str]) -> None:
+        if i % CHUNKS_PER_ARTICLE == 0:
+            j = i // CHUNKS_PER_ARTICLE
+            docs.append(
+                Article(
+                    id=f"filler-{j:05d}",
+                    title=" ".join(sentence_list[0].split()[:6]),
+                    url=f"https://help.example/filler/{j}",
+                    intents=(intents[j % len(intents)],),
+                    verified_by="benchmark",
+                    verified_at=today,
+                    review_by=today + timedelta(days=365),
+                    body="",
+                    source="bench/bench_query.py",
+                )
+            )
+        chunks.append(Chunk(i % CHUNKS_PER_ARTICLE, "", " ".join(sentence_list)))
+
+    for i, text in enumerate(texts):
+        add(i, text)
+    start = time.perf_counter()
+    base = embedder.embed([embedding_text(docs[i // CHUNKS_PER_ARTICLE], c) for i, c in enumerate(chunks)])
+    seconds = time.perf_counter() - start
+    rate = len(base) / seconds
+    estimate = (n - len(base)) / rate
+    how = f"embedded {len(base)} distinct filler paragraphs in {seconds:.0f} s ({rate:.0f}/s)"
+    if n == len(base):
+        return docs, chunks, base, how
+    if estimate <= EMBED_BUDGET_S:
+        for i in range(len(base), n):
+            add(i, paragraph(rng, pool, rng.randint(60, 170)))
+        rest = embedder.embed(
+            [embedding_text(docs[i // CHUNKS_PER_ARTICLE], c) for i, c in enumerate(chunks)][len(base) :]
+        )
+        return docs, chunks, np.vstack([base, rest]), how + f"; embedded the other {n - len(base)} too"
+    noisy = []
+    for i in range(len(base), n):
+        sentence_list = texts[i % len(base)][:]
+        rng.shuffle(sentence_list)
+        add(i, sentence_list)
+        vector = base[i % len(base)] + np.random.default_rng(i).normal(0.0, NOISE_SIGMA, base.shape[1])
+        noisy.append(vector / np.linalg.norm(vector))
+    noise = np.asarray(noisy, dtype=np.float32)
+    similarity = float(np.mean(np.sum(noise * base[np.arange(len(base), n) % len(base)], axis=1)))
+    how += (
+        f"; embedding the other {n - len(base)} would take ~{estimate:.0f} s, so they are noisy copies "
+        f"(sigma {NOISE_SIGMA}, mean cosine to base {similarity:.3f}) with their sentences reshuffled"
+    )
+    return docs, chunks, np.vstack([base, noise]), how
+
+
+def upsert(client: ClientAPI, collection: Collection, rows: dict[str, list[Any]]) -> None:
+    batch = client.get_max_batch_size()
+    for start in range(0, len(rows["ids"]), batch):
+        collection.upsert(**{key: value[start : start + batch] for key, value in rows.items()})
+    bump_revision(collection)
+
+
+def build_store(settings: Settings, rng: random.Random) -> tuple[list[Question], str]:
+    """Load the sample KB and add filler up to TOTAL_CHUNKS; returns the questions and how."""
+    articles, questions = sample_kb(settings)
+    load_articles(settings, articles)
+    client = chroma_client(settings)
+    collection = kb_collection(client, settings.collection, local_embedder())
+    real = collection.count()
+    docs, chunks, vectors, how = filler(articles, TOTAL_CHUNKS - real, local_embedder(), rng)
+    rows: dict[str, list[Any]] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+    for i, chunk in enumerate(chunks):
+        article = docs[i // CHUNKS_PER_ARTICLE]
+        n_chunks = min(CHUNKS_PER_ARTICLE, len(chunks) - i // CHUNKS_PER_ARTICLE * CHUNKS_PER_ARTICLE)
+        content_hash = article.content_hash()
+        rows["ids"].append(f"{article.id}::{content_hash[:16]}::{chunk.index}")
+        rows["embeddings"].append(vectors[i])
+        rows["documents"].append(chunk.text)
+        rows["metadatas"].append(chunk_metadata(article, chunk, n_chunks, content_hash))
+    upsert(client, collection, rows)
+    return questions, f"{real} sample-KB chunks + {len(chunks)} filler: {how}"
+
+
+def timed(call: Callable[..., object], *args: Any, **kwargs: Any) -> float:
+    start = time.perf_counter()
+    call(*args, **kwargs)
+    return time.perf_counter() - start
+
+
+def ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:6.2f} {pct(values, 95) * 1000:6.2f}"
+
+
+def measure(settings: Settings, client: ClientAPI, questions: list[Question]) -> float:
+    """Print the latency table for one store; returns the hybrid end-to-end p95 in ms."""
+    embedder = local_embedder()
+    collection = kb_collection(client, settings.collection, embedder)
+    asks = [(q.text, q.intent) for q in questions] + [(q.text, ALL_INTENTS) for q in questions]
+    vectors = {q.text: embedder.embed([q.text])[0] for q in questions}
+    print(f"  {collection.count()} chunks, {len(asks)} queries (each question with its intent and with 'all'), k=4")
+    print(
+        f"  {'mode':8} {'index build':>11}   {'end to end p50/p95 ms':>22}   {'retrieval only p50/p95 ms':>26}  empty"
+    )
+    hybrid_p95 = 0.0
+    for mode in MODES:
+        retriever = Retriever(client, collection, embedder, mode=mode, threshold=settings.relevance_threshold)
+        build = timed(retriever.index)
+        for text, intent in asks[:WARMUP]:
+            retriever.search(text, intent, k=4)
+        e2e = [timed(retriever.search, t, i, k=4) for t, i in asks]
+        only = [timed(retriever.search, t, i, k=4, query_vector=vectors[t]) for t, i in asks]
+        empty = sum(not retriever.search(t, i, k=4, query_vector=vectors[t]) for t, i in asks)
+        print(f"  {mode:8} {build:9.2f} s   {ms(e2e):>22}   {ms(only):>26}  {empty:5}")
+        if mode == "hybrid":
+            hybrid_p95 = pct(e2e, 95) * 1000
+            index = retriever.index()  # MODES ends with hybrid
+    today = date.today()
+    parts = {
+        "embed 1 query": [timed(embedder.embed, [t]) for t, _ in asks],
+        f"chroma query n={CANDIDATES} + filter": [
+            timed(
+                collection.query,
+                query_embeddings=[vectors[t].tolist()],
+                n_results=CANDIDATES,
+                where=servable_filter(i, today),
+                include=["distances"],
+            )
+            for t, i in asks
+        ],
+        "same, no filter": [
+            timed(collection.query, query_embeddings=[vectors[t].tolist()], n_results=CANDIDATES, include=["distances"])
+            for t, _ in asks
+        ],
+        "bm25 scores": [timed(index.scores, t) for t, _ in asks],
+        "same in numpy (mask, dot, top 30)": [timed(dense_top, index, vectors[t], i, today) for t, i in asks],
+    }
+    print("  parts of a hybrid query (p50 p95 ms):")
+    for name, values in parts.items():
+        print(f"    {name:34} {ms(values)}")
+    return hybrid_p95
+
+
+def dense_top(index: LexicalIndex, vector: np.ndarray, intent: str, today: date) -> np.ndarray:
+    """Chroma's filtered dense query, done in numpy over the lexical index's copy of the vectors."""
+    scores = index.embeddings @ vector
+    scores[~index.servable(intent, today)] = -np.inf
+    top = np.argpartition(-scores, CANDIDATES)[:CANDIDATES]
+    return top[np.argsort(-scores[top])]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_server(port: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + SERVER_WAIT_S
+    while True:
+        try:
+            chromadb.HttpClient(
+                host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False)
+            ).heartbeat()
+            return
+        except Exception as err:
+            if proc.poll() is not None:
+                raise RuntimeError(f"chroma run exited with code {proc.returncode}") from err
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no heartbeat on port {port} after {SERVER_WAIT_S:.0f} s") from err
+            time.sleep(0.5)
+
+
+def copy_collection(source: Collection, client: ClientAPI, target: Collection) -> None:
+    rows: dict[str, list[Any]] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+    for offset in range(0, source.count(), 5000):
+        page = source.get(include=["embeddings", "documents", "metadatas"], limit=5000, offset=offset)
+        for key, values in rows.items():
+            values.extend(page[key])  # type: ignore[literal-required]
+    upsert(client, target, rows)
+
+
+def server_run(embedded: Settings, questions: list[Question]) -> None:
+    path = Path(tempfile.mkdtemp(prefix="safedesk-bench-query-server-"))
+    port = free_port()
+    chroma = Path(sys.executable).parent / "chroma"
+    with (path / "server.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [str(chroma), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        start = time.perf_counter()
+        wait_for_server(port, proc)
+        print(f"\nChroma server (pid {proc.pid}, 127.0.0.1:{port}), up in {time.perf_counter() - start:.1f} s")
+        settings = bench_settings("query-server", chroma_host="127.0.0.1", chroma_port=port)
+        client = chroma_client(settings)
+        source = kb_collection(chroma_client(embedded), embedded.collection, local_embedder())
+        start = time.perf_counter()
+        copy_collection(source, client, kb_collection(client, settings.collection, local_embedder()))
+        print(f"  copied the store over HTTP in {time.perf_counter() - start:.1f} s")
+        measure(settings, client, questions)
+        print(f"  server peak RSS {server_peak_rss_mb(proc.pid):.0f} MB")
+    except Exception as err:
+        print(f"\nChroma server run failed: {err!r} (log: {path / 'server.log'})")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def server_peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    started = time.perf_counter()
+    print(f"{os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.2f}")
+    settings = bench_settings("query")
+    start = time.perf_counter()
+    questions, how = build_store(settings, random.Random(0))
+    print(f"store: {how}")
+    print(f"store built in {time.perf_counter() - start:.0f} s (threshold {settings.relevance_threshold})")
+    print("\nembedded Chroma (PersistentClient)")
+    p95 = measure(settings, chroma_client(settings), questions)
+    verdict = "met" if p95 < TARGET_P95_MS else "NOT met"
+    print(f"  target: hybrid end-to-end p95 < {TARGET_P95_MS:.0f} ms at 10,000 chunks: {p95:.2f} ms, {verdict}")
+    print(f"  peak RSS (this process) {peak_rss_mb():.0f} MB")
+    server_run(settings, questions)
+    print(f"\npeak RSS (this process) {peak_rss_mb():.0f} MB; took {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""The input and output screen chains, in the order DESIGN.md draws them."""
+
+from __future__ import annotations
+
+from bot.config import get_settings
+from bot.embedding import Embedder
+from bot.safety.citations import CitationCheck
+from bot.safety.grounding import GroundednessCheck
+from bot.safety.injection import InjectionScreen
+from bot.safety.leakage import LeakageCheck
+from bot.safety.limits import LengthLimit
+from bot.safety.moderation import ModerationScreen, Moderator
+from bot.safety.normalize import Normalizer
+from bot.safety.pii import PiiRedactor
+from bot.safety.sanitize import Sanitizer
+from bot.safety.verdict import ScreenChain
+
+
+def input_chain(moderator: Moderator) -> ScreenChain:
+    settings = get_settings()
+    return ScreenChain(
+        [
+            Normalizer(),
+            LengthLimit(settings.max_input_chars, settings.max_input_tokens),
+            ModerationScreen(moderator, "moderation-in"),
+            InjectionScreen(),
+            PiiRedactor(),
+        ]
+    )
+
+
+def output_chain(moderator: Moderator, embedder: Embedder) -> ScreenChain:
+    return ScreenChain(
+        [
+            ModerationScreen(moderator, "moderation-out"),
+            GroundednessCheck(embedder),
+            LeakageCheck(),
+            CitationCheck(),
+            Sanitizer(),
+        ]
+    )
