@@ -9,8 +9,8 @@ batch to its longest text, Chroma's pads every text to 256 word pieces.
 Measured per text set (short questions; KB paragraphs): throughput at batch 32
 (median of 3 runs after a warm-up), single-text latency over 200 calls, the
 cosine between the two embedders' vectors, and, as a quality reference, the
-cosine between our int8 vectors and the fp32 model (model.safetensors, run in
-numpy). Plus the process's peak RSS.
+cosine between our int8 vectors and the fp32 model on the sentences
+(model.safetensors, read and run in plain numpy). Plus the process's peak RSS.
 
     python -m bench.bench_embedding
 """

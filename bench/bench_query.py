@@ -10,8 +10,10 @@ text is the same sentences reshuffled). The output says which was done.
 Every question in bench/data/sample_questions.jsonl is asked with its intent and
 with intent 'all' (k=4, configured threshold), after a warm-up: p50/p95 end to
 end (query embedding included) and retrieval only (`query_vector=` given), plus
-the lexical index build time and peak RSS. Then the same against a Chroma server
-on loopback (`chroma run`), stopped at the end.
+the lexical index build time and peak RSS; then the parts of a hybrid query
+(query embedding, Chroma's filtered query, BM25, the same dense search in numpy)
+to show which dominates. Then all of it against a Chroma server on loopback
+(`chroma run`), stopped at the end.
 
     python -m bench.bench_query
 """

@@ -2,14 +2,13 @@
 
 Embedded `PersistentClient` under the data directory by default; `HttpClient`
 when `CHROMA_HOST` is set. Intents are stored as one boolean key per intent
-(`intent:<id>`) and dates as YYYYMMDD integers, so that Chroma can filter on
-them at query time.
+(`intent:<id>`) and dates as YYYYMMDD integers; the retriever filters on them in its
+in-memory snapshot at query time (see bot.retrieval).
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import chromadb
 from chromadb.api import ClientAPI
@@ -18,7 +17,6 @@ from chromadb.config import Settings as ChromaSettings
 
 from bot.config import Settings
 from bot.embedding import ChromaEmbedder, Embedder
-from bot.intents import ALL_INTENTS
 
 INTENT_KEY = "intent:"
 REVISION_KEY = "revision"
@@ -73,14 +71,3 @@ def bump_revision(collection: Collection) -> None:
 
 def date_key(day: date) -> int:
     return day.year * 10000 + day.month * 100 + day.day
-
-
-def servable_filter(intent: str, today: date) -> dict[str, Any]:
-    """Chroma `where`: verified, not past review_by, and in the intent (unless 'all')."""
-    clauses: list[dict[str, Any]] = [
-        {"verified": True},
-        {"review_by": {"$gte": date_key(today)}},
-    ]
-    if intent != ALL_INTENTS:
-        clauses.append({INTENT_KEY + intent: True})
-    return {"$and": clauses}

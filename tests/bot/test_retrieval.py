@@ -81,6 +81,7 @@ def test_a_reingested_article_is_seen_without_restarting(loaded: Settings, tmp_p
         text = file.read_text().replace("Prepaid cards are not accepted.", "Prepaid gift vouchers work too.")
         (kb / file.name).write_text(text)
     assert cli.main([str(kb), "--quiet"], loaded) == 0
+    live.wait_for_refresh()
     texts = " ".join(p.text for p in live.search("prepaid cards vouchers", "billing", k=10))
     assert "Prepaid gift vouchers work too." in texts and "not accepted" not in texts
 

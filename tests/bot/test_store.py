@@ -1,7 +1,6 @@
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 import chromadb
@@ -10,7 +9,7 @@ import pytest
 from bot.config import Settings
 from bot.embedding import local_embedder
 from bot.retrieval import make_retriever
-from bot.store import StoreError, bump_revision, chroma_client, kb_collection, revision, servable_filter
+from bot.store import StoreError, bump_revision, chroma_client, kb_collection, revision
 from ingest import cli
 
 CHROMA = Path(sys.executable).parent / "chroma"
@@ -36,14 +35,6 @@ def test_revision_is_bumped_and_visible_to_a_new_client(settings: Settings) -> N
     before = revision(collection)
     bump_revision(collection)
     assert revision(chroma_client(settings).get_collection(settings.collection)) == before + 1
-
-
-def test_servable_filter_checks_verification_expiry_and_intent() -> None:
-    where = servable_filter("billing", date(2026, 11, 25))
-    assert {"verified": True} in where["$and"]
-    assert {"review_by": {"$gte": 20261125}} in where["$and"]
-    assert {"intent:billing": True} in where["$and"]
-    assert len(servable_filter("all", date(2026, 11, 25))["$and"]) == 2
 
 
 @pytest.fixture
