@@ -1,7 +1,8 @@
 """Train the local moderator: `python -m safety_data.train` (after fetch and build).
 
-Training rows: the `train` split of safety_data/build/moderation.jsonl, our own benign support
-messages (safety_data/benign_support.txt) and, when installed, the Debian FAQ questions as
+Training rows: the `train` split of safety_data/build/moderation.jsonl, benign text we wrote
+ourselves (safety_data/benign_support.txt: angry but legitimate customers; benign_edgy.txt:
+harmless text that sounds dangerous, written without looking at XSTest) and, when installed, the Debian FAQ questions as
 benign text. Evaluation families and XSTest are never read here. A random 20 % of the training
 rows is the validation split that picks each head's threshold; the heads are then refit on
 all training rows. Writes bot/safety/models/moderator.npz.
@@ -34,9 +35,13 @@ def load_rows() -> list[tuple[str, list[str], str]]:
     text = (BUILD / "moderation.jsonl").read_text(encoding="utf-8")
     rows = [json.loads(line) for line in text.split("\n") if line.strip()]  # not splitlines: U+2028
     out = [(r["text"], list(r["labels"]), r["family"]) for r in rows if r["split"] == "train"]
-    for line in (HERE / "benign_support.txt").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            out.append((line.strip(), [], "safedesk-benign-support"))
+    for name, family in (
+        ("benign_support.txt", "safedesk-benign-support"),
+        ("benign_edgy.txt", "safedesk-benign-edgy"),
+    ):
+        for line in (HERE / name).read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                out.append((line.strip(), [], family))
     try:
         from bench.datasets.debian_faq import load_debian_faq
 
