@@ -46,7 +46,7 @@ from bot.config import Settings
 from bot.embedding import Embedder, local_embedder
 from bot.intents import ALL_INTENTS
 from bot.lexical import LexicalIndex
-from bot.retrieval import CANDIDATES, Retriever
+from bot.retrieval import Retriever
 from bot.store import INTENT_KEY, bump_revision, chroma_client, date_key, kb_collection
 from ingest.articles import Article
 from ingest.chunking import Chunk
@@ -58,6 +58,7 @@ DISTINCT = 1_000  # filler paragraphs embedded for real
 EMBED_BUDGET_S = 180.0  # embed every filler paragraph only if that fits in this
 NOISE_SIGMA = 0.02  # per dimension: cosine to the base vector ~0.93
 CHUNKS_PER_ARTICLE = 8
+CANDIDATES = 30  # neighbours asked of Chroma in the measured alternative
 WARMUP = 10
 TARGET_P95_MS = 20.0
 SERVER_WAIT_S = 30.0

@@ -7,6 +7,7 @@ Both are exposed to Chroma through `ChromaEmbedder`.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import cached_property, lru_cache
 from typing import Any, Protocol
@@ -145,6 +146,30 @@ class ChromaEmbedder(EmbeddingFunction[Documents]):
         if embedder.model_id != config.get("model_id"):
             raise ValueError(f"collection was built with {config.get('model_id')!r}, configured: {embedder.model_id!r}")
         return ChromaEmbedder(embedder)
+
+
+class QueryCache:
+    """Wraps an embedder so that one text is embedded once per turn, however many stages need it
+    (retrieval, moderation, the injection classifier): single-text calls are memoised."""
+
+    def __init__(self, embedder: Embedder, size: int = 256) -> None:
+        self.embedder = embedder
+        self.model_id = embedder.model_id
+        self.dimensions = embedder.dimensions
+        self.size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) != 1:
+            return self.embedder.embed(texts)
+        text = texts[0]
+        if text in self._cache:
+            self._cache.move_to_end(text)
+        else:
+            self._cache[text] = self.embedder.embed([text])[0]
+            if len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        return self._cache[text][None, :]
 
 
 def make_embedder(settings: Settings) -> Embedder:

@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import get_settings
-from bot.embedding import local_embedder
+from bot.embedding import QueryCache, local_embedder
 from bot.eval.metrics import Confusion, latency_ms
 from bot.retrieval import Passage
 from bot.safety.chains import input_chain, output_chain
 from bot.safety.injection import InjectionScreen
+from bot.safety.injection_classifier import InjectionClassifier
 from bot.safety.local_moderator import LocalModerator
 from bot.safety.moderation import CATEGORIES
 from bot.safety.verdict import ScreenContext
@@ -80,19 +81,21 @@ def moderation_figures(moderator: LocalModerator, xstest: list[dict[str, str]]) 
     }
 
 
-def injection_figures(screen: InjectionScreen) -> dict[str, Any]:
+def injection_figures(classifier: InjectionClassifier) -> dict[str, Any]:
     held_out = [r for r in read_jsonl(BUILD / "injection.jsonl") if r["split"] == "eval"]
-    predicted = [not screen.check(r["text"], ScreenContext()).ok for r in held_out]
-    per_family = {}
-    for family in sorted({r["family"] for r in held_out}):
-        idx = [i for i, r in enumerate(held_out) if r["family"] == family]
-        per_family[family] = Confusion.of(
-            [held_out[i]["label"] == 1 for i in idx], [predicted[i] for i in idx]
-        ).as_dict()
-    return {
-        "all_held_out": Confusion.of([r["label"] == 1 for r in held_out], predicted).as_dict(),
-        "families": per_family,
-    }
+    truth = [r["label"] == 1 for r in held_out]
+    figures: dict[str, Any] = {}
+    for name, screen in (
+        ("rules", InjectionScreen()),
+        ("rules+classifier", InjectionScreen(classifier, classifier.threshold)),
+    ):
+        predicted = [not screen.check(r["text"], ScreenContext()).ok for r in held_out]
+        per_family = {}
+        for family in sorted({r["family"] for r in held_out}):
+            idx = [i for i, r in enumerate(held_out) if r["family"] == family]
+            per_family[family] = Confusion.of([truth[i] for i in idx], [predicted[i] for i in idx]).as_dict()
+        figures[name] = {"all_held_out": Confusion.of(truth, predicted).as_dict(), "families": per_family}
+    return figures
 
 
 def sample_passages() -> list[Passage]:
@@ -127,8 +130,8 @@ def sample_passages() -> list[Passage]:
     return [Passage(**{**p.__dict__, "vector": v}) for p, v in zip(passages, vectors, strict=True)]
 
 
-def latency_figures(moderator: LocalModerator, texts: list[str]) -> dict[str, Any]:
-    chain_in = input_chain(moderator)
+def latency_figures(moderator: LocalModerator, classifier: InjectionClassifier, texts: list[str]) -> dict[str, Any]:
+    chain_in = input_chain(moderator, classifier)
     per_screen: dict[str, list[float]] = defaultdict(list)
     whole_in: list[float] = []
     for text in texts:
@@ -137,7 +140,7 @@ def latency_figures(moderator: LocalModerator, texts: list[str]) -> dict[str, An
         whole_in.append(time.perf_counter() - started)
         for verdict in result.verdicts:
             per_screen[f"in:{verdict.screen}"].append(verdict.seconds)
-    chain_out = output_chain(moderator, local_embedder())
+    chain_out = output_chain(moderator, moderator.model.embedder)
     whole_out: list[float] = []
     passages = sample_passages()
     for i, passage in enumerate(passages):
@@ -197,11 +200,13 @@ def main(argv: list[str]) -> int:
     if not args.xstest.is_file():
         raise SystemExit(f"XSTest not found at {args.xstest}")
     xstest = list(csv.DictReader(args.xstest.open(encoding="utf-8")))
-    moderator = LocalModerator(local_embedder())
+    embedder = QueryCache(local_embedder())  # one embedding per text, shared by the screens
+    moderator = LocalModerator(embedder)
+    classifier = InjectionClassifier(embedder)
     report = {
         "moderation": moderation_figures(moderator, xstest),
-        "injection": injection_figures(InjectionScreen()),
-        "latency_ms": latency_figures(moderator, [r["prompt"] for r in xstest]),
+        "injection": injection_figures(classifier),
+        "latency_ms": latency_figures(moderator, classifier, [r["prompt"] for r in xstest]),
         "baselines": baseline_figures(xstest),
     }
     print_report(report)
@@ -232,13 +237,17 @@ def print_report(report: dict[str, Any]) -> None:
                 f"  {category:24} {c['precision']:6.3f} {c['recall']:6.3f} {c['f1']:6.3f}  "
                 f"{c['tp']}/{c['fp']}/{c['fn']}"
             )
-    i = report["injection"]["all_held_out"]
-    print(
-        f"\nInjection screen, held-out families: P {i['precision']:.3f} R {i['recall']:.3f} F1 {i['f1']:.3f} "
-        f"(tp {i['tp']} fp {i['fp']} fn {i['fn']} tn {i['tn']})"
-    )
-    for family, c in report["injection"]["families"].items():
-        print(f"    {family:22} P {c['precision']:.3f} R {c['recall']:.3f} (tp {c['tp']} fp {c['fp']} fn {c['fn']})")
+    print("\nInjection screen, held-out families")
+    for name, figures in report["injection"].items():
+        i = figures["all_held_out"]
+        print(
+            f"  {name:18} P {i['precision']:.3f} R {i['recall']:.3f} F1 {i['f1']:.3f} "
+            f"(tp {i['tp']} fp {i['fp']} fn {i['fn']} tn {i['tn']})"
+        )
+        for family, c in figures["families"].items():
+            print(
+                f"    {family:22} P {c['precision']:.3f} R {c['recall']:.3f} (tp {c['tp']} fp {c['fp']} fn {c['fn']})"
+            )
     lat = report["latency_ms"]
     print("\nLatency (ms)")
     for name in ("input_chain", "output_chain"):

@@ -7,6 +7,7 @@ from bot.embedding import Embedder
 from bot.safety.citations import CitationCheck
 from bot.safety.grounding import GroundednessCheck
 from bot.safety.injection import InjectionScreen
+from bot.safety.injection_classifier import InjectionClassifier
 from bot.safety.leakage import LeakageCheck
 from bot.safety.limits import LengthLimit
 from bot.safety.moderation import ModerationScreen, Moderator
@@ -16,14 +17,19 @@ from bot.safety.sanitize import Sanitizer
 from bot.safety.verdict import ScreenChain
 
 
-def input_chain(moderator: Moderator) -> ScreenChain:
+def input_chain(moderator: Moderator, injection_classifier: InjectionClassifier | None = None) -> ScreenChain:
     settings = get_settings()
+    injection = (
+        InjectionScreen(injection_classifier, injection_classifier.threshold)
+        if injection_classifier
+        else InjectionScreen()
+    )
     return ScreenChain(
         [
             Normalizer(),
             LengthLimit(settings.max_input_chars, settings.max_input_tokens),
             ModerationScreen(moderator, "moderation-in"),
-            InjectionScreen(),
+            injection,
             PiiRedactor(),
         ]
     )

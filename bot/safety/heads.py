@@ -1,0 +1,65 @@
+"""Small logistic heads over one feature vector: the MiniLM embedding + TF-IDF n-grams.
+
+The local moderator and the injection classifier are both such a model, stored as one `.npz`
+(heads, weights, biases, thresholds, vocabulary, idf, metadata) written by safety_data/train.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.embedding import Embedder
+from bot.safety.features import TfidfFeatures
+
+MODELS = Path(__file__).resolve().parent / "models"
+
+
+class ModelMissing(RuntimeError):
+    pass
+
+
+class LinearHeads:
+    def __init__(self, embedder: Embedder, path: Path) -> None:
+        if not path.is_file():
+            raise ModelMissing(f"safety model not found at {path}: build it with `make safety-model`")
+        data = np.load(path, allow_pickle=False)
+        self.embedder = embedder
+        self.heads: list[str] = [str(h) for h in data["heads"]]
+        self.weights = data["weights"].astype(np.float32)  # (heads, features)
+        self.bias = data["bias"].astype(np.float32)
+        self.thresholds = dict(zip(self.heads, (float(t) for t in data["thresholds"]), strict=True))
+        self.features = TfidfFeatures([str(v) for v in data["vocabulary"]], data["idf"])
+        self.meta: dict[str, Any] = json.loads(str(data["meta"]))
+        self.model_id = str(self.meta.get("model_id", path.stem))
+
+    def scores(self, text: str, vector: np.ndarray | None = None) -> dict[str, float]:
+        """Probability per head; pass `vector` to reuse an embedding already computed."""
+        if vector is None:
+            vector = self.embedder.embed([text])[0]
+        x = np.concatenate([vector, self.features.transform([text])[0]])
+        logits = self.weights @ x + self.bias
+        return dict(zip(self.heads, (float(p) for p in 1 / (1 + np.exp(-logits))), strict=True))
+
+
+def save_heads(
+    path: Path,
+    heads: dict[str, tuple[np.ndarray, float, float]],
+    features: TfidfFeatures,
+    meta: dict[str, Any],
+) -> None:
+    """heads: name -> (weights, bias, threshold)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        path,
+        heads=np.array(list(heads)),
+        weights=np.array([w for w, _, _ in heads.values()], dtype=np.float32),
+        bias=np.array([b for _, b, _ in heads.values()], dtype=np.float32),
+        thresholds=np.array([t for _, _, t in heads.values()], dtype=np.float32),
+        vocabulary=np.array(features.vocabulary),
+        idf=features.idf,
+        meta=np.array(json.dumps(meta)),
+    )
