@@ -84,3 +84,26 @@ def test_openai_embedder_sends_the_exact_request_and_normalises() -> None:
 def test_openai_model_is_used_when_configured() -> None:
     settings = load_settings(env_file=None, openai_embedding_model="text-embedding-3-small", openai_api_key="sk-x")
     assert make_embedder(settings).model_id == "openai:text-embedding-3-small"
+
+
+def test_query_cache_embeds_a_text_once() -> None:
+    from bot.embedding import QueryCache
+
+    class Counting:
+        model_id, dimensions, calls = "m", 2, 0
+
+        def embed(self, texts):  # type: ignore[no-untyped-def]
+            self.calls += 1
+            return np.ones((len(texts), 2), dtype=np.float32)
+
+    inner = Counting()
+    cache = QueryCache(inner, size=2)  # type: ignore[arg-type]
+    for _ in range(3):
+        assert cache.embed(["where is my parcel"]).shape == (1, 2)
+    assert inner.calls == 1
+    cache.embed(["a"])
+    cache.embed(["b"])  # evicts the oldest
+    cache.embed(["where is my parcel"])
+    assert inner.calls == 4
+    cache.embed(["x", "y"])  # batches are not cached
+    assert inner.calls == 5
