@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from bot.safety.moderation import CATEGORIES  # OpenAI's 13 categories, one list for the project
 from safety_data.fetch import DEFAULT_CACHE, LOCK_FILE, load_pins, sha256_of
 
 PACKAGE_DIR: Final = Path(__file__).resolve().parent
@@ -50,21 +51,6 @@ MAX_CHARS: Final = 2000
 # Taxonomy
 # --------------------------------------------------------------------------------------------------------------------
 
-CATEGORIES: Final[tuple[str, ...]] = (
-    "harassment",
-    "harassment/threatening",
-    "hate",
-    "hate/threatening",
-    "illicit",
-    "illicit/violent",
-    "self-harm",
-    "self-harm/intent",
-    "self-harm/instructions",
-    "sexual",
-    "sexual/minors",
-    "violence",
-    "violence/graphic",
-)
 # A sub-category always implies its parent, so every labelled item is consistent (OpenAI's own scores are not
 # forced to be, but a classifier trained on consistent labels can still be thresholded per category).
 PARENT: Final[dict[str, str]] = {c: c.split("/")[0] for c in CATEGORIES if "/" in c}

@@ -17,13 +17,14 @@ Stdlib only.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import re
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from bot.assets import sha256_file
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 LOCK_FILE = PACKAGE_DIR / "sources.lock.json"
@@ -69,12 +70,7 @@ def save_pins(pins: list[Pin], lock_file: Path = LOCK_FILE) -> None:
     lock_file.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+sha256_of = sha256_file  # the project's one sha256 helper (bot.assets)
 
 
 def _wheel_glob(pin: Pin) -> str:
