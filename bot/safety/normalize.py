@@ -42,11 +42,21 @@ def normalize_text(text: str) -> tuple[str, list[str]]:
     out = _WORD.sub(_fold_word, stripped)
     if out != stripped:
         changes.append("homoglyphs")
-    collapsed = _REPEATED_RUN.sub(r"\1", _REPEATED_CHAR.sub(r"\1\1\1", out))
+    collapsed = _REPEATED_RUN.sub(_once, _REPEATED_CHAR.sub(_three, out))
     if collapsed != out:
         changes.append("repetition")
     collapsed = _BLANK_LINES.sub("\n\n", _SPACES.sub(" ", collapsed)).strip()
     return collapsed, changes
+
+
+# Digits are never collapsed: "4111 1111 1111 1111" is a card number for the PII screen to find,
+# and "10000" a price, not padding.
+def _three(match: re.Match[str]) -> str:
+    return match.group(0) if match.group(1).isdigit() else match.group(1) * 3
+
+
+def _once(match: re.Match[str]) -> str:
+    return match.group(0) if any(c.isdigit() for c in match.group(1)) else match.group(1)
 
 
 def _fold_word(match: re.Match[str]) -> str:

@@ -36,3 +36,8 @@ def test_ordinary_text_in_any_script_is_left_alone(text: str) -> None:
 def test_the_screen_never_blocks_and_passes_the_normalised_text_on() -> None:
     verdict = Normalizer().check("hi\u200b there", ScreenContext())
     assert verdict.ok and verdict.text == "hi there"
+
+
+def test_digits_are_never_collapsed_so_card_numbers_stay_findable() -> None:
+    text = "my card 4111 1111 1111 1111 was charged 10000000 times"
+    assert normalize_text(text)[0] == text

@@ -1,0 +1,285 @@
+"""One turn, top to bottom (DESIGN.md): gate -> input screens -> retrieve -> respond -> output
+screens -> decide -> record. The app, the CLI and the tests all run turns through `Pipeline.run`.
+
+No stage raises for bad user input; a stage that fails outright (a model missing, a service
+down) fails the turn closed: the user gets a safe message and the turn is recorded as an error.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.config import Settings
+from bot.embedding import QueryCache, make_embedder
+from bot.gate import STRIKE_SCREENS, Gate
+from bot.identity import User, safety_identifier, server_secret
+from bot.intents import Catalogue, Intent, load_catalogue
+from bot.responders import Answer, Exchange, Responder
+from bot.responders.extractive import ExtractiveResponder
+from bot.responders.llm import LLMResponder, LLMUnavailable
+from bot.retrieval import Passage, Retriever, make_retriever
+from bot.safety.chains import input_chain, output_chain
+from bot.safety.citations import MARKER
+from bot.safety.injection_classifier import InjectionClassifier
+from bot.safety.local_moderator import LocalModerator
+from bot.safety.moderation import Moderator, OpenAIModerator
+from bot.safety.normalize import normalize_text
+from bot.safety.pii import redact
+from bot.safety.verdict import ChainResult, ScreenChain, ScreenContext, Verdict
+from bot.turn import Citation, Decision, PassageRecord, Turn, VerdictRecord
+
+NOT_IN_KB = "I couldn't find an answer to that in our help centre, and I'd rather not guess."
+NO_SAFE_ANSWER = "I couldn't put together an answer from our help centre that I can stand behind."
+FAILED = "Sorry, something went wrong on our side, so I can't answer right now."
+LLM_FALLBACK_NOTE = "Our AI assistant is unavailable right now, so this answer is quoted from the help centre."
+REPLACED_NOTE = "This answer is quoted directly from the help centre."
+
+
+class UnknownIntent(ValueError):
+    """The intent is not in the catalogue (the app's dropdown cannot send one; the CLI can)."""
+
+
+@dataclass(frozen=True)
+class Stages:
+    """Everything a turn needs; `build_pipeline` wires the configured defaults."""
+
+    catalogue: Catalogue
+    retriever: Retriever
+    input_screens: ScreenChain
+    output_screens: ScreenChain
+    responder: Responder
+    extractive: ExtractiveResponder  # the offline answer, and the fallback of the LLM
+    gate: Gate
+    secret: bytes
+    moderation_model: str
+    company: str
+    history_turns: int
+
+
+class Pipeline:
+    def __init__(self, stages: Stages, record: Callable[[Turn], None] | None = None) -> None:
+        self.stages = stages
+        self.record = record
+
+    def run(self, question: str, intent_id: str, user: User, history: Sequence[Exchange] = ()) -> Turn:
+        s = self.stages
+        intent = self._intent(intent_id)
+        identifier = safety_identifier(s.secret, user.id)
+        # The record never holds raw personal data, whatever stage stops the turn.
+        recorded_question = redact(normalize_text(question)[0])[0]
+        turn = Turn(
+            id=uuid.uuid4().hex,
+            started_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            intent=intent.id,
+            question=recorded_question,
+            safety_identifier=identifier,
+            moderation_model=s.moderation_model,
+        )
+        started = time.perf_counter()
+        try:
+            self._run(turn, question, intent, user, history)
+        except Exception as err:  # a stage failed outright: fail closed, keep the record
+            turn.decision, turn.answer, turn.handoff = Decision.ERROR, FAILED, intent.handoff
+            turn.verdicts.append(VerdictRecord("pipeline", False, {}, (f"{type(err).__name__}: {err}",), True, 0.0))
+        turn.timings_ms["total"] = _ms(time.perf_counter() - started)
+        if self.record:
+            self.record(turn)
+        return turn
+
+    def _run(self, turn: Turn, question: str, intent: Intent, user: User, history: Sequence[Exchange]) -> None:
+        s = self.stages
+        context = ScreenContext(user_id=user.id, safety_identifier=turn.safety_identifier, intent=intent.id)
+
+        with _timed(turn, "gate"):
+            admitted = s.gate.admit(user.id)
+        if not admitted.ok:
+            return self._stop(turn, Decision.BLOCKED_INPUT, admitted.user_message, [admitted])
+
+        with _timed(turn, "input"):
+            screened = s.input_screens.run(question, context)
+        self._keep(turn, screened)
+        if not screened.ok:
+            return self._blocked_input(turn, screened, intent, user)
+        text = screened.text
+        turn.question = text
+
+        with _timed(turn, "retrieve"):
+            passages = s.retriever.search(text, intent.id)
+        turn.passages = [_passage_record(p) for p in passages]
+        if not passages:
+            return self._stop(turn, Decision.NOT_IN_KB, NOT_IN_KB, handoff=intent.handoff)
+
+        canary = f"SD-{secrets.token_hex(8)}"
+        out_context = ScreenContext(
+            user_id=user.id,
+            safety_identifier=turn.safety_identifier,
+            intent=intent.id,
+            passages=passages,
+            canary=canary,
+            allowed_urls=frozenset(p.url for p in passages),
+        )
+        recent = list(history)[-s.history_turns :] if s.history_turns else []
+        with _timed(turn, "respond"):
+            answer = self._respond(turn, text, intent, passages, recent, canary)
+        if answer.not_in_kb:
+            return self._stop(turn, Decision.NOT_IN_KB, NOT_IN_KB, handoff=intent.handoff)
+
+        with _timed(turn, "output"):
+            checked = s.output_screens.run(answer.text, out_context)
+            self._keep(turn, checked)
+            if not checked.ok and answer.model != s.extractive.model and not _failed(checked):
+                # The model's answer failed a screen: quote the help centre instead, screened too.
+                answer = s.extractive.respond(text, intent.label, passages)
+                checked = s.output_screens.run(answer.text, out_context)
+                self._keep(turn, checked)
+                if checked.ok:
+                    turn.notes.append(REPLACED_NOTE)
+        if not checked.ok:
+            decision = Decision.ERROR if _failed(checked) else Decision.BLOCKED_OUTPUT
+            return self._stop(turn, decision, NO_SAFE_ANSWER, handoff=intent.handoff)
+
+        turn.model = answer.model
+        turn.answer, turn.citations = _renumber(checked.text, passages)
+        turn.decision = Decision.ANSWERED
+
+    def _respond(
+        self, turn: Turn, text: str, intent: Intent, passages: list[Passage], history: list[Exchange], canary: str
+    ) -> Answer:
+        s = self.stages
+        try:
+            return s.responder.respond(
+                text, intent.label, passages, history, canary=canary, safety_identifier=turn.safety_identifier
+            )
+        except LLMUnavailable as err:
+            turn.notes.append(LLM_FALLBACK_NOTE)
+            turn.verdicts.append(VerdictRecord("responder", False, {}, (str(err),), True, 0.0))
+            return s.extractive.respond(text, intent.label, passages)
+
+    def _blocked_input(self, turn: Turn, screened: ChainResult, intent: Intent, user: User) -> None:
+        blocked = screened.blocked_by
+        assert blocked is not None
+        if blocked.screen in STRIKE_SCREENS and not blocked.error:
+            self.stages.gate.strike(user.id)
+        decision = Decision.ERROR if blocked.error else Decision.BLOCKED_INPUT
+        handoff = "" if blocked.screen == "limits" else intent.handoff
+        self._stop(turn, decision, blocked.user_message or FAILED, handoff=handoff)
+
+    @staticmethod
+    def _stop(
+        turn: Turn, decision: Decision, message: str, verdicts: Sequence[Verdict] = (), handoff: str = ""
+    ) -> None:
+        turn.decision, turn.answer, turn.handoff = decision, message, handoff
+        turn.verdicts.extend(VerdictRecord.of(v) for v in verdicts)
+
+    @staticmethod
+    def _keep(turn: Turn, result: ChainResult) -> None:
+        turn.verdicts.extend(VerdictRecord.of(v) for v in result.verdicts)
+        turn.notes.extend(v.user_message for v in result.verdicts if v.ok and v.user_message)
+
+    def _intent(self, intent_id: str) -> Intent:
+        try:
+            return self.stages.catalogue.get(intent_id)
+        except KeyError:
+            known = ", ".join(sorted(self.stages.catalogue.ids()))
+            raise UnknownIntent(f"unknown intent {intent_id!r}; choose one of: {known}") from None
+
+
+def _failed(result: ChainResult) -> bool:
+    return bool(result.blocked_by and result.blocked_by.error)
+
+
+def _renumber(text: str, passages: Sequence[Passage]) -> tuple[str, list[Citation]]:
+    """Markers refer to passage positions; users see one number per article, in order of use."""
+    numbers: dict[str, int] = {}
+    citations: list[Citation] = []
+
+    def number(match: re.Match[str]) -> str:
+        passage = passages[int(match.group(1)) - 1]
+        if passage.article_id not in numbers:
+            numbers[passage.article_id] = len(numbers) + 1
+            citations.append(
+                Citation(numbers[passage.article_id], passage.article_id, passage.title, passage.url, passage.heading)
+            )
+        return f"[{numbers[passage.article_id]}]"
+
+    renumbered = MARKER.sub(number, text)
+    return re.sub(r"(\[\d+\])(?:\s*\1)+", r"\1", renumbered), citations
+
+
+def _passage_record(p: Passage) -> PassageRecord:
+    return PassageRecord(
+        p.chunk_id,
+        p.article_id,
+        p.title,
+        p.url,
+        p.heading,
+        p.text,
+        round(p.score, 4),
+        round(p.dense, 4),
+        round(p.lexical, 4),
+    )
+
+
+@contextmanager
+def _timed(turn: Turn, stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        turn.timings_ms[stage] = _ms(time.perf_counter() - started)
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
+def make_moderator(settings: Settings, local: LocalModerator) -> Moderator:
+    if settings.moderation == "local":
+        return local
+    import openai
+
+    client = openai.OpenAI(
+        api_key=settings.openai_api_key or None,
+        timeout=settings.openai_timeout_seconds,
+        max_retries=settings.openai_max_retries,
+    )
+    return OpenAIModerator(client, fallback=local if settings.moderation_fallback == "local" else None)
+
+
+def build_pipeline(
+    settings: Settings,
+    *,
+    retriever: Retriever | None = None,
+    responder: Responder | None = None,
+    gate: Gate | None = None,
+    record: Callable[[Turn], None] | None = None,
+) -> Pipeline:
+    """The configured pipeline: one embedder pass per text serves retrieval and the screens."""
+    embedder = QueryCache(make_embedder(settings))
+    retriever = retriever or make_retriever(settings, embedder)
+    local = LocalModerator(embedder)
+    moderator = make_moderator(settings, local)
+    extractive = ExtractiveResponder(settings.answer_max_words, lambda: retriever.index().documents, embedder)
+    if responder is None:
+        responder = LLMResponder.from_settings(settings) if settings.answer_mode == "llm" else extractive
+    stages = Stages(
+        catalogue=load_catalogue(settings.intents_file),
+        retriever=retriever,
+        input_screens=input_chain(moderator, InjectionClassifier(embedder)),
+        output_screens=output_chain(moderator, embedder),
+        responder=responder,
+        extractive=extractive,
+        gate=gate or Gate.from_settings(settings),
+        secret=server_secret(settings),
+        moderation_model=getattr(moderator, "model_id", getattr(moderator, "model", "")),
+        company=settings.company_name,
+        history_turns=settings.history_turns,
+    )
+    return Pipeline(stages, record)

@@ -1,0 +1,194 @@
+"""The offline responder: the most relevant sentences and steps of the retrieved passages, cited.
+
+Nothing is generated, so nothing can be invented: each sentence (or list item, kept whole with
+its marker) is copied from a verified passage and cited with that passage's number. Sentences
+are scored by how much of the question's weight they cover (content-word stems weighted by
+their rarity in the KB); the answer is built around the best one, in the order the article
+gives, within a word budget. A list is kept whole when one of its steps is chosen.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.embedding import Embedder
+from bot.responders import Answer, Exchange
+from bot.retrieval import Passage
+from bot.safety.grounding import content_words, split_sentences
+
+MODEL = "extractive"
+_LIST_ITEM = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*•])\s+")
+_NOT_PROSE = re.compile(r"^\s*(?:```|~~~|\|?[\s:|-]*-[\s:|-]*$)")  # code fences, table rules
+MAX_SCORED = 24  # sentences of the top article compared with the question (one embedding batch)
+RELATED_SHARE = 0.7  # other sentences of the top article join the best one when they score this close
+WORD_WEIGHT = 0.25  # weight of shared (rarity-weighted) words beside the cosine
+MAX_LIST_ITEMS = 8  # a longer list is cut to its relevant items
+SECOND_SOURCE_MARGIN = 0.1  # another article is cited too when its passage is this close (cosine) to the top one
+
+
+@dataclass
+class _Unit:
+    passage: int  # index into the passages
+    position: int  # order within the passage
+    text: str
+    group: int  # list group id within the passage; -1 for prose
+    score: float = 0.0
+
+
+class ExtractiveResponder:
+    model = MODEL
+
+    def __init__(
+        self, max_words: int, corpus: Callable[[], Sequence[str]] | None = None, embedder: Embedder | None = None
+    ) -> None:
+        """`corpus` returns the KB's chunk texts (the retriever's current snapshot), for word
+        weights; `embedder`, when given, adds each sentence's cosine to the question."""
+        self.max_words = max_words
+        self.corpus = corpus
+        self.embedder = embedder
+        self._idf: tuple[object, Callable[[str], float]] | None = None
+
+    def idf(self, stem: str) -> float:
+        if self.corpus is None:
+            return 1.0
+        documents = self.corpus()
+        if self._idf is None or self._idf[0] is not documents:  # a new snapshot after re-ingest
+            self._idf = (documents, kb_idf(documents))
+        return self._idf[1](stem)
+
+    def respond(
+        self,
+        question: str,
+        topic: str,
+        passages: Sequence[Passage],
+        history: Sequence[Exchange] = (),
+        *,
+        canary: str = "",
+        safety_identifier: str = "",
+    ) -> Answer:
+        if not passages:
+            return Answer("", self.model, not_in_kb=True)
+        weights = {stem: self.idf(stem) for stem in content_words(question)}
+        total = sum(weights.values()) or 1.0
+        units = [u for n, p in enumerate(passages) for u in _units(n, p.text)]
+        # The retriever's ranking (dense + BM25 over whole passages) is a better judge of which
+        # article answers than one sentence's overlap: the answer is built on the top article,
+        # from the best sentence among its retrieved passages.
+        anchor = passages[0].article_id
+        candidates = [u for u in units if passages[u.passage].article_id == anchor][:MAX_SCORED]
+        for unit in units:
+            unit.score = sum(w for stem, w in weights.items() if stem in content_words(unit.text)) / total
+        if self.embedder is not None and candidates:
+            # Meaning first (all-MiniLM-L6-v2 was trained on question-answer pairs); shared rare
+            # words break near-ties, e.g. an error code or a product name.
+            vectors = self.embedder.embed([question] + [u.text for u in candidates])
+            for unit, cosine in zip(candidates, vectors[1:] @ vectors[0], strict=True):
+                unit.score = max(0.0, float(cosine)) + WORD_WEIGHT * unit.score
+        best = max(candidates, key=lambda u: (u.score, -u.passage, -u.position))
+        chosen = self._around(best, candidates)
+        chosen.sort(key=lambda u: (_chunk_index(passages[u.passage]), u.passage, u.position))  # the article's order
+        words = sum(_words(u.text) for u in chosen)
+        second = self._second_source(units, passages)
+        if second is not None and words + _words(second.text) <= self.max_words:
+            chosen.append(second)
+        return Answer(_render(chosen), self.model)
+
+    def _around(self, best: _Unit, article: list[_Unit]) -> list[_Unit]:
+        """The best unit, its whole list if it is a step, then the article's units that score close."""
+        same_passage = [u for u in article if u.passage == best.passage]
+        if best.score == 0:  # no embedder and no shared words (a pure paraphrase): the passage's lead
+            picked = same_passage[:2]
+        else:
+            picked = [best]
+            following = next((u for u in same_passage if u.position == best.position + 1), None)
+            group = best.group
+            if group < 0 and best.text.endswith(":") and following is not None:
+                group = following.group  # "To start a return:" introduces the steps after it
+            if group >= 0:
+                steps = [u for u in same_passage if u.group == group]
+                picked = steps if len(steps) <= MAX_LIST_ITEMS else [best]
+                lead_in = [u for u in same_passage if u.position == steps[0].position - 1 and u.group < 0]
+                picked = lead_in + [u for u in picked if u not in lead_in]
+            for unit in sorted(article, key=lambda u: -u.score):
+                if unit.score >= RELATED_SHARE * best.score and unit not in picked:
+                    picked.append(unit)
+        out: list[_Unit] = []
+        words = 0
+        for unit in sorted(picked, key=lambda u: (u is not best, -u.score)):
+            if out and words + _words(unit.text) > self.max_words:
+                continue
+            out.append(unit)
+            words += _words(unit.text)
+        return sorted(out, key=lambda u: (u.passage, u.position))
+
+    @staticmethod
+    def _second_source(units: list[_Unit], passages: Sequence[Passage]) -> _Unit | None:
+        """The best sentence of the best-ranked passage from another article, when it is close:
+        the top passage is from the wrong article often enough (about one question in five on
+        our sample set) that a second, cited source is worth a sentence."""
+        first = passages[0]
+        other = next((n for n, p in enumerate(passages) if p.article_id != first.article_id), None)
+        if other is None or passages[other].dense < first.dense - SECOND_SOURCE_MARGIN:
+            return None
+        candidates = [u for u in units if u.passage == other and u.group < 0 and not u.text.endswith(":")]
+        if not candidates:
+            return None
+        best = max(candidates, key=lambda u: (u.score, -u.position))
+        return best if best.score > 0 else candidates[0]
+
+
+def _units(passage: int, text: str) -> list[_Unit]:
+    units: list[_Unit] = []
+    group, in_list = -1, False
+    for line in text.splitlines():
+        if _NOT_PROSE.match(line):
+            continue
+        is_item = bool(_LIST_ITEM.match(line))
+        if is_item and not in_list:
+            group += 1
+        in_list = is_item or (in_list and not line.strip())
+        for sentence in split_sentences(line) if not is_item else [line.strip()]:
+            units.append(_Unit(passage, len(units), sentence, group if is_item else -1))
+    return units
+
+
+def _render(units: list[_Unit]) -> str:
+    """Prose sentences joined into paragraphs, list items one per line; each cited."""
+    lines: list[str] = []
+    paragraph: list[str] = []
+    for unit in units:
+        cited = f"{unit.text} [{unit.passage + 1}]"
+        if unit.group >= 0:
+            if paragraph:
+                lines.append(" ".join(paragraph))
+                paragraph = []
+            lines.append(cited)
+        else:
+            paragraph.append(cited)
+    if paragraph:
+        lines.append(" ".join(paragraph))
+    return "\n".join(lines)
+
+
+def _chunk_index(passage: Passage) -> int:
+    """Chunk ids end in '::<n>', the chunk's place in its article (bot.store)."""
+    tail = passage.chunk_id.rsplit("::", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def kb_idf(documents: Sequence[str]) -> Callable[[str], float]:
+    """Inverse document frequency of content-word stems over the KB chunks (smoothed)."""
+    df: dict[str, int] = {}
+    for document in documents:
+        for stem in content_words(document):
+            df[stem] = df.get(stem, 0) + 1
+    n = len(documents)
+    unseen = math.log((n + 1) / 0.5)
+    return lambda stem: math.log((n + 1) / (df[stem] + 0.5)) if stem in df else unseen

@@ -1,0 +1,94 @@
+"""The record of one turn: what was asked, what the bot saw and decided, and what it answered.
+
+The same object feeds the app, the CLI's JSON and the reviewers' records, so a reviewer needs
+nothing else: question (PII-redacted), intent, passages with scores, every verdict, answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bot.safety.verdict import Verdict
+
+
+class Decision(StrEnum):
+    ANSWERED = "answered"
+    NOT_IN_KB = "not_in_kb"  # nothing relevant and verified: hand off, no generation
+    BLOCKED_INPUT = "blocked_input"  # gate, limits, moderation or injection said no
+    BLOCKED_OUTPUT = "blocked_output"  # the answer failed an output screen and no fallback passed
+    ERROR = "error"  # a stage failed; the turn failed closed
+
+
+@dataclass(frozen=True)
+class Citation:
+    number: int
+    article_id: str
+    title: str
+    url: str
+    heading: str
+
+
+@dataclass(frozen=True)
+class PassageRecord:
+    """A retrieved passage as the record keeps it (no vector)."""
+
+    chunk_id: str
+    article_id: str
+    title: str
+    url: str
+    heading: str
+    text: str
+    score: float
+    dense: float
+    lexical: float
+
+
+@dataclass(frozen=True)
+class VerdictRecord:
+    screen: str
+    ok: bool
+    scores: dict[str, float]
+    reasons: tuple[str, ...]
+    error: bool
+    ms: float
+
+    @classmethod
+    def of(cls, verdict: Verdict) -> VerdictRecord:
+        return cls(
+            verdict.screen,
+            verdict.ok,
+            {k: round(float(v), 4) for k, v in verdict.scores.items()},
+            verdict.reasons,
+            verdict.error,
+            round(verdict.seconds * 1000, 3),
+        )
+
+
+@dataclass
+class Turn:
+    id: str
+    started_at: str  # UTC, ISO 8601
+    intent: str
+    question: str  # after normalising and PII redaction: raw personal data is never recorded
+    safety_identifier: str
+    decision: Decision = Decision.ERROR
+    answer: str = ""
+    citations: list[Citation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # messages shown beside the answer (PII warning, fallback)
+    handoff: str = ""  # how to reach a person, shown when the bot did not answer
+    passages: list[PassageRecord] = field(default_factory=list)
+    verdicts: list[VerdictRecord] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    model: str = ""  # what wrote the answer: "extractive" or the chat model
+    moderation_model: str = ""
+
+    @property
+    def answered(self) -> bool:
+        return self.decision is Decision.ANSWERED
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["decision"] = self.decision.value
+        return data

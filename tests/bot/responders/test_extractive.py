@@ -1,0 +1,62 @@
+from bot.responders.extractive import ExtractiveResponder, kb_idf
+from bot.retrieval import Passage
+from bot.safety.grounding import split_sentences
+
+
+def passage(article: str, text: str, n: int = 0) -> Passage:
+    url = f"https://kb.example/{article}"
+    return Passage(f"{article}::{n}", article, article.title(), url, "", text, 0.6, 0.6, 0.5)
+
+
+RETURNS = passage(
+    "returns",
+    "You can return most items within 60 days of delivery. Refunds go back to the original payment method. "
+    "Gift cards cannot be returned.\n\nTo start a return:\n\n1. Open your orders.\n2. Choose Return item.\n"
+    "3. Print the label and drop the parcel off.",
+)
+DELIVERY = passage("delivery", "Standard delivery takes 3 to 5 working days. Express delivery arrives the next day.")
+
+
+def test_picks_the_sentence_that_answers_and_cites_it() -> None:
+    answer = ExtractiveResponder(60).respond("how many days do I have to return an item", "Returns", [RETURNS])
+    assert answer.text.startswith("You can return most items within 60 days of delivery. [1]")
+    assert "Gift cards" not in answer.text  # unrelated sentences stay out
+    assert answer.model == "extractive" and not answer.not_in_kb
+
+
+def test_steps_are_kept_whole_with_their_lead_in_and_markers() -> None:
+    answer = ExtractiveResponder(80).respond("how do I start a return, which steps", "Returns", [RETURNS])
+    lines = answer.text.splitlines()
+    assert "To start a return: [1]" in answer.text
+    steps = ["1. Open your orders. [1]", "2. Choose Return item. [1]"]
+    steps.append("3. Print the label and drop the parcel off. [1]")
+    assert [line for line in lines if line[0].isdigit()] == steps
+
+
+def test_every_sentence_is_copied_from_a_passage_and_cited() -> None:
+    answer = ExtractiveResponder(120).respond("return refund delivery days", "Any", [RETURNS, DELIVERY])
+    sources = RETURNS.text + " " + DELIVERY.text
+    for sentence in split_sentences(answer.text):
+        assert sentence.endswith(("[1]", "[2]")), sentence
+        assert sentence.rsplit(" [", 1)[0] in sources
+
+
+def test_a_close_second_article_is_cited_too() -> None:
+    answer = ExtractiveResponder(120).respond("how many days", "Any", [RETURNS, DELIVERY])
+    assert "[1]" in answer.text and "[2]" in answer.text
+
+
+def test_word_budget_is_kept() -> None:
+    long = passage("long", " ".join(f"Sentence {i} mentions returns and refunds here." for i in range(40)))
+    answer = ExtractiveResponder(30).respond("returns refunds", "Returns", [long])
+    assert len(answer.text.replace("[1]", "").split()) <= 30
+
+
+def test_no_passages_means_not_in_kb() -> None:
+    answer = ExtractiveResponder(60).respond("anything", "Returns", [])
+    assert answer.not_in_kb and answer.text == ""
+
+
+def test_rare_words_weigh_more_than_common_ones() -> None:
+    idf = kb_idf(["delivery takes days", "delivery costs money", "delivery to norway takes a week"])
+    assert idf("norway") > idf("deliveri") and idf("unseen") > idf("norway")

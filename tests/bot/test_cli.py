@@ -1,0 +1,92 @@
+"""`python -m bot ask|batch` as a user runs it: a real process, settings from the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.identity import safety_identifier, server_secret
+from ingest import cli as ingest_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def kb(settings_factory, tmp_path_factory) -> Settings:  # type: ignore[no-untyped-def]
+    settings = settings_factory(tmp_path_factory.mktemp("cli") / "data")
+    assert ingest_cli.main([str(FIXTURES / "kb" / "articles"), "--quiet"], settings) == 0
+    return settings
+
+
+def bot(kb: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "SAFEDESK_ENV_FILE": "",
+        "SAFEDESK_DATA_DIR": str(kb.data_dir),
+        "SAFEDESK_INTENTS_FILE": str(kb.intents_file),
+        "SAFEDESK_COLLECTION": kb.collection,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_ask_prints_the_turn_as_json(kb: Settings) -> None:
+    done = bot(kb, "--user", "staff:anna", "ask", "--intent", "billing", "which credit cards can I pay with?")
+    assert done.returncode == 0, done.stderr
+    turn = json.loads(done.stdout)
+    assert turn["decision"] == "answered" and turn["citations"][0]["article_id"] == "billing-cards"
+    assert turn["safety_identifier"] == safety_identifier(server_secret(kb), "staff:anna")
+    assert set(turn["timings_ms"]) >= {"input", "retrieve", "respond", "output", "total"}
+
+
+def test_ask_with_an_unknown_intent_is_a_clear_error(kb: Settings) -> None:
+    done = bot(kb, "ask", "--intent", "nope", "hello")
+    assert done.returncode == 2
+    assert "unknown intent 'nope'" in done.stderr and "billing" in done.stderr
+
+
+def test_batch_writes_one_turn_per_line_and_marks_bad_lines(kb: Settings, tmp_path: Path) -> None:
+    questions = tmp_path / "in.jsonl"
+    questions.write_text(
+        "\n".join(
+            [
+                json.dumps({"id": "a", "question": "which credit cards can I pay with?", "intent": "billing"}),
+                json.dumps({"id": "b", "question": "do you sell garden furniture?", "intent": "billing"}),
+                "{not json",
+                json.dumps({"id": "d", "question": "hello", "intent": "no-such-intent"}),
+                json.dumps({"id": "e", "intent": "billing"}),
+                json.dumps({"id": "f", "question": "how long does standard delivery take?", "intent": "shipping"}),
+            ]
+        )
+    )
+    out = tmp_path / "out.jsonl"
+    done = bot(kb, "batch", str(questions), "--out", str(out))
+    assert done.returncode == 1
+    assert "3 line(s) could not be run" in done.stderr and "turns" in done.stderr  # tqdm's bar
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r.get("id") for r in rows] == ["a", "b", None, "d", "e", "f"]
+    assert [r.get("decision") for r in rows] == ["answered", "not_in_kb", None, None, None, "answered"]
+    assert rows[2]["line"] == 3 and "not JSON" in rows[2]["error"]
+    assert "unknown intent" in rows[3]["error"] and "question" in rows[4]["error"]
+
+
+def test_batch_to_stdout(kb: Settings, tmp_path: Path) -> None:
+    questions = tmp_path / "in.jsonl"
+    questions.write_text(json.dumps({"id": "x", "question": "how do I reset my password?", "intent": "account"}))
+    done = bot(kb, "batch", str(questions))
+    assert done.returncode == 0, done.stderr
+    (row,) = [json.loads(line) for line in done.stdout.splitlines()]
+    assert row["id"] == "x" and row["citations"][0]["article_id"] == "account-password"
+
+
+def test_batch_with_a_missing_file_is_a_clear_error(kb: Settings, tmp_path: Path) -> None:
+    done = bot(kb, "batch", str(tmp_path / "missing.jsonl"))
+    assert done.returncode == 2 and "input file not found" in done.stderr

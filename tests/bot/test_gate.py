@@ -1,0 +1,59 @@
+from bot.gate import Gate
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def gate(clock: Clock, **overrides: float) -> Gate:
+    options = dict(
+        per_minute=3, strikes_to_slow=2, strikes_to_block=4, window_seconds=600, slow_seconds=20, block_seconds=300
+    )
+    options.update(overrides)
+    return Gate(clock=clock, **options)  # type: ignore[arg-type]
+
+
+def test_rate_limit_per_user_and_per_minute() -> None:
+    clock = Clock()
+    g = gate(clock)
+    assert all(g.admit("a").ok for _ in range(3))
+    refused = g.admit("a")
+    assert not refused.ok and refused.reasons == ("rate limit",)
+    assert "60 seconds" in refused.user_message
+    assert g.admit("b").ok  # another user is not affected
+    clock.now += 61
+    assert g.admit("a").ok
+
+
+def test_strikes_slow_then_block_then_expire() -> None:
+    clock = Clock()
+    g = gate(clock, per_minute=100)
+    assert g.admit("u").ok
+    g.strike("u")
+    assert g.admit("u").ok  # one strike: not slowed yet
+    g.strike("u")
+    slowed = g.admit("u")
+    assert not slowed.ok and slowed.reasons == ("slowed after blocked messages",)
+    assert "20 seconds" in slowed.user_message
+    clock.now += 21
+    assert g.admit("u").ok
+    g.strike("u")
+    assert g.strike("u") == 4
+    blocked = g.admit("u")
+    assert not blocked.ok and blocked.reasons == ("blocked after repeated unsafe messages",)
+    assert "5 minute" in blocked.user_message
+    clock.now += 301
+    assert g.admit("u").ok  # the block ran out and the strikes were cleared
+
+
+def test_old_strikes_leave_the_window() -> None:
+    clock = Clock()
+    g = gate(clock, per_minute=100)
+    g.strike("u")
+    clock.now += 601
+    g.strike("u")
+    assert g.admit("u").ok and g.admit("u").ok  # only one strike inside the window: never slowed
