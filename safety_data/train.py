@@ -3,9 +3,19 @@
 Run after `python -m safety_data.fetch && python -m safety_data.build`. Only `train`-split rows
 are read (the split is by source family, see MANIFEST.md); held-out families and XSTest never
 are. Benign text we wrote ourselves is added: benign_support.txt (angry but legitimate
-customers) and benign_edgy.txt (harmless text that sounds dangerous, written without looking at
-XSTest), and, when installed, the Debian FAQ questions. A random 20 % of the training rows is
-the validation split that picks each head's threshold; the heads are then refit on all rows.
+customers), benign_edgy.txt (harmless text that sounds dangerous, written without looking at
+XSTest), benign_contrast.txt (harmless requests in the same shape and vocabulary as harmful-
+behaviour datasets: "write a tutorial on how to...", defence, cooking, games, history, health;
+also written without looking at XSTest), and, when installed, the Debian FAQ questions.
+
+Validation is by source family (leave one family out): each family is scored by heads fitted on
+all the other families (TF-IDF vocabulary refitted per fold too), so the validation scores
+look like scores on text from a source never seen in training. Those out-of-family scores pick
+each head's threshold (the `harmful` gate: benign false-positive rate <= MAX_BENIGN_FPR; the
+category heads: max F1; they only name the categories of what the gate flags, see
+bot.safety.local_moderator) and
+are how C, class weighting, the head type and the data mix were chosen (see `train`).
+The heads are then refit on all rows.
 Writes bot/safety/models/moderator.npz and injection.npz.
 """
 
@@ -30,8 +40,10 @@ from bot.safety.moderation import CATEGORIES
 HERE = Path(__file__).resolve().parent
 BUILD = HERE / "build"
 MIN_POSITIVES = 15  # a head needs at least this many examples; rules cover thinner categories
-MAX_BENIGN_FPR = 0.03  # a gate head's threshold keeps validation false positives under this
-C = 4.0  # inverse regularisation strength
+MAX_BENIGN_FPR = 0.05  # the moderator's gate threshold keeps out-of-family validation false positives under this
+MAX_BENIGN_FPR_INJECTION = 0.03  # the injection head's (unchanged, random validation split)
+C = 16.0  # inverse regularisation strength (chosen on out-of-family validation, see `train`)
+C_INJECTION = 4.0  # the injection classifier's (unchanged)
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -44,6 +56,7 @@ def our_benign_text() -> list[tuple[str, str]]:
     for name, family in (
         ("benign_support.txt", "safedesk-benign-support"),
         ("benign_edgy.txt", "safedesk-benign-edgy"),
+        ("benign_contrast.txt", "safedesk-benign-contrast"),
     ):
         for line in (HERE / name).read_text(encoding="utf-8").splitlines():
             if line.strip() and not line.startswith("#"):
@@ -70,45 +83,117 @@ def threshold_for_fpr(y: np.ndarray, p: np.ndarray, max_fpr: float) -> float:
     return float(benign[min(len(benign) - 1, int(np.ceil((1 - max_fpr) * len(benign))))]) + 1e-6
 
 
-def fit_head(x: np.ndarray, y: np.ndarray) -> LogisticRegression:
-    return LogisticRegression(C=C, class_weight="balanced", max_iter=3000).fit(x, y)
+def fit_head(x: np.ndarray, y: np.ndarray, c: float = C) -> LogisticRegression:
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit(x, y)
+
+
+def family_validation(
+    texts: list[str], families: list[str], embeddings: np.ndarray, labels: dict[str, np.ndarray], c: float = C
+) -> dict[str, np.ndarray]:
+    """Out-of-family scores: each family is scored by heads fitted on every other family."""
+    fam = np.array(families)
+    scores = {head: np.zeros(len(texts)) for head in labels}
+    for family in sorted(set(families)):
+        held = fam == family
+        tfidf = TfidfFeatures.fit([t for t, h in zip(texts, held, strict=True) if not h])
+        x = np.hstack([embeddings, tfidf.transform(texts)])
+        for head, y in labels.items():
+            if y[~held].all() or not y[~held].any():
+                scores[head][held] = float(y[~held][0]) if len(y[~held]) else 0.0
+                continue
+            scores[head][held] = fit_head(x[~held], y[~held], c).predict_proba(x[held])[:, 1]
+    return scores
+
+
+def random_validation(
+    texts: list[str], embeddings: np.ndarray, labels: dict[str, np.ndarray], c: float
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Scores for a random 20 % of the rows from heads fitted on the other 80 % (the earlier method)."""
+    rng = random.Random(0)
+    held = np.array([rng.random() < 0.2 for _ in texts])
+    tfidf = TfidfFeatures.fit([t for t, h in zip(texts, held, strict=True) if not h])
+    x = np.hstack([embeddings, tfidf.transform(texts)])
+    scores = {head: np.zeros(len(texts)) for head in labels}
+    for head, y in labels.items():
+        scores[head][held] = fit_head(x[~held], y[~held], c).predict_proba(x[held])[:, 1]
+    return scores, held
 
 
 def train(
-    name: str, texts: list[str], families: list[str], labels: dict[str, np.ndarray], gates: set[str], out: Path
+    name: str,
+    texts: list[str],
+    families: list[str],
+    labels: dict[str, np.ndarray],
+    gates: set[str],
+    out: Path,
+    max_fpr: float = MAX_BENIGN_FPR,
+    c: float = C,
+    by_family: bool = True,
 ) -> None:
-    """Fit one head per label on [embedding, tf-idf]; thresholds from a validation split."""
-    rng = random.Random(0)
-    validation = np.array([rng.random() < 0.2 for _ in texts])
-    print(f"{name}: {len(texts)} training rows ({int(validation.sum())} for validation)")
+    """Fit one head per label on [embedding, tf-idf]; thresholds from out-of-family validation.
+
+    Decisions made on the moderator's out-of-family validation (harmful head, 12 training families; XSTest and the
+    held-out families were not used): logistic regression with balanced class weights (AUC 0.839 vs 0.821 without
+    weighting), C=16 (AUC 0.843; C=4: 0.839, C=1: 0.832), TF-IDF kept (AUC 0.812 without), a one-hidden-layer MLP
+    rejected (AUC 0.822); adding the pyrit families (0.806 -> 0.843) and benign_contrast.txt (0.803 -> 0.843)
+    both helped. `by_family=False` keeps the earlier random 20 % validation split (still used by the injection
+    classifier, whose method and C are unchanged).
+    """
+    kind = "leave-one-family-out" if by_family else "random 20 %"
+    print(f"{name}: {len(texts)} training rows, {len(set(families))} families ({kind} validation)")
     embeddings = local_embedder().embed(texts)
-    tfidf = TfidfFeatures.fit([t for t, v in zip(texts, validation, strict=True) if not v])
+    if by_family:
+        validation = family_validation(texts, families, embeddings, labels, c)
+        rows = np.ones(len(texts), dtype=bool)
+    else:
+        validation, rows = random_validation(texts, embeddings, labels, c)
+    labels_v = {head: y[rows] for head, y in labels.items()}
+    validation = {head: p[rows] for head, p in validation.items()}
+    families_v = [f for f, r in zip(families, rows, strict=True) if r]
+    benign = ~np.any(list(labels_v.values()), axis=0)  # validation rows with no label at all
+    tfidf = TfidfFeatures.fit(texts)
     x = np.hstack([embeddings, tfidf.transform(texts)])
     heads: dict[str, tuple[np.ndarray, float, float]] = {}
     report: dict[str, dict] = {}
-    for head, y in labels.items():
-        p = fit_head(x[~validation], y[~validation]).predict_proba(x[validation])[:, 1]
-        yv = y[validation]
-        t = threshold_for_fpr(yv, p, MAX_BENIGN_FPR) if head in gates else threshold_max_f1(yv, p)
+    for head, y in labels_v.items():
+        p = validation[head]
+        # The gate keeps benign false positives under max_fpr; category heads only name what it flagged.
+        t = threshold_for_fpr(y, p, max_fpr) if head in gates else threshold_max_f1(y, p)
         predicted = p >= t
-        tp = int((predicted & yv).sum())
+        tp = int((predicted & y).sum())
         report[head] = {
             "threshold": round(t, 4),
             "validation_precision": round(tp / max(1, int(predicted.sum())), 3),
-            "validation_recall": round(tp / max(1, int(yv.sum())), 3),
-            "train_positives": int(y.sum()),
+            "validation_recall": round(tp / max(1, int(y.sum())), 3),
+            "validation_benign_fpr": round(int((predicted & benign).sum()) / max(1, int(benign.sum())), 3),
+            "train_positives": int(labels[head].sum()),
         }
-        final = fit_head(x, y)  # refit on every training row
+        final = fit_head(x, labels[head], c)  # refit on every training row
         heads[head] = (final.coef_[0], float(final.intercept_[0]), t)
         print(f"  {head:24} {report[head]}")
+    # The moderator-level decision on out-of-family scores (heads only, no rules): the gate head(s) decide.
+    flagged = np.any([validation[h] >= report[h]["threshold"] for h in labels if h in gates], axis=0)
+    union = {
+        "recall": round(float(flagged[~benign].mean()), 3) if (~benign).any() else None,
+        "benign_fpr": round(float(flagged[benign].mean()), 3),
+        "per_family_flagged": {
+            f: f"{int(flagged[fam].sum())}/{int(fam.sum())}"
+            for f in sorted(set(families_v))
+            for fam in [np.array(families_v) == f]
+        },
+    }
+    print(f"  gate (validation): {union}")
     digest = hashlib.sha256("\n".join(f"{t}\t{f}" for t, f in zip(texts, families, strict=True)).encode())
     meta = {
         "model_id": f"safedesk-local-{name}-{digest.hexdigest()[:8]}",
         "training_rows": len(texts),
         "training_data_sha256": digest.hexdigest(),
         "families": sorted(set(families)),
-        "C": C,
+        "C": c,
+        "max_benign_fpr": max_fpr,
+        "validation": kind,
         "heads": report,
+        "validation_gate": union,
     }
     save_heads(out, heads, tfidf, meta)
     print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KB), model {meta['model_id']}")
@@ -144,6 +229,9 @@ def train_injection() -> None:
         labels,
         {injection_classifier.HEAD},
         injection_classifier.MODEL_PATH,
+        MAX_BENIGN_FPR_INJECTION,
+        c=C_INJECTION,
+        by_family=False,
     )
 
 

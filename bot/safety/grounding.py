@@ -21,7 +21,9 @@ from bot.safety.verdict import ScreenContext, Verdict
 _STEM = Stemmer.Stemmer("english")
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[(*])")
+# A sentence ends at . ! or ? (plus any citation markers after it) before a capital, digit or
+# bracket; a citation marker "[n]" after the full stop belongs to the sentence before it.
+_SENTENCE = re.compile(r"(?<=[.!?]|\])\s+(?=[A-Z0-9(*]|\[(?!\d{1,2}\]))")
 _LIST_MARKER = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*•])\s+")
 _STOPWORDS_TEXT = """
 a an the and or but if then so to of in on at by for with from as is are was were be been being it its
@@ -49,6 +51,20 @@ def split_sentences(text: str) -> list[str]:
             parts[0] = prefix.strip() + " " + parts[0] if prefix else parts[0]
             sentences.extend(parts)
     return sentences
+
+
+def _without(text: str, dropped: list[str]) -> str:
+    """The text with the dropped sentences cut out, its lines and list markers kept."""
+    lines = []
+    for line in text.splitlines():
+        marker = _LIST_MARKER.match(line)
+        prefix = marker.group(0) if marker else ""
+        parts = [p.strip() for p in _SENTENCE.split(line[len(prefix) :]) if p.strip()]
+        first = (prefix.strip() + " " + parts[0]) if prefix and parts else (parts[0] if parts else "")
+        kept = [p for i, p in enumerate(parts) if (first if i == 0 else p) not in dropped]
+        if kept:
+            lines.append(prefix + " ".join(kept))
+    return "\n".join(lines)
 
 
 class GroundednessCheck:
@@ -84,7 +100,9 @@ class GroundednessCheck:
         reasons = tuple(f"unsupported: {s[:80]}" for s in dropped)
         if not kept or share < self.min_supported_share:
             return Verdict(self.name, False, text, scores=scores, reasons=reasons or ("nothing supported",))
-        return Verdict(self.name, True, "\n".join(kept) if "\n" in text else " ".join(kept), scores, reasons)
+        if not dropped:
+            return Verdict(self.name, True, text, scores, reasons)
+        return Verdict(self.name, True, _without(text, dropped), scores, reasons)
 
     def _support(self, sentence: str, passages: Sequence[object]) -> float:
         """0 if unsupported, else the best support score (lexical share, or cosine)."""

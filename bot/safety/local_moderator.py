@@ -35,11 +35,12 @@ class LocalModerator:
         thresholds = self.model.thresholds
         rules = rule_scores(text)
         scores = {c: max(heads.get(c, 0.0), rules.get(c, 0.0)) for c in CATEGORIES}
-        flags = {c: c in rules or (c in heads and heads[c] >= thresholds[c]) for c in CATEGORIES}
-        if heads[HARMFUL] >= thresholds[HARMFUL] and not any(flags.values()):
-            # Harmful but no single category is sure: name the likeliest one.
-            likeliest = max((c for c in CATEGORIES if c in heads), key=lambda c: heads[c])
-            flags[likeliest] = True
+        flags = {c: c in rules for c in CATEGORIES}
+        if heads[HARMFUL] >= thresholds[HARMFUL]:
+            # The gate decides; category heads only say which categories (the likeliest when none is sure).
+            named = [c for c in CATEGORIES if c in heads and heads[c] >= thresholds[c]]
+            for category in named or [max((c for c in CATEGORIES if c in heads), key=lambda c: heads[c])]:
+                flags[category] = True
         return ModerationResult(
             flagged=any(flags.values()),
             categories=flags,

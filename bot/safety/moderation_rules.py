@@ -25,7 +25,22 @@ _PERSON = (
 )
 _SEXUAL = r"\b(?:sex|sexual|sexually|nude|naked|porn|pornographic|erotic|explicit|molest\w*|grope|fondle)\b"
 
+_THREAT_VERB = r"(?:kill|murder|hurt|stab|shoot|strangle|beat|find\s+and\s+kill)"
+
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "harassment/threatening",  # a direct threat at the reader: "I'm going to kill you"
+        re.compile(
+            rf"\b(?:i\s*(?:'ll|will|'m\s+going\s+to|am\s+going\s+to|am\s+gonna|'m\s+gonna|gonna|want\s+to)|"
+            rf"we\s*(?:'ll|will|are\s+going\s+to))\s+{_THREAT_VERB}\s+(?:you|u|ya)\b"
+            r"|\bi\s+know\s+where\s+you\s+live\b|\byou(?:'re|\s+are)\s+(?:going\s+to|gonna)\s+die\b",
+            _I,
+        ),
+    ),
+    (
+        "harassment",  # telling someone to harm themselves
+        re.compile(r"\b(?:(?:go\s+)?kill\s+your\s*self|kys|you\s+should\s+(?:die|kill\s+yourself)|go\s+die)\b", _I),
+    ),
     ("sexual/minors", re.compile(rf"{_MINOR}.{{0,40}}{_SEXUAL}|{_SEXUAL}.{{0,40}}{_MINOR}", _I)),
     (
         "self-harm/intent",
@@ -94,4 +109,5 @@ def rule_scores(text: str) -> dict[str, float]:
     for category, pattern in RULES:
         if pattern.search(text):
             scores[category] = 1.0
+            scores[category.split("/")[0]] = 1.0  # like OpenAI's: "hate/threatening" is also "hate"
     return scores

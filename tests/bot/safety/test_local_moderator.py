@@ -72,3 +72,37 @@ def test_tfidf_rows_are_unit_length_and_ignore_unknown_words() -> None:
     features = TfidfFeatures.fit(["refund my order", "order a lamp", "lamp refund"], min_df=1)
     rows = features.transform(["refund lamp", "zzz qqq"])
     assert np.isclose(np.linalg.norm(rows[0]), 1.0) and not rows[1].any()
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("I will kill you", "harassment/threatening"),
+        ("I'm going to stab you if my refund doesn't arrive", "harassment/threatening"),
+        ("I know where you live", "harassment/threatening"),
+        ("You should kill yourself, nobody will miss you.", "harassment"),
+        ("kys", "harassment"),
+    ],
+)
+def test_direct_threats_and_incitement_are_rules(text: str, category: str) -> None:
+    scores = rule_scores(text)
+    assert scores[category] == 1.0 and scores[category.split("/")[0]] == 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["this delay is killing me", "I'll destroy this printer if it jams again", "can you kill my subscription"],
+)
+def test_angry_customers_are_not_threats(text: str) -> None:
+    assert rule_scores(text) == {}
+
+
+def test_the_gate_decides_and_category_heads_only_name(moderator: LocalModerator, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    thresholds = moderator.model.thresholds
+    sure_hate = {**{c: 0.0 for c in thresholds}, "hate": 0.99}
+    monkeypatch.setattr(moderator.model, "scores", lambda text, vector=None: {**sure_hate, "harmful": 0.0})
+    quiet = moderator.moderate("anything")
+    assert not quiet.flagged and quiet.category_scores["hate"] == 0.99  # scored, not flagged
+    monkeypatch.setattr(moderator.model, "scores", lambda text, vector=None: {**sure_hate, "harmful": 0.99})
+    loud = moderator.moderate("anything")
+    assert loud.flagged and [c for c, hit in loud.categories.items() if hit] == ["hate"]

@@ -3,7 +3,7 @@ import pytest
 from bot.embedding import local_embedder
 from bot.retrieval import Passage
 from bot.safety.citations import CitationCheck
-from bot.safety.grounding import GroundednessCheck, split_sentences
+from bot.safety.grounding import GroundednessCheck, _without, split_sentences
 from bot.safety.leakage import LeakageCheck
 from bot.safety.sanitize import Sanitizer
 from bot.safety.verdict import ScreenContext
@@ -87,3 +87,12 @@ def test_sentences_and_list_items_are_split() -> None:
         "1. Step one",
         "2. Step two",
     ]
+
+
+def test_a_citation_marker_stays_with_its_sentence_and_lists_keep_their_shape() -> None:
+    text = "- Unpack it. Keep the box. [1]\n- Call us [2]\nPlain one. [1] Invented two [2] Three."
+    assert split_sentences(text) == [
+        "- Unpack it.", "Keep the box. [1]", "- Call us [2]", "Plain one. [1]", "Invented two [2]", "Three.",
+    ]  # fmt: skip
+    kept = _without(text, ["Keep the box. [1]", "Invented two [2]"])
+    assert kept == "- Unpack it.\n- Call us [2]\nPlain one. [1] Three."
