@@ -1,0 +1,130 @@
+"""Engines and migrations, on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+
+from bot.config import Settings
+from bot.storage.db import Database, alembic_config, make_engine, migrate, normalize_url, open_database
+from bot.storage.models import Base, User
+
+TABLES = {"users", "acknowledgements", "conversations", "turns", "feedback", "reports"}
+
+
+def test_migrations_create_every_table_at_head(db: Database) -> None:
+    assert set(inspect(db.engine).get_table_names()) == TABLES | {"alembic_version"}
+    assert set(Base.metadata.tables) == TABLES
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with db.engine.connect() as conn:
+        assert conn.scalar(text("SELECT version_num FROM alembic_version")) == head
+
+
+def test_models_and_migrations_agree(db: Database) -> None:
+    """`alembic check`: autogenerate finds nothing to change between the models and the migrated schema."""
+    with db.engine.connect() as conn:
+        command.check(alembic_config(conn))
+
+
+def test_constraint_names_follow_the_naming_convention(db: Database) -> None:
+    inspector = inspect(db.engine)
+    assert [fk["name"] for fk in inspector.get_foreign_keys("acknowledgements")] == [
+        "fk_acknowledgements_user_id_users"
+    ]
+    assert {uq["name"] for uq in inspector.get_unique_constraints("feedback")} == {"uq_feedback_turn_id_user_id"}
+    assert "ix_turns_created_at_decision" in {ix["name"] for ix in inspector.get_indexes("turns")}
+
+
+def test_downgrade_to_nothing_and_upgrade_again(db: Database) -> None:
+    with db.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "base")
+    assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+    migrate(db.engine)
+    assert set(inspect(db.engine).get_table_names()) == TABLES | {"alembic_version"}
+
+
+def test_migrating_twice_changes_nothing(db: Database) -> None:
+    migrate(db.engine)
+    assert set(inspect(db.engine).get_table_names()) == TABLES | {"alembic_version"}
+
+
+def test_two_processes_opening_a_fresh_database_at_once_both_succeed(storage_settings: Settings) -> None:
+    results: list[object] = []
+    barrier = threading.Barrier(2)
+
+    def opener() -> None:
+        barrier.wait()
+        try:
+            database = open_database(storage_settings)
+            database.close()
+            results.append("ok")
+        except Exception as exc:  # reported below
+            results.append(exc)
+
+    threads = [threading.Thread(target=opener) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert results == ["ok", "ok"]
+
+
+def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
+    user = "a" * 64
+    with pytest.raises(RuntimeError, match="boom"), db.transaction() as session:
+        session.add(User(id=user))
+        session.flush()  # the row reached the database inside the transaction...
+        raise RuntimeError("boom")
+    with db.transaction() as session:
+        assert session.get(User, user) is None  # ...and was rolled back
+
+
+def test_foreign_keys_are_enforced(db: Database) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from bot.storage.models import Conversation
+
+    with pytest.raises(IntegrityError), db.transaction() as session:
+        session.add(Conversation(id="c" * 32, user_id="f" * 64, intent="orders-shipping"))
+        session.flush()
+
+
+def test_default_is_sqlite_under_the_data_dir(settings_factory: Callable[..., Settings], tmp_path: Path) -> None:
+    settings = settings_factory(tmp_path / "data", database_url="")
+    assert settings.database_url_or_default == f"sqlite:///{(tmp_path / 'data' / 'safedesk.db').resolve()}"
+    database = open_database(settings)
+    try:
+        assert (tmp_path / "data" / "safedesk.db").is_file()
+        with database.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        database.close()
+
+
+def test_database_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import load_settings
+
+    monkeypatch.setenv("DATABASE_URL", " postgresql://u:secret@db.internal:5432/safedesk ")
+    settings = load_settings(env_file=None)
+    assert settings.database_url_or_default == "postgresql://u:secret@db.internal:5432/safedesk"
+    assert "secret" not in repr(settings)
+
+
+def test_urls_are_normalised_to_psycopg_3() -> None:
+    assert normalize_url("postgres://u:p@h/db").drivername == "postgresql+psycopg"
+    assert normalize_url("postgresql://u:p@h/db").drivername == "postgresql+psycopg"
+    assert normalize_url("postgresql+psycopg://u:p@h/db").drivername == "postgresql+psycopg"
+    with pytest.raises(ValueError, match="unsupported database URL") as err:
+        make_engine("mysql://u:hunter2@h/db")
+    assert "hunter2" not in str(err.value)
+    with pytest.raises(ValueError, match="psycopg"):
+        make_engine("postgresql+psycopg2://u:p@h/db")
+    with pytest.raises(ValueError, match="empty"):
+        make_engine(" ")
