@@ -3,10 +3,12 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-HOST ?= 127.0.0.1
 PORT ?= 8501
+DEVAUTH_PORT ?= 9400
+NODE_STAMP := devauth/node_modules/.installed-stamp
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run kb test lint bench clean debian-faq safety-data safety-model eval-safety
+.PHONY: install run kb test test-deps lint bench clean debian-faq safety-data safety-model eval-safety
 
 $(STAMP): requirements.txt requirements-models.txt requirements-dev.txt requirements-llm.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -17,24 +19,32 @@ $(STAMP): requirements.txt requirements-models.txt requirements-dev.txt requirem
 	$(PY) -m pip install --quiet --no-deps -r requirements-llm.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+$(NODE_STAMP): devauth/package.json devauth/package-lock.json  ## the local development OpenID provider
+	@command -v npm >/dev/null || { echo "Node.js 20.19+ with npm is required"; exit 1; }
+	npm ci --prefix devauth --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)
 
 kb: install  ## load (or update) the sample KB into the embedded store
 	$(PY) -m ingest --prune
 
-run: kb  ## the app on the embedded defaults, at http://$(HOST):$(PORT)
-	$(PY) -m streamlit run app.py --server.address $(HOST) --server.port $(PORT) \
-		--server.headless true --browser.gatherUsageStats false
+run: kb  ## the app and the local development OpenID provider, at http://localhost:$(PORT)
+	$(PY) -m tools.local_auth run-app --port $(PORT) --provider-port $(DEVAUTH_PORT)
 
 lint: install
 	$(PY) -m ruff check .
 
-test: lint  ## every test
+test-deps:  ## from Debian: Chromium for the browser tests, PostgreSQL for the storage tests
+	@{ test -x /usr/bin/chromium && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium postgresql; }
+
+test: lint test-deps  ## every test
 	$(PY) -m pytest
 
 debian-faq:  ## the Debian FAQ (a retrieval benchmark nobody here wrote)
 	@test -f /usr/share/doc/debian/FAQ/debian-faq.en.txt.gz || \
-		{ apt-get update -qq && apt-get install -y -qq debian-faq; }
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq debian-faq; }
 
 bench: install debian-faq  ## every benchmark; figures are printed
 	$(PY) -m bench.bench_embedding

@@ -1,57 +1,77 @@
-"""SafeDesk web app (Streamlit). For now: the KB status page and a retrieval preview.
+"""SafeDesk web app (Streamlit): login, limitations notice, topic dropdowns, cited answers,
+feedback and reports; staff pages for staff only.
 
-Run with `make run`; the full end-user app (login, chat, feedback) is built on top of this.
+Run with `make run` (starts a local development OpenID provider too). Pages a visitor may not
+see are never registered with `st.navigation`, so their URLs lead nowhere.
 """
 
 from __future__ import annotations
 
-from datetime import date
-
 import streamlit as st
 
-from bot.config import get_settings
-from bot.intents import ALL_INTENTS, load_catalogue
-from bot.kb_status import kb_status
-from bot.retrieval import Retriever, make_retriever
-
-
-@st.cache_resource
-def retriever() -> Retriever:
-    return make_retriever(get_settings())
+from bot.config import Settings
+from bot.pipeline import Pipeline
+from bot.storage import records
+from bot.storage.db import Database
+from bot.ui import resources
+from bot.ui.chat import chat_page, open_report
+from bot.ui.identity import Visitor, current_visitor
+from bot.ui.kb_page import kb_page
+from bot.ui.login import login_page
+from bot.ui.notice import NOTICE_VERSION, notice_gate, notice_in_sidebar
 
 
 def main() -> None:
-    settings = get_settings()
+    settings = resources.settings()
     st.set_page_config(page_title=f"{settings.company_name} help", page_icon="💬")
-    st.title(f"{settings.company_name} help centre")
-    catalogue = load_catalogue(settings.intents_file)
-    status = kb_status(retriever().collection, catalogue, date.today())
-
-    if status.articles == 0:
-        st.warning("The knowledge base is empty. Load it with `python -m ingest` (or `make run`).")
+    visitor = current_visitor(settings)
+    if visitor is None:
+        st.navigation([st.Page(lambda: login_page(settings), title="Log in", url_path="login")]).run()
         return
-    st.success(f"Knowledge base loaded: {status.articles} verified articles in {status.chunks} passages.")
-    if status.expired_articles:
-        st.warning(f"{status.expired_articles} article(s) are past their review date and are not served.")
-    rows = [{"Topic": i.label, "Articles": i.articles, "Passages": i.chunks} for i in status.intents]
-    rows.sort(key=lambda row: -row["Articles"])
-    st.bar_chart(rows, x="Topic", y="Articles", horizontal=True)
-    st.dataframe(rows, hide_index=True, width="stretch")
 
-    st.subheader("Search the help centre")
-    labels = {ALL_INTENTS: "All topics"} | {i.id: i.label for i in catalogue.intents}
-    intent = st.selectbox("Topic", list(labels), format_func=labels.__getitem__)
-    query = st.text_input("Question", max_chars=500)
-    if query:
-        passages = retriever().search(query, intent)
-        if not passages:
-            handoff = catalogue.get(intent).handoff if intent != ALL_INTENTS else catalogue.intents[0].handoff
-            st.info(f"Nothing in our help centre matches that. To reach a person: {handoff}")
-        for n, passage in enumerate(passages, 1):
-            with st.container(border=True):
-                heading = f" › {passage.heading}" if passage.heading else ""
-                st.markdown(f"**[{n}] [{passage.title}]({passage.url})**{heading}")
-                st.markdown(passage.text)  # Markdown only: Streamlit never renders HTML here
+    pipeline, db, catalogue = resources.pipeline(), resources.database(), resources.catalogue()
+    user_hash = pipeline.identifier(visitor.user)
+    pages = [
+        st.Page(
+            lambda: chat_page(settings, visitor, pipeline, db, catalogue),
+            title="Ask",
+            url_path="ask",
+            icon=":material/chat:",
+            default=True,
+        )
+    ]
+    if visitor.user.staff:
+        pages.append(
+            st.Page(
+                lambda: kb_page(pipeline.stages.retriever, catalogue),
+                title="Knowledge base",
+                url_path="staff-kb",
+                icon=":material/library_books:",
+            )
+        )
+    navigation = st.navigation(pages)
+    _sidebar(visitor, settings, pipeline, db)
+    acknowledged = records.has_acknowledged(db, user_hash, NOTICE_VERSION)
+    if notice_gate(settings, acknowledged, lambda: records.acknowledge(db, user_hash, NOTICE_VERSION)):
+        navigation.run()
+
+
+def _sidebar(visitor: Visitor, settings: Settings, pipeline: Pipeline, db: Database) -> None:
+    with st.sidebar:
+        st.markdown(f"Signed in as **{visitor.name}**" + (" (staff)" if visitor.user.staff else ""))
+        if not visitor.user.guest:
+            st.button("Log out", on_click=st.logout, icon=":material/logout:")
+        notice_in_sidebar(settings)
+        turns = st.session_state.get("turns", [])
+        st.button(
+            "Report a problem",
+            key="report-sidebar",
+            icon=":material/flag:",
+            disabled=not turns,
+            help="About the latest answer" if turns else "Ask a question first",
+            on_click=open_report,
+            args=(turns[-1].id if turns else "",),
+        )
 
 
 main()

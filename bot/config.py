@@ -68,6 +68,16 @@ class Settings(BaseSettings):
     openai_max_retries: int = Field(2, validation_alias="OPENAI_MAX_RETRIES", ge=0, le=10)
     history_turns: int = Field(3, validation_alias="SAFEDESK_HISTORY_TURNS", ge=0, le=20)
 
+    # --- the web app ---
+    guest_mode: bool = Field(False, validation_alias="SAFEDESK_GUEST_MODE")
+    staff_group: str = Field("safedesk-staff", validation_alias="SAFEDESK_STAFF_GROUP")
+    staff_emails: str = Field("", validation_alias="SAFEDESK_STAFF_EMAILS")  # comma-separated allowlist
+    support_contact: str = Field(
+        "support@nordlys-home.example or +44 20 7946 0000 (Mon-Fri 9:00-17:00 CET)",
+        validation_alias="SAFEDESK_SUPPORT_CONTACT",
+        min_length=3,
+    )
+
     # --- moderation backend ---
     moderation: Literal["local", "openai"] = Field("local", validation_alias="SAFEDESK_MODERATION")
     moderation_fallback: Literal["local", "closed"] = Field("local", validation_alias="SAFEDESK_MODERATION_FALLBACK")
@@ -81,7 +91,13 @@ class Settings(BaseSettings):
     slow_seconds: int = Field(20, validation_alias="SAFEDESK_SLOW_SECONDS", ge=0, le=3600)
     block_minutes: int = Field(60, validation_alias="SAFEDESK_BLOCK_MINUTES", ge=1, le=100000)
 
-    @field_validator("chroma_host", "openai_base_url", "openai_embedding_model", "openai_chat_model", mode="before")
+    # --- records (users, conversations, turns, feedback, reports) ---
+    # Empty: SQLite at <data_dir>/safedesk.db. May hold a password, hence repr=False.
+    database_url: str = Field("", validation_alias="DATABASE_URL", repr=False)
+
+    @field_validator(
+        "chroma_host", "openai_base_url", "openai_embedding_model", "openai_chat_model", "database_url", mode="before"
+    )
     @classmethod
     def _strip(cls, value: object) -> object:
         return value.strip() if isinstance(value, str) else value
@@ -93,6 +109,11 @@ class Settings(BaseSettings):
     @property
     def tiktoken_cache_dir(self) -> Path:
         return self.data_dir / "tiktoken"
+
+    @property
+    def database_url_or_default(self) -> str:
+        """`DATABASE_URL`, or the SQLite file under the data directory (absolute, whatever the cwd)."""
+        return self.database_url or f"sqlite:///{(Path(self.data_dir) / 'safedesk.db').resolve()}"
 
 
 def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> Settings:

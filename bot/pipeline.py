@@ -68,7 +68,9 @@ class Pipeline:
         self.stages = stages
         self.record = record
 
-    def run(self, question: str, intent_id: str, user: User, history: Sequence[Exchange] = ()) -> Turn:
+    def run(self, question: str, intent_id: str, user: User, history: Sequence[Exchange] = (), topic: str = "") -> Turn:
+        """One turn. `topic` (from the intent's topic dropdown) is a retrieval hint, never screened
+        text: it comes from the catalogue, not the user."""
         s = self.stages
         intent = self._intent(intent_id)
         identifier = safety_identifier(s.secret, user.id)
@@ -84,7 +86,7 @@ class Pipeline:
         )
         started = time.perf_counter()
         try:
-            self._run(turn, question, intent, user, history)
+            self._run(turn, question, intent, user, history, topic if topic in intent.topics else "")
         except Exception as err:  # a stage failed outright: fail closed, keep the record
             turn.decision, turn.answer, turn.handoff = Decision.ERROR, FAILED, intent.handoff
             turn.verdicts.append(VerdictRecord("pipeline", False, {}, (f"{type(err).__name__}: {err}",), True, 0.0))
@@ -93,7 +95,9 @@ class Pipeline:
             self.record(turn)
         return turn
 
-    def _run(self, turn: Turn, question: str, intent: Intent, user: User, history: Sequence[Exchange]) -> None:
+    def _run(
+        self, turn: Turn, question: str, intent: Intent, user: User, history: Sequence[Exchange], topic: str
+    ) -> None:
         s = self.stages
         context = ScreenContext(user_id=user.id, safety_identifier=turn.safety_identifier, intent=intent.id)
 
@@ -111,7 +115,7 @@ class Pipeline:
         turn.question = text
 
         with _timed(turn, "retrieve"):
-            passages = s.retriever.search(text, intent.id)
+            passages = s.retriever.search(f"{topic}: {text}" if topic else text, intent.id)
         turn.passages = [_passage_record(p) for p in passages]
         if not passages:
             return self._stop(turn, Decision.NOT_IN_KB, NOT_IN_KB, handoff=intent.handoff)
@@ -182,6 +186,10 @@ class Pipeline:
     def _keep(turn: Turn, result: ChainResult) -> None:
         turn.verdicts.extend(VerdictRecord.of(v) for v in result.verdicts)
         turn.notes.extend(v.user_message for v in result.verdicts if v.ok and v.user_message)
+
+    def identifier(self, user: User) -> str:
+        """The user's hashed id: the safety identifier, also the key of their records."""
+        return safety_identifier(self.stages.secret, user.id)
 
     def _intent(self, intent_id: str) -> Intent:
         try:

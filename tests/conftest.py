@@ -18,7 +18,7 @@ PLAUSIBLE_DOCS = SHARED / "kb-real" / "plausible" / "docs"
 # Before any bot module reads settings: no developer .env, and a throw-away data dir.
 os.environ["SAFEDESK_ENV_FILE"] = ""
 os.environ["SAFEDESK_DATA_DIR"] = tempfile.mkdtemp(prefix="safedesk-test-")
-for name in ("CHROMA_HOST", "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_EMBEDDING_MODEL"):
+for name in ("CHROMA_HOST", "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_EMBEDDING_MODEL", "DATABASE_URL"):
     os.environ.pop(name, None)
 
 from bot.config import Settings, load_settings  # noqa: E402

@@ -1,52 +1,187 @@
+"""The app's flows with Streamlit's AppTest: real pipeline, real SQLite records, `st.user` seeded.
+
+The browser end-to-end test against the real OpenID provider is tests/e2e/test_browser.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import streamlit as st
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from bot import config
 from bot.config import Settings
+from bot.storage.db import open_database
+from bot.storage.models import Acknowledgement, Feedback, Report, TurnRecord
 from ingest import cli
 
 ROOT = Path(__file__).resolve().parents[1]
+ALICE = {"is_logged_in": True, "sub": "alice", "iss": "http://localhost:9400", "name": "Alice", "email": "a@x.test"}
+STAFF = {**ALICE, "sub": "staff-anna", "name": "Anna", "groups": ["safedesk-staff"]}
+AUTH = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "x" * 32,
+    "client_id": "c",
+    "client_secret": "s",
+    "server_metadata_url": "http://localhost:9400/.well-known/openid-configuration",
+}
 
 
 @pytest.fixture
-def app_env(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def app_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     monkeypatch.setenv("SAFEDESK_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("SAFEDESK_INTENTS_FILE", str(settings.intents_file))
     monkeypatch.setenv("SAFEDESK_COLLECTION", settings.collection)
+    monkeypatch.setenv("SAFEDESK_SUPPORT_CONTACT", "help@fixture.example")
+    assert cli.main([str(settings.kb_dir), "--quiet"], settings) == 0
     config.get_settings.cache_clear()
-    st.cache_resource.clear()  # the app caches its retriever per process
+    st.cache_resource.clear()  # the app caches its pipeline and database per process
     yield settings
     config.get_settings.cache_clear()
     st.cache_resource.clear()
 
 
-def run_app() -> AppTest:
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    app.run()
-    assert not app.exception, app.exception
-    return app
+def app(user: dict, run: bool = True) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.user = user
+    at.secrets["auth"] = AUTH
+    if run:
+        at.run()
+        assert not at.exception, at.exception
+    return at
 
 
-def test_the_page_shows_the_kb_is_loaded(app_env: Settings) -> None:
-    assert cli.main([str(app_env.kb_dir), "--quiet"], app_env) == 0
-    app = run_app()
-    assert "Knowledge base loaded: 3 verified articles" in app.success[0].value
-    assert app.dataframe[0].value["Articles"].tolist() == [2, 1, 1]  # billing, account, shipping
-    app.text_input[0].input("which credit cards can I pay with").run()
-    assert "Payment methods we accept" in app.markdown[0].value
+def rows(settings: Settings, model: type) -> list:  # type: ignore[type-arg]
+    db = open_database(settings)
+    with db.transaction() as session:
+        found = list(session.scalars(select(model)))
+        session.expunge_all()
+    db.close()
+    return found
 
 
-def test_an_empty_kb_says_how_to_load_it(app_env: Settings) -> None:
-    app = run_app()
-    assert "knowledge base is empty" in app.warning[0].value
+def past_notice(at: AppTest) -> AppTest:
+    next(b for b in at.button if b.label == "I understand").click().run()
+    assert not at.exception, at.exception
+    return at
 
 
-def test_a_question_outside_the_kb_gets_the_handoff(app_env: Settings) -> None:
-    cli.main([str(app_env.kb_dir), "--quiet"], app_env)
-    app = run_app()
-    app.selectbox[0].select("shipping").run()
-    app.text_input[0].input("what is the capital of france").run()
-    assert "Call +44 20 7946 0001" in app.info[0].value
+def ask(at: AppTest, intent: str, question: str) -> AppTest:
+    at.selectbox(key="intent").select(intent).run()
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_logged_out_visitors_see_only_the_login_page(app_env: Settings) -> None:
+    at = app({"is_logged_in": False})
+    assert [b.label for b in at.button] == ["Log in"]
+    assert not at.chat_input and not at.selectbox
+    assert "Nordlys Home help" in at.title[0].value
+
+
+def test_without_an_identity_provider_the_page_says_how_to_configure_one(app_env: Settings) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert "Login is not configured" in at.error[0].value and not at.button
+
+
+def test_guest_mode_is_off_by_default_and_says_so_when_on(app_env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "Continue as a guest" not in [b.label for b in app({"is_logged_in": False}).button]
+    monkeypatch.setenv("SAFEDESK_GUEST_MODE", "true")
+    config.get_settings.cache_clear()
+    at = app({"is_logged_in": False})
+    next(b for b in at.button if b.label == "Continue as a guest").click().run()
+    past_notice(at)
+    assert any("asking as a guest" in i.value for i in at.info)
+
+
+def test_the_notice_comes_first_and_is_acknowledged_once(app_env: Settings) -> None:
+    at = app(ALICE)
+    notice = at.markdown[1].value if "Before you ask" not in at.markdown[0].value else at.markdown[0].value
+    assert "can be wrong" in notice and "Never share passwords, card numbers" in notice
+    assert "help@fixture.example" in notice and "Reports are read by our support" in notice
+    assert not at.selectbox  # nothing to ask before the notice is acknowledged
+    past_notice(at)
+    assert at.selectbox(key="intent")
+    assert len(rows(app_env, Acknowledgement)) == 1
+    again = app(ALICE)  # a new session of the same user: not shown again
+    assert again.selectbox(key="intent") and "I understand" not in [b.label for b in again.button]
+
+
+def test_free_text_only_once_an_intent_is_chosen(app_env: Settings) -> None:
+    at = past_notice(app(ALICE))
+    assert at.chat_input[0].disabled
+    at.selectbox(key="intent").select("billing").run()
+    assert "up to 800 characters" in at.chat_input[0].placeholder
+    assert "Which cards do you accept?" in [b.label for b in at.button]  # a suggested question
+
+
+def test_an_answer_cites_its_articles_and_is_recorded(app_env: Settings) -> None:
+    at = ask(past_notice(app(ALICE)), "billing", "which credit cards can I pay with?")
+    texts = [m.value for m in at.markdown]
+    assert any("We accept Visa, Mastercard and American Express" in t for t in texts)
+    assert any("1. [Payment methods we accept](https://help.fixture.example/billing-cards)" in t for t in texts)
+    (turn,) = rows(app_env, TurnRecord)
+    assert turn.decision == "answered" and turn.question == "which credit cards can I pay with?"
+    assert turn.turn["citations"][0]["article_id"] == "billing-cards"
+
+
+def test_a_suggested_question_is_asked_with_one_click(app_env: Settings) -> None:
+    at = past_notice(app(ALICE))
+    at.selectbox(key="intent").select("billing").run()
+    next(b for b in at.button if b.label == "Which cards do you accept?").click().run()
+    assert any("Visa" in m.value for m in at.markdown)
+
+
+def test_not_in_the_kb_is_a_plain_note_with_the_handoff(app_env: Settings) -> None:
+    at = ask(past_notice(app(ALICE)), "billing", "do you sell garden furniture and barbecues?")
+    assert any("couldn't find an answer" in i.value for i in at.info)
+    assert any("Email billing@fixture.example" in m.value for m in at.markdown)
+    assert not any("Sources" in m.value for m in at.markdown)
+    assert not any("score" in m.value.lower() for m in at.markdown)  # no scores shown to users
+
+
+def test_personal_data_is_never_shown_back_or_stored(app_env: Settings) -> None:
+    at = ask(past_notice(app(ALICE)), "billing", "my card is 4111 1111 1111 1111, which cards do you accept?")
+    assert any("don't share personal details" in c.value for c in at.caption)
+    assert not any("4111" in t.value for t in at.text)
+    assert "4111" not in rows(app_env, TurnRecord)[0].question
+
+
+def test_thumbs_down_with_a_reason_is_stored(app_env: Settings) -> None:
+    at = ask(past_notice(app(ALICE)), "billing", "which credit cards can I pay with?")
+    at.feedback[0].set_value(0).run()
+    at.radio[0].set_value("wrong_citation").run()
+    (feedback,) = rows(app_env, Feedback)
+    assert feedback.score == -1 and feedback.reason == "wrong_citation"
+    assert any("feedback was saved" in c.value for c in at.caption)
+
+
+def test_report_a_problem_gives_an_id_and_keeps_the_whole_turn(app_env: Settings) -> None:
+    at = ask(past_notice(app(ALICE)), "billing", "which credit cards can I pay with?")
+    next(b for b in at.button if b.label == "Report a problem" and b.key.startswith("report-")).click().run()
+    at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("report-reason-"))).select("unsafe")
+    at.text_area[0].input("It told me to email jane@example.com my card number")
+    next(b for b in at.button if b.label == "Send report").click().run()
+    (report,) = rows(app_env, Report)
+    assert any(report.id in s.value for s in at.success)
+    assert report.reason == "unsafe" and "jane@example.com" not in report.text
+    assert report.turn["question"] == "which credit cards can I pay with?" and report.turn["passages"]
+
+
+def test_staff_pages_exist_only_for_staff(app_env: Settings) -> None:
+    at = past_notice(app(ALICE))
+    assert "(staff)" not in at.sidebar.markdown[0].value
+    staff = past_notice(app(STAFF))
+    assert "(staff)" in staff.sidebar.markdown[0].value
+
+
+def test_log_out_is_in_the_sidebar(app_env: Settings) -> None:
+    at = past_notice(app(ALICE))
+    assert "Log out" in [b.label for b in at.sidebar.button]

@@ -1,0 +1,194 @@
+"""The chat page: pick a topic from the dropdowns, ask, read a cited answer, give feedback, report.
+
+Model and KB text are rendered with `st.markdown`, which never renders raw HTML (and the
+output screens have already removed tags, images and links outside the KB).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import streamlit as st
+
+from bot.config import Settings
+from bot.intents import Catalogue, Intent
+from bot.pipeline import Pipeline
+from bot.responders import Exchange
+from bot.storage import records
+from bot.storage.db import Database
+from bot.turn import Decision, Turn
+from bot.ui.identity import Visitor
+
+REASONS = {
+    "wrong_answer": "The answer is wrong",
+    "wrong_citation": "Wrong or missing source",
+    "unsafe": "Unsafe or inappropriate",
+    "other": "Something else",
+}
+REPORT_MAX_CHARS = 1000
+
+
+def chat_page(settings: Settings, visitor: Visitor, pipeline: Pipeline, db: Database, catalogue: Catalogue) -> None:
+    st.title(f"{settings.company_name} help")
+    if visitor.user.guest:
+        st.info("You're asking as a guest: this conversation is tied to this browser session only.", icon="👤")
+    intent = _intent_picker(catalogue)
+    turns: list[Turn] = st.session_state.setdefault("turns", [])
+    for turn in turns:
+        _show_turn(turn, visitor, pipeline, db)
+    show_open_report(visitor, pipeline, db)
+
+    if intent is None:
+        st.chat_input("Choose a topic above first", disabled=True)
+        return
+    topic = _topic_picker(intent)
+    question = _suggested_questions(intent, topic) if not turns else None
+    typed = st.chat_input(
+        f"Ask about {intent.label.lower()} (up to {settings.max_input_chars} characters)",
+        max_chars=settings.max_input_chars,
+    )
+    question = typed or question
+    if question:
+        _ask(question, intent, topic, visitor, pipeline, db)
+
+
+def _intent_picker(catalogue: Catalogue) -> Intent | None:
+    labels = {i.id: i.label for i in catalogue.intents}
+    chosen = st.selectbox(
+        "What do you need help with?",
+        list(labels),
+        index=None,
+        format_func=labels.__getitem__,
+        placeholder="Choose a topic",
+        key="intent",
+        on_change=_new_conversation,
+    )
+    return catalogue.get(chosen) if chosen else None
+
+
+def _topic_picker(intent: Intent) -> str:
+    if not intent.topics:
+        return ""
+    topic = st.selectbox(
+        "Topic (optional)", list(intent.topics), index=None, placeholder="Any", key=f"topic-{intent.id}"
+    )
+    return topic or ""
+
+
+def _suggested_questions(intent: Intent, topic: str) -> str | None:
+    if not intent.suggested_questions:
+        return None
+    st.caption(intent.description or "Suggested questions")
+    columns = st.columns(min(3, len(intent.suggested_questions)))
+    for n, suggestion in enumerate(intent.suggested_questions):
+        if columns[n % len(columns)].button(suggestion, key=f"suggest-{intent.id}-{n}", width="stretch"):
+            return suggestion
+    return None
+
+
+def _new_conversation() -> None:
+    st.session_state["conversation_id"] = uuid.uuid4().hex
+
+
+def _ask(question: str, intent: Intent, topic: str, visitor: Visitor, pipeline: Pipeline, db: Database) -> None:
+    turns: list[Turn] = st.session_state["turns"]
+    history = [Exchange(t.question, t.answer) for t in turns if t.intent == intent.id and t.answered]
+    with st.chat_message("user"):
+        st.text(question)  # as typed, never as Markdown
+    with st.chat_message("assistant"), st.spinner("Looking in the help centre…"):
+        turn = pipeline.run(question, intent.id, visitor.user, history, topic)
+    conversation = st.session_state.setdefault("conversation_id", uuid.uuid4().hex)
+    records.record_turn(db, turn, pipeline.identifier(visitor.user), conversation)
+    turns.append(turn)
+    st.rerun()
+
+
+def _show_turn(turn: Turn, visitor: Visitor, pipeline: Pipeline, db: Database) -> None:
+    with st.chat_message("user"):
+        st.text(turn.question)  # what was kept: personal data already removed
+    with st.chat_message("assistant"):
+        if turn.decision is Decision.ANSWERED:
+            st.markdown(turn.answer)
+            sources = "\n".join(
+                f"{c.number}. [{_plain(c.title)}]({c.url})" + (f" — {_plain(c.heading)}" if c.heading else "")
+                for c in turn.citations
+            )
+            st.markdown(f"**Sources**\n\n{sources}")
+        else:
+            st.info(turn.answer, icon=":material/support_agent:")
+        if turn.handoff:
+            st.markdown(f"**To reach a person:** {_plain(turn.handoff)}")
+        for note in turn.notes:
+            st.caption(note)
+        _feedback(turn, visitor, pipeline, db)
+
+
+def _feedback(turn: Turn, visitor: Visitor, pipeline: Pipeline, db: Database) -> None:
+    user_hash = pipeline.identifier(visitor.user)
+    left, right = st.columns([3, 1])
+    with left:
+        score = st.feedback("thumbs", key=f"thumbs-{turn.id}")
+        if score == 1 and st.session_state.get(f"saved-{turn.id}") != 1:
+            records.set_feedback(db, turn.id, user_hash, +1)
+            st.session_state[f"saved-{turn.id}"] = 1
+        elif score == 0:
+            if st.session_state.get(f"saved-{turn.id}") != 0:
+                reason = st.radio(
+                    "What was wrong?",
+                    list(REASONS),
+                    format_func=REASONS.__getitem__,
+                    index=None,
+                    horizontal=True,
+                    key=f"why-{turn.id}",
+                )
+                if reason:
+                    records.set_feedback(db, turn.id, user_hash, -1, reason)
+                    st.session_state[f"saved-{turn.id}"] = 0
+                    st.rerun()
+            else:
+                st.caption("Thanks, your feedback was saved.")
+    with right:
+        st.button(
+            "Report a problem", key=f"report-{turn.id}", icon=":material/flag:", on_click=open_report, args=(turn.id,)
+        )
+    report_id = st.session_state.get("reports", {}).get(turn.id)
+    if report_id:
+        st.success(f"Report {report_id} received. Our support team will look at it.", icon=":material/check:")
+
+
+def open_report(turn_id: str) -> None:
+    """The dialog stays open across reruns until it is sent or dismissed: nothing typed is lost."""
+    st.session_state["reporting"] = turn_id
+
+
+def _close_report() -> None:
+    st.session_state.pop("reporting", None)
+
+
+def show_open_report(visitor: Visitor, pipeline: Pipeline, db: Database) -> None:
+    if st.session_state.get("reporting"):
+        report_dialog(st.session_state["reporting"], visitor, pipeline, db)
+
+
+@st.dialog("Report a problem", on_dismiss=_close_report)
+def report_dialog(turn_id: str, visitor: Visitor, pipeline: Pipeline, db: Database) -> None:
+    st.write("Tell us what went wrong with this answer. Our support staff read every report.")
+    reason = st.selectbox("Reason", list(REASONS), format_func=REASONS.__getitem__, key=f"report-reason-{turn_id}")
+    text = st.text_area(
+        "What happened? (optional)",
+        max_chars=REPORT_MAX_CHARS,
+        key=f"report-text-{turn_id}",
+        help="Please don't include personal details; any we find are removed.",
+    )
+    if st.button("Send report", type="primary", key=f"report-send-{turn_id}"):
+        report_id = records.add_report(db, turn_id, pipeline.identifier(visitor.user), reason, text)
+        st.session_state.setdefault("reports", {})[turn_id] = report_id
+        _close_report()
+        st.rerun()
+
+
+def _plain(text: str) -> str:
+    """KB metadata inside Markdown: escape the characters that would start links or emphasis."""
+    for char in "\\[]()*_`#<>":
+        text = text.replace(char, "\\" + char)
+    return text

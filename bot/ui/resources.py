@@ -1,0 +1,29 @@
+"""What every session shares, built once per process: settings, the pipeline, the database."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from bot.config import Settings, get_settings
+from bot.intents import Catalogue, load_catalogue
+from bot.pipeline import Pipeline, build_pipeline
+from bot.storage.db import Database, open_database
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+@st.cache_resource(show_spinner="Loading the help centre…")
+def pipeline() -> Pipeline:
+    return build_pipeline(get_settings())
+
+
+@st.cache_resource
+def database() -> Database:
+    return open_database(get_settings())
+
+
+@st.cache_resource
+def catalogue() -> Catalogue:
+    return load_catalogue(get_settings().intents_file)
