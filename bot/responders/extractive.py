@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from bot.embedding import Embedder
 from bot.responders import Answer, Exchange
@@ -22,6 +25,7 @@ from bot.safety.grounding import content_words, split_sentences
 MODEL = "extractive"
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*•])\s+")
 _NOT_PROSE = re.compile(r"^\s*(?:```|~~~|\|?[\s:|-]*-[\s:|-]*$)")  # code fences, table rules
+VECTOR_CACHE_CHUNKS = 4096  # ~1.5 KB per sentence: a few MB at most
 MAX_SCORED = 24  # sentences of the top article compared with the question (one embedding batch)
 RELATED_SHARE = 0.7  # other sentences of the top article join the best one when they score this close
 WORD_WEIGHT = 0.25  # weight of shared (rarity-weighted) words beside the cosine
@@ -49,6 +53,7 @@ class ExtractiveResponder:
         self.max_words = max_words
         self.corpus = corpus
         self.embedder = embedder
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # chunk id -> its units' vectors
         self._idf: tuple[object, Callable[[str], float]] | None = None
 
     def idf(self, stem: str) -> float:
@@ -84,8 +89,8 @@ class ExtractiveResponder:
         if self.embedder is not None and candidates:
             # Meaning first (all-MiniLM-L6-v2 was trained on question-answer pairs); shared rare
             # words break near-ties, e.g. an error code or a product name.
-            vectors = self.embedder.embed([question] + [u.text for u in candidates])
-            for unit, cosine in zip(candidates, vectors[1:] @ vectors[0], strict=True):
+            cosines = self._sentence_vectors(candidates, passages) @ self.embedder.embed([question])[0]
+            for unit, cosine in zip(candidates, cosines, strict=True):
                 unit.score = max(0.0, float(cosine)) + WORD_WEIGHT * unit.score
         best = max(candidates, key=lambda u: (u.score, -u.passage, -u.position))
         chosen = self._around(best, candidates)
@@ -95,6 +100,22 @@ class ExtractiveResponder:
         if second is not None and words + _words(second.text) <= self.max_words:
             chosen.append(second)
         return Answer(_render(chosen), self.model)
+
+    def _sentence_vectors(self, units: list[_Unit], passages: Sequence[Passage]) -> np.ndarray:
+        """Embeddings of the units, cached per chunk: a chunk id names its content (it carries the
+        article's content hash), so a popular article's sentences are embedded once."""
+        assert self.embedder is not None
+        missing = sorted({u.passage for u in units if passages[u.passage].chunk_id not in self._vectors})
+        texts = [u.text for n in missing for u in _units(n, passages[n].text)]
+        if texts:
+            vectors = iter(self.embedder.embed(texts))
+            for n in missing:
+                self._vectors[passages[n].chunk_id] = np.array([next(vectors) for _ in _units(n, passages[n].text)])
+            while len(self._vectors) > VECTOR_CACHE_CHUNKS:
+                self._vectors.popitem(last=False)
+        for n in {u.passage for u in units}:
+            self._vectors.move_to_end(passages[n].chunk_id)
+        return np.array([self._vectors[passages[u.passage].chunk_id][u.position] for u in units])
 
     def _around(self, best: _Unit, article: list[_Unit]) -> list[_Unit]:
         """The best unit, its whole list if it is a step, then the article's units that score close."""

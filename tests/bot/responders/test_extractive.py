@@ -60,3 +60,33 @@ def test_no_passages_means_not_in_kb() -> None:
 def test_rare_words_weigh_more_than_common_ones() -> None:
     idf = kb_idf(["delivery takes days", "delivery costs money", "delivery to norway takes a week"])
     assert idf("norway") > idf("deliveri") and idf("unseen") > idf("norway")
+
+
+class Counting:
+    """The real MiniLM embedder, counting the texts it is asked to embed."""
+
+    def __init__(self) -> None:
+        from bot.embedding import local_embedder
+
+        self.inner = local_embedder()
+        self.model_id, self.dimensions = self.inner.model_id, self.inner.dimensions
+        self.texts = 0
+
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        self.texts += len(texts)
+        return self.inner.embed(texts)
+
+
+def test_meaning_picks_the_sentence_and_sentence_vectors_are_embedded_once_per_chunk() -> None:
+    cards = passage(
+        "cards",
+        "Debit and credit cards are charged when the order ships. Prepaid cards are not accepted. "
+        "We accept Visa, Mastercard and American Express, as well as PayPal.",
+    )
+    embedder = Counting()
+    responder = ExtractiveResponder(12, embedder=embedder)
+    first = responder.respond("which brands can I pay with?", "Billing", [cards])
+    assert first.text == "We accept Visa, Mastercard and American Express, as well as PayPal. [1]"
+    assert embedder.texts == 1 + 3  # the question and the chunk's three sentences
+    responder.respond("do you take prepaid cards?", "Billing", [cards])
+    assert embedder.texts == 4 + 1  # only the new question
