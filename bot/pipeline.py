@@ -134,6 +134,9 @@ class Pipeline:
             answer = self._respond(turn, text, intent, passages, recent, canary)
         if answer.not_in_kb:
             return self._stop(turn, Decision.NOT_IN_KB, NOT_IN_KB, handoff=intent.handoff)
+        if not answer.text.strip():  # e.g. the token cap cut the model off before one full sentence
+            answer = s.extractive.respond(text, intent.label, passages)
+            turn.notes.append(REPLACED_NOTE)
 
         with _timed(turn, "output"):
             checked = s.output_screens.run(answer.text, out_context)

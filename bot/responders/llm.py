@@ -109,6 +109,6 @@ class LLMResponder:
 
 
 def _whole_sentences(text: str) -> str:
-    """Drop the sentence the token cap cut off."""
+    """Drop the sentence the token cap cut off (all of it, when not one sentence was finished)."""
     ends = list(_SENTENCE_END.finditer(text))
-    return text[: ends[-1].end()].strip() if ends else text
+    return text[: ends[-1].end()].strip() if ends else ""

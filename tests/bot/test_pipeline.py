@@ -292,3 +292,10 @@ def test_unsafe_model_output_is_blocked(kb: Settings) -> None:
     assert turn.decision in (Decision.ANSWERED, Decision.BLOCKED_OUTPUT)
     if turn.decision is Decision.BLOCKED_OUTPUT:
         assert turn.answer == NO_SAFE_ANSWER
+
+
+def test_an_answer_cut_off_before_one_full_sentence_is_replaced_by_the_quoted_one(kb: Settings) -> None:
+    cut = completion("We accept Visa, Mastercard and", finish_reason="length")
+    turn = llm_pipeline(kb, lambda r: httpx.Response(200, json=cut), []).run(CARDS_Q, "billing", User("u"))
+    assert turn.decision is Decision.ANSWERED and turn.model == "extractive"
+    assert REPLACED_NOTE in turn.notes and VISA in turn.answer

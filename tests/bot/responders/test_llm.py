@@ -5,6 +5,7 @@ the output screens catching what a 135M model invents."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from bot.identity import User, safety_identifier, server_secret
 from bot.pipeline import LLM_FALLBACK_NOTE, REPLACED_NOTE, Pipeline, build_pipeline
 from bot.responders.llm import LLMResponder, _whole_sentences
 from bot.retrieval import Passage
-from bot.safety.grounding import GroundednessCheck, split_sentences
+from bot.safety.grounding import GroundednessCheck
 from bot.safety.verdict import ScreenContext
 from bot.turn import Decision, Turn
 from ingest import cli
@@ -136,10 +137,12 @@ def test_a_tight_token_cap_cuts_to_whole_sentences(kb: Settings) -> None:
     )
     answer = responder.respond("Explain all delivery options in detail.", "Orders and shipping", [passage])
     assert wire.responses[0]["usage"]["completion_tokens"] <= 16
-    if wire.responses[0]["choices"][0]["finish_reason"] == "length" and answer.text:
-        assert split_sentences(answer.text)[-1].rstrip().endswith((".", "!", "?", "]"))
+    if wire.responses[0]["choices"][0]["finish_reason"] == "length":
+        raw = wire.responses[0]["choices"][0]["message"]["content"]
+        assert answer.text == "" or re.search(r"[.!?](\s*\[\d+\])*$", answer.text), (raw, answer.text)
+        assert raw.strip().startswith(answer.text)
 
 
 def test_whole_sentences_drops_the_cut_off_tail() -> None:
     assert _whole_sentences("Delivery takes 3 days. [1] Express arrives the next") == "Delivery takes 3 days. [1]"
-    assert _whole_sentences("No sentence end at all") == "No sentence end at all"
+    assert _whole_sentences("No sentence end at all") == ""
