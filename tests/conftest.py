@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,11 +40,10 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def free_port() -> Iterator[int]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    yield port
+def free_port() -> int:
+    from tests.support import free_port as pick
+
+    return pick()
 
 
 @pytest.fixture(scope="session")

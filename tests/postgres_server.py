@@ -24,7 +24,6 @@ import pwd
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -33,6 +32,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.support import free_port, log_tail
 
 APT_PACKAGE = "postgresql"
 INSTALL_HINT = f"apt-get install -y {APT_PACKAGE}"
@@ -93,19 +94,6 @@ def unprivileged_user() -> RunAs | None:
     raise PostgresServerError(f"running as root and none of the users {UNPRIVILEGED_USERS} exists to run PostgreSQL")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _log_tail(path: Path, max_chars: int = 4000) -> str:
-    try:
-        return path.read_text(errors="replace")[-max_chars:]
-    except OSError as exc:
-        return f"<cannot read {path}: {exc}>"
-
-
 def _chown_tree(root: Path, run_as: RunAs) -> None:
     for folder, dirs, files in os.walk(root):
         for name in [folder, *(os.path.join(folder, d) for d in dirs), *(os.path.join(folder, f) for f in files)]:
@@ -140,29 +128,33 @@ def _stop(proc: subprocess.Popen[bytes], timeout_s: float = 15) -> None:
             proc.wait(timeout=10)
 
 
-def create_database(server_url: str, name: str) -> str:
-    """Create database `name` on the server of `server_url`; return the URL of the new database."""
+@contextmanager
+def _admin(server_url: str) -> Iterator[Any]:
+    """An autocommit connection to the server's maintenance database `postgres`."""
     import psycopg
-    from psycopg import sql
     from sqlalchemy.engine import make_url
 
     url = make_url(server_url)
     with psycopg.connect(
         host=url.host, port=url.port, user=url.username, password=url.password, dbname="postgres", autocommit=True
     ) as conn:
+        yield conn
+
+
+def create_database(server_url: str, name: str) -> str:
+    """Create database `name` on the server of `server_url`; return the URL of the new database."""
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    with _admin(server_url) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return url.set(database=name).render_as_string(hide_password=False)
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_database(server_url: str, name: str) -> None:
-    import psycopg
     from psycopg import sql
-    from sqlalchemy.engine import make_url
 
-    url = make_url(server_url)
-    with psycopg.connect(
-        host=url.host, port=url.port, user=url.username, password=url.password, dbname="postgres", autocommit=True
-    ) as conn:
+    with _admin(server_url) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
@@ -205,7 +197,7 @@ def running_postgres(timeout_s: float = 60) -> Iterator[str]:
             who = f" as {run_as.name}" if run_as else ""
             output = (init.stdout + init.stderr).decode(errors="replace")[-4000:]
             raise PostgresServerError(f"initdb{who} failed with code {init.returncode}:\n{output}")
-        port = _free_port()
+        port = free_port()
         with log_path.open("wb") as log:
             proc = subprocess.Popen(
                 [
@@ -225,10 +217,10 @@ def running_postgres(timeout_s: float = 60) -> Iterator[str]:
         deadline = time.monotonic() + timeout_s
         while not _accepts_connections(port, password):
             if proc.poll() is not None:
-                raise PostgresServerError(f"postgres exited with code {proc.returncode}:\n{_log_tail(log_path)}")
+                raise PostgresServerError(f"postgres exited with code {proc.returncode}:\n{log_tail(log_path)}")
             if time.monotonic() > deadline:
                 raise PostgresServerError(
-                    f"postgres not accepting connections after {timeout_s}s:\n{_log_tail(log_path)}"
+                    f"postgres not accepting connections after {timeout_s}s:\n{log_tail(log_path)}"
                 )
             time.sleep(0.1)
         server_url = f"postgresql+psycopg://{SUPERUSER}:{password}@127.0.0.1:{port}/postgres"

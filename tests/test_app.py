@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from bot import config
 from bot.config import Settings
-from bot.storage.db import open_database
 from bot.storage.models import Acknowledgement, Feedback, Report, TurnRecord
 from ingest import cli
+from tests.support import stored
 
 ROOT = Path(__file__).resolve().parents[1]
 ALICE = {"is_logged_in": True, "sub": "alice", "iss": "http://localhost:9400", "name": "Alice", "email": "a@x.test"}
@@ -53,15 +52,6 @@ def app(user: dict, run: bool = True) -> AppTest:
         at.run()
         assert not at.exception, at.exception
     return at
-
-
-def rows(settings: Settings, model: type) -> list:  # type: ignore[type-arg]
-    db = open_database(settings)
-    with db.transaction() as session:
-        found = list(session.scalars(select(model)))
-        session.expunge_all()
-    db.close()
-    return found
 
 
 def past_notice(at: AppTest) -> AppTest:
@@ -109,7 +99,7 @@ def test_the_notice_comes_first_and_is_acknowledged_once(app_env: Settings) -> N
     assert not at.selectbox  # nothing to ask before the notice is acknowledged
     past_notice(at)
     assert at.selectbox(key="intent")
-    assert len(rows(app_env, Acknowledgement)) == 1
+    assert len(stored(app_env, Acknowledgement)) == 1
     again = app(ALICE)  # a new session of the same user: not shown again
     assert again.selectbox(key="intent") and "I understand" not in [b.label for b in again.button]
 
@@ -127,7 +117,7 @@ def test_an_answer_cites_its_articles_and_is_recorded(app_env: Settings) -> None
     texts = [m.value for m in at.markdown]
     assert any("We accept Visa, Mastercard and American Express" in t for t in texts)
     assert any("1. [Payment methods we accept](https://help.fixture.example/billing-cards)" in t for t in texts)
-    (turn,) = rows(app_env, TurnRecord)
+    (turn,) = stored(app_env, TurnRecord)
     assert turn.decision == "answered" and turn.question == "which credit cards can I pay with?"
     assert turn.turn["citations"][0]["article_id"] == "billing-cards"
 
@@ -151,14 +141,14 @@ def test_personal_data_is_never_shown_back_or_stored(app_env: Settings) -> None:
     at = ask(past_notice(app(ALICE)), "billing", "my card is 4111 1111 1111 1111, which cards do you accept?")
     assert any("don't share personal details" in c.value for c in at.caption)
     assert not any("4111" in t.value for t in at.text)
-    assert "4111" not in rows(app_env, TurnRecord)[0].question
+    assert "4111" not in stored(app_env, TurnRecord)[0].question
 
 
 def test_thumbs_down_with_a_reason_is_stored(app_env: Settings) -> None:
     at = ask(past_notice(app(ALICE)), "billing", "which credit cards can I pay with?")
     at.feedback[0].set_value(0).run()
     at.radio[0].set_value("wrong_citation").run()
-    (feedback,) = rows(app_env, Feedback)
+    (feedback,) = stored(app_env, Feedback)
     assert feedback.score == -1 and feedback.reason == "wrong_citation"
     assert any("feedback was saved" in c.value for c in at.caption)
 
@@ -169,7 +159,7 @@ def test_report_a_problem_gives_an_id_and_keeps_the_whole_turn(app_env: Settings
     at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("report-reason-"))).select("unsafe")
     at.text_area[0].input("It told me to email jane@example.com my card number")
     next(b for b in at.button if b.label == "Send report").click().run()
-    (report,) = rows(app_env, Report)
+    (report,) = stored(app_env, Report)
     assert any(report.id in s.value for s in at.success)
     assert report.reason == "unsafe" and "jane@example.com" not in report.text
     assert report.turn["question"] == "which credit cards can I pay with?" and report.turn["passages"]

@@ -42,7 +42,7 @@ def chat_page(settings: Settings, visitor: Visitor, pipeline: Pipeline, db: Data
         st.chat_input("Choose a topic above first", disabled=True)
         return
     topic = _topic_picker(intent)
-    question = _suggested_questions(intent, topic) if not turns else None
+    question = _suggested_questions(intent) if not turns else None
     typed = st.chat_input(
         f"Ask about {intent.label.lower()} (up to {settings.max_input_chars} characters)",
         max_chars=settings.max_input_chars,
@@ -75,7 +75,7 @@ def _topic_picker(intent: Intent) -> str:
     return topic or ""
 
 
-def _suggested_questions(intent: Intent, topic: str) -> str | None:
+def _suggested_questions(intent: Intent) -> str | None:
     if not intent.suggested_questions:
         return None
     st.caption(intent.description or "Suggested questions")

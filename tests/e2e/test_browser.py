@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -21,12 +20,11 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import select
 
 from bot.config import Settings
-from bot.storage.db import open_database
 from bot.storage.models import Feedback, Report
 from ingest import cli
+from tests.support import free_port, stop, stored
 from tools.local_auth import running_provider
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,12 +40,6 @@ FLAGS = [
     "--disable-sync",
 ]
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -103,12 +95,7 @@ def stack(settings_factory, tmp_path_factory) -> Iterator[tuple[str, Settings]]:
                 time.sleep(0.25)
             yield app_url, settings
         finally:
-            app.terminate()
-            try:
-                app.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                app.kill()
-                app.wait()
+            stop(app)
 
 
 @pytest.fixture(scope="module")
@@ -154,15 +141,6 @@ def log_in(page, app_url: str, account: str) -> None:  # type: ignore[no-untyped
     page.wait_for_url(re.compile(re.escape(app_url)))
 
 
-def rows(settings: Settings, model: type) -> list:  # type: ignore[type-arg]
-    db = open_database(settings)
-    with db.transaction() as session:
-        found = list(session.scalars(select(model)))
-        session.expunge_all()
-    db.close()
-    return found
-
-
 def test_a_customer_logs_in_asks_gives_feedback_reports_and_logs_out(stack, browser) -> None:  # type: ignore[no-untyped-def]
     app_url, settings = stack
     blocked: list[str] = []
@@ -197,7 +175,7 @@ def test_a_customer_logs_in_asks_gives_feedback_reports_and_logs_out(stack, brow
     page.get_by_text("Wrong or missing source").click()
     page.get_by_text("Thanks, your feedback was saved.").wait_for()
     shot(page, "5-feedback")
-    (feedback,) = rows(settings, Feedback)
+    (feedback,) = stored(settings, Feedback)
     assert feedback.score == -1 and feedback.reason == "wrong_citation"
 
     page.locator("[data-testid=stChatMessage] button", has_text="Report a problem").click()
@@ -210,7 +188,7 @@ def test_a_customer_logs_in_asks_gives_feedback_reports_and_logs_out(stack, brow
     received.wait_for()
     report_id = re.search(r"R-[0-9A-Z]+", received.inner_text()).group(0)  # type: ignore[union-attr]
     shot(page, "7-reported")
-    (report,) = rows(settings, Report)
+    (report,) = stored(settings, Report)
     assert report.id == report_id and report.text == "The answer should mention debit cards first."
     assert report.turn["question"] == "which credit cards can I pay with?"
 
