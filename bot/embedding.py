@@ -171,6 +171,9 @@ class QueryCache:
                 self._cache.popitem(last=False)
         return self._cache[text][None, :]
 
+    def clear(self) -> None:
+        self._cache.clear()
+
 
 def make_embedder(settings: Settings) -> Embedder:
     """The configured embedder: OpenAI when `OPENAI_EMBEDDING_MODEL` is set, else local MiniLM."""

@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.config import Settings
@@ -139,12 +139,12 @@ class Pipeline:
             turn.notes.append(REPLACED_NOTE)
 
         with _timed(turn, "output"):
-            checked = s.output_screens.run(answer.text, _with_vectors(out_context, answer))
+            checked = s.output_screens.run(answer.text, out_context)
             self._keep(turn, checked)
             if not checked.ok and answer.model != s.extractive.model and not _failed(checked):
                 # The model's answer failed a screen: quote the help centre instead, screened too.
                 answer = s.extractive.respond(text, intent.label, passages)
-                checked = s.output_screens.run(answer.text, _with_vectors(out_context, answer))
+                checked = s.output_screens.run(answer.text, out_context)
                 self._keep(turn, checked)
                 if checked.ok:
                     turn.notes.append(REPLACED_NOTE)
@@ -200,10 +200,6 @@ class Pipeline:
         except KeyError:
             known = ", ".join(sorted(self.stages.catalogue.ids()))
             raise UnknownIntent(f"unknown intent {intent_id!r}; choose one of: {known}") from None
-
-
-def _with_vectors(context: ScreenContext, answer: Answer) -> ScreenContext:
-    return replace(context, sentence_vectors=answer.sentence_vectors)
 
 
 def _failed(result: ChainResult) -> bool:

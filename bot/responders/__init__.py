@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import numpy as np
-
 from bot.retrieval import Passage
 
 
@@ -19,8 +17,6 @@ class Answer:
     model: str
     not_in_kb: bool = False  # the responder judged that the passages do not answer the question
     usage: dict[str, int] = field(default_factory=dict)
-    # Embeddings of the quoted sentences, when the responder has them (output moderation reuses them).
-    sentence_vectors: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -99,10 +99,7 @@ class ExtractiveResponder:
         second = self._second_source(units, passages)
         if second is not None and words + _words(second.text) <= self.max_words:
             chosen.append(second)
-        vectors = {}
-        if self.embedder is not None:
-            vectors = dict(zip((u.text for u in chosen), self._sentence_vectors(chosen, passages), strict=True))
-        return Answer(_render(chosen), self.model, sentence_vectors=vectors)
+        return Answer(_render(chosen), self.model)
 
     def _sentence_vectors(self, units: list[_Unit], passages: Sequence[Passage]) -> np.ndarray:
         """Embeddings of the units, cached per chunk: a chunk id names its content (it carries the

@@ -23,8 +23,6 @@ __all__ = ["HARMFUL", "MODEL_PATH", "LocalModerator", "ModelMissing"]
 
 
 class LocalModerator:
-    accepts_vectors = True  # moderate(text, vector=...) reuses an embedding of the text
-
     def __init__(self, embedder: Embedder, path: Path = MODEL_PATH) -> None:
         self.model = LinearHeads(embedder, path)
         self.model_id = self.model.model_id

@@ -6,13 +6,10 @@ runs offline. Both return `ModerationResult`, the shape of OpenAI's moderation r
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.safety.verdict import ScreenContext, Verdict
-
-_MARKERS_AND_SPACE = re.compile(r"(?:\[\d{1,2}\]|\s)+")
 
 CATEGORIES: tuple[str, ...] = (
     "harassment",
@@ -48,17 +45,6 @@ class ModerationResult:
             category_scores={c: float(scores.get(c, 0.0)) for c in CATEGORIES},
             category_applied_input_types={c: ["text"] for c in CATEGORIES},
             model=model,
-        )
-
-    @classmethod
-    def merge(cls, results: list[ModerationResult]) -> ModerationResult:
-        """One result for a text moderated in parts: flagged if any part is, each score its maximum."""
-        return cls(
-            flagged=any(r.flagged for r in results),
-            categories={c: any(r.categories[c] for r in results) for c in CATEGORIES},
-            category_scores={c: max(r.category_scores[c] for r in results) for c in CATEGORIES},
-            category_applied_input_types={c: ["text"] for c in CATEGORIES},
-            model=results[0].model,
         )
 
 
@@ -115,7 +101,7 @@ class ModerationScreen:
         self.name = name
 
     def check(self, text: str, context: ScreenContext) -> Verdict:
-        result = self._moderate_quoted(text, context) or self.moderator.moderate(text, context.safety_identifier)
+        result = self.moderator.moderate(text, context.safety_identifier)
         flagged = tuple(c for c, hit in result.categories.items() if hit)
         return Verdict(
             self.name,
@@ -124,21 +110,4 @@ class ModerationScreen:
             scores=result.category_scores,
             reasons=(*(f"flagged: {c}" for c in flagged), f"model: {result.model}"),
             user_message=BLOCKED_INPUT if result.flagged else "",
-        )
-
-    def _moderate_quoted(self, text: str, context: ScreenContext) -> ModerationResult | None:
-        """An answer made only of quoted KB sentences whose embeddings the responder already has is
-        moderated sentence by sentence with those vectors: no new embedding (most of the output
-        chain's time otherwise). Anything else in the text: None, and the whole text is moderated."""
-        if not getattr(self.moderator, "accepts_vectors", False):
-            return None
-        quoted = [s for s in context.sentence_vectors if s in text]
-        rest = text
-        for sentence in sorted(quoted, key=len, reverse=True):
-            rest = rest.replace(sentence, " ")
-        if not quoted or _MARKERS_AND_SPACE.sub("", rest):
-            return None
-        moderate: Any = self.moderator.moderate
-        return ModerationResult.merge(
-            [moderate(s, context.safety_identifier, vector=context.sentence_vectors[s]) for s in quoted]
         )

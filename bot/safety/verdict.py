@@ -8,7 +8,7 @@ exception into a blocking verdict with `error` set: the turn fails closed.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -23,8 +23,6 @@ class ScreenContext:
     passages: Sequence[Any] = ()  # bot.retrieval.Passage, for output screens
     canary: str = ""  # a secret string placed in the system prompt; must never appear in output
     allowed_urls: frozenset[str] = frozenset()
-    # Embeddings the responder already computed for the sentences it quoted (text -> unit vector).
-    sentence_vectors: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -106,30 +106,3 @@ def test_the_gate_decides_and_category_heads_only_name(moderator: LocalModerator
     monkeypatch.setattr(moderator.model, "scores", lambda text, vector=None: {**sure_hate, "harmful": 0.99})
     loud = moderator.moderate("anything")
     assert loud.flagged and [c for c, hit in loud.categories.items() if hit] == ["hate"]
-
-
-class CountingEmbedder:
-    def __init__(self) -> None:
-        self.inner = local_embedder()
-        self.model_id, self.dimensions = self.inner.model_id, self.inner.dimensions
-        self.texts: list[str] = []
-
-    def embed(self, texts):  # type: ignore[no-untyped-def]
-        self.texts.extend(texts)
-        return self.inner.embed(texts)
-
-
-def test_quoted_sentences_are_moderated_with_their_vectors_and_nothing_is_embedded_again() -> None:
-    embedder = CountingEmbedder()
-    screen = ModerationScreen(LocalModerator(embedder), "moderation-out")
-    safe = "Refunds go back to your original payment method."
-    harmful = "I will kill you."
-    vectors = dict(zip([safe, harmful], local_embedder().embed([safe, harmful]), strict=True))
-    context = ScreenContext(sentence_vectors=vectors)
-
-    assert screen.check(f"{safe} [1]", context).ok
-    blocked = screen.check(f"{safe} [1] {harmful} [2]", context)
-    assert not blocked.ok and "flagged: harassment/threatening" in blocked.reasons
-    assert embedder.texts == []  # every sentence had its vector
-    screen.check(f"{safe} [1] And something the responder did not quote.", context)
-    assert embedder.texts == [f"{safe} [1] And something the responder did not quote."]  # the whole text
