@@ -28,6 +28,7 @@ _NOT_PROSE = re.compile(r"^\s*(?:```|~~~|\|?[\s:|-]*-[\s:|-]*$)")  # code fences
 VECTOR_CACHE_CHUNKS = 4096  # ~1.5 KB per sentence: a few MB at most
 MAX_SCORED = 24  # sentences of the top article compared with the question (one embedding batch)
 RELATED_SHARE = 0.7  # other sentences of the top article join the best one when they score this close
+MAX_RELATED = 2  # ... but at most this many: the answer stays short
 WORD_WEIGHT = 0.25  # weight of shared (rarity-weighted) words beside the cosine
 MAX_LIST_ITEMS = 8  # a longer list is cut to its relevant items
 SECOND_SOURCE_MARGIN = 0.1  # another article is cited too when its passage is this close (cosine) to the top one
@@ -133,9 +134,8 @@ class ExtractiveResponder:
                 picked = steps if len(steps) <= MAX_LIST_ITEMS else [best]
                 lead_in = [u for u in same_passage if u.position == steps[0].position - 1 and u.group < 0]
                 picked = lead_in + [u for u in picked if u not in lead_in]
-            for unit in sorted(article, key=lambda u: -u.score):
-                if unit.score >= RELATED_SHARE * best.score and unit not in picked:
-                    picked.append(unit)
+            related = [u for u in article if u.score >= RELATED_SHARE * best.score and u not in picked]
+            picked += sorted(related, key=lambda u: -u.score)[:MAX_RELATED]
         out: list[_Unit] = []
         words = 0
         for unit in sorted(picked, key=lambda u: (u is not best, -u.score)):
