@@ -59,7 +59,6 @@ class Stages:
     gate: Gate
     secret: bytes
     moderation_model: str
-    company: str
     history_turns: int
 
 
@@ -290,7 +289,6 @@ def build_pipeline(
         gate=gate or Gate.from_settings(settings),
         secret=server_secret(settings),
         moderation_model=getattr(moderator, "model_id", getattr(moderator, "model", "")),
-        company=settings.company_name,
         history_turns=settings.history_turns,
     )
     return Pipeline(stages, record)

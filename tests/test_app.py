@@ -175,3 +175,28 @@ def test_staff_pages_exist_only_for_staff(app_env: Settings) -> None:
 def test_log_out_is_in_the_sidebar(app_env: Settings) -> None:
     at = past_notice(app(ALICE))
     assert "Log out" in [b.label for b in at.sidebar.button]
+
+
+def test_a_report_that_cannot_be_saved_says_so_and_keeps_what_was_typed(
+    app_env: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from bot.storage import records
+
+    real = records.add_report
+
+    def down(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    at = ask(past_notice(app(ALICE)), "billing", "which credit cards can I pay with?")
+    next(b for b in at.button if b.label == "Report a problem" and b.key.startswith("report-")).click().run()
+    at.text_area[0].input("The answer was wrong")
+    monkeypatch.setattr(records, "add_report", down)
+    next(b for b in at.button if b.label == "Send report").click().run()
+    assert any("couldn't save your report" in e.value for e in at.error)
+    assert at.text_area[0].value == "The answer was wrong" and not stored(app_env, Report)
+    monkeypatch.setattr(records, "add_report", real)
+    next(b for b in at.button if b.label == "Send report").click().run()
+    (report,) = stored(app_env, Report)
+    assert report.text == "The answer was wrong" and any(report.id in s.value for s in at.success)

@@ -6,9 +6,12 @@ output screens have already removed tags, images and links outside the KB).
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Callable
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
 from bot.intents import Catalogue, Intent
@@ -19,6 +22,7 @@ from bot.storage.db import Database
 from bot.turn import Decision, Turn
 from bot.ui.identity import Visitor
 
+_LOG = logging.getLogger(__name__)
 REASONS = {
     "wrong_answer": "The answer is wrong",
     "wrong_citation": "Wrong or missing source",
@@ -97,10 +101,34 @@ def _ask(question: str, intent: Intent, topic: str, visitor: Visitor, pipeline: 
         st.text(question)  # as typed, never as Markdown
     with st.chat_message("assistant"), st.spinner("Looking in the help centre…"):
         turn = pipeline.run(question, intent.id, visitor.user, history, topic)
-    conversation = st.session_state.setdefault("conversation_id", uuid.uuid4().hex)
-    records.record_turn(db, turn, pipeline.identifier(visitor.user), conversation)
+    st.session_state.setdefault("conversation_id", uuid.uuid4().hex)
     turns.append(turn)
+    _ensure_recorded(turn, visitor, pipeline, db)
     st.rerun()
+
+
+def _ensure_recorded(turn: Turn, visitor: Visitor, pipeline: Pipeline, db: Database) -> bool:
+    """Record the turn (idempotent). If the database is down, the turn stays in the session and
+    is recorded again before its feedback or report, so nothing the user does is lost."""
+    recorded: set[str] = st.session_state.setdefault("recorded", set())
+    if turn.id in recorded:
+        return True
+    conversation = st.session_state.setdefault("conversation_id", uuid.uuid4().hex)
+    if _saved(lambda: records.record_turn(db, turn, pipeline.identifier(visitor.user), conversation), "this answer"):
+        recorded.add(turn.id)
+        return True
+    return False
+
+
+def _saved(write: Callable[[], object], what: str) -> bool:
+    """Run one database write; on failure tell the user plainly and keep what they entered."""
+    try:
+        write()
+    except SQLAlchemyError as err:
+        _LOG.error("could not save %s: %s", what, err)
+        st.error(f"Sorry, we couldn't save {what} just now. Please try again in a moment.", icon=":material/error:")
+        return False
+    return True
 
 
 def _show_turn(turn: Turn, visitor: Visitor, pipeline: Pipeline, db: Database) -> None:
@@ -129,8 +157,10 @@ def _feedback(turn: Turn, visitor: Visitor, pipeline: Pipeline, db: Database) ->
     with left:
         score = st.feedback("thumbs", key=f"thumbs-{turn.id}")
         if score == 1 and st.session_state.get(f"saved-{turn.id}") != 1:
-            records.set_feedback(db, turn.id, user_hash, +1)
-            st.session_state[f"saved-{turn.id}"] = 1
+            if _ensure_recorded(turn, visitor, pipeline, db) and _saved(
+                lambda: records.set_feedback(db, turn.id, user_hash, +1), "your feedback"
+            ):
+                st.session_state[f"saved-{turn.id}"] = 1
         elif score == 0:
             if st.session_state.get(f"saved-{turn.id}") != 0:
                 reason = st.radio(
@@ -141,8 +171,8 @@ def _feedback(turn: Turn, visitor: Visitor, pipeline: Pipeline, db: Database) ->
                     horizontal=True,
                     key=f"why-{turn.id}",
                 )
-                if reason:
-                    records.set_feedback(db, turn.id, user_hash, -1, reason)
+                thumbs_down = lambda: records.set_feedback(db, turn.id, user_hash, -1, reason)  # noqa: E731
+                if reason and _ensure_recorded(turn, visitor, pipeline, db) and _saved(thumbs_down, "your feedback"):
                     st.session_state[f"saved-{turn.id}"] = 0
                     st.rerun()
             else:
@@ -181,10 +211,16 @@ def report_dialog(turn_id: str, visitor: Visitor, pipeline: Pipeline, db: Databa
         help="Please don't include personal details; any we find are removed.",
     )
     if st.button("Send report", type="primary", key=f"report-send-{turn_id}"):
-        report_id = records.add_report(db, turn_id, pipeline.identifier(visitor.user), reason, text)
-        st.session_state.setdefault("reports", {})[turn_id] = report_id
-        _close_report()
-        st.rerun()
+        turn = next((t for t in st.session_state.get("turns", []) if t.id == turn_id), None)
+        if turn is None or not _ensure_recorded(turn, visitor, pipeline, db):
+            return  # the dialog stays open with what was typed; the error is shown above
+        saved: list[str] = []
+        if _saved(
+            lambda: saved.append(records.add_report(db, turn_id, turn.safety_identifier, reason, text)), "your report"
+        ):
+            st.session_state.setdefault("reports", {})[turn_id] = saved[0]
+            _close_report()
+            st.rerun()
 
 
 def _plain(text: str) -> str:
