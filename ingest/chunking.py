@@ -11,10 +11,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-CHUNKER_VERSION = "1"  # bump when chunking changes, so every article is re-embedded
+CHUNKER_VERSION = "2"  # bump when chunking changes, so every article is re-embedded
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-[\s:|-]*$")
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,9 @@ def _pack(blocks: list[str], budget: int, count: Callable[[str], int]) -> list[s
 def _split_oversized(block: str, budget: int, count: Callable[[str], int]) -> list[str]:
     if count(block) <= budget:
         return [block]
+    lines = block.splitlines()
+    if len(lines) > 3 and lines[0].lstrip().startswith("|") and _TABLE_RULE.match(lines[1]):
+        return _split_table(lines, budget, count)
     units = block.splitlines() if "\n" in block else _SENTENCE_END.split(block)
     if len(units) == 1:  # one huge sentence: cut by words
         words = block.split()
@@ -117,3 +121,18 @@ def _split_oversized(block: str, budget: int, count: Callable[[str], int]) -> li
     for piece in pieces:  # a single line or sentence may still be too long
         out.extend([piece] if piece == block else _split_oversized(piece, budget, count))
     return out
+
+
+def _split_table(lines: list[str], budget: int, count: Callable[[str], int]) -> list[str]:
+    """Whole rows, each piece under the table's header and rule lines, so a chunk's rows keep
+    their column names (a row longer than the budget stays whole)."""
+    head = lines[:2]
+    pieces: list[str] = []
+    rows: list[str] = []
+    for row in lines[2:]:
+        if rows and count("\n".join([*head, *rows, row])) > budget:
+            pieces.append("\n".join([*head, *rows]))
+            rows = []
+        rows.append(row)
+    pieces.append("\n".join([*head, *rows]))
+    return pieces

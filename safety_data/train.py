@@ -6,7 +6,9 @@ are. Benign text we wrote ourselves is added: benign_support.txt (angry but legi
 customers), benign_edgy.txt (harmless text that sounds dangerous, written without looking at
 XSTest), benign_contrast.txt (harmless requests in the same shape and vocabulary as harmful-
 behaviour datasets: "write a tutorial on how to...", defence, cooking, games, history, health;
-also written without looking at XSTest), and, when installed, the Debian FAQ questions.
+also written without looking at XSTest), our sample KB's chunks (help-centre text, which output
+moderation scores; the Plausible help centre stays held out), and, when installed, the Debian
+FAQ questions.
 
 Validation is by source family (leave one family out): each family is scored by heads fitted on
 all the other families (TF-IDF vocabulary refitted per fold too), so the validation scores
@@ -50,8 +52,18 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
 
 
+def sample_kb_chunks() -> list[str]:
+    """Our sample KB's chunks as ingest embeds them: answers are quoted from text like this."""
+    from bot.config import get_settings
+    from ingest.passages import embedded_texts, read_chunks
+
+    root = HERE.parent / "kb"
+    return embedded_texts(read_chunks([root / "articles"], root / "intents.yaml", get_settings().chunk_tokens))
+
+
 def our_benign_text() -> list[tuple[str, str]]:
-    """(text, family) of benign text written by us, plus the Debian FAQ questions."""
+    """(text, family) of benign text written by us (questions, and our sample KB's chunks), plus the
+    Debian FAQ questions."""
     out: list[tuple[str, str]] = []
     for name, family in (
         ("benign_support.txt", "safedesk-benign-support"),
@@ -61,6 +73,7 @@ def our_benign_text() -> list[tuple[str, str]]:
         for line in (HERE / name).read_text(encoding="utf-8").splitlines():
             if line.strip() and not line.startswith("#"):
                 out.append((line.strip(), family))
+    out.extend((text, "safedesk-kb") for text in sample_kb_chunks())
     try:
         from bench.datasets.debian_faq import load_debian_faq
 

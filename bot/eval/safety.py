@@ -4,7 +4,8 @@
   not be flagged, 200 unsafe that must be), and the harmful-prompt families held out from
   training by source (safety_data/MANIFEST.md), with per-category precision/recall/F1.
 - Injection: the held-out injection families.
-- Latency per screen and for the whole input and output chains (p50/p95).
+- Latency per screen and for the whole input and output chains (p50/p95); the output chain for
+  answers quoted from the KB (the extractive responder's) and for answers in other words (an LLM's).
 - Baselines in the same run when their venv exists (bench/baselines/setup.sh): jailguard and
   alt-profanity-check.
 Prints the figures and writes a JSON report.
@@ -25,6 +26,7 @@ from typing import Any
 from bot.config import get_settings
 from bot.embedding import QueryCache, local_embedder
 from bot.eval.metrics import Confusion, latency_ms
+from bot.responders.extractive import ExtractiveResponder
 from bot.retrieval import Passage
 from bot.safety.chains import input_chain, output_chain
 from bot.safety.injection import InjectionScreen
@@ -37,6 +39,9 @@ ROOT = Path(__file__).resolve().parents[2]
 XSTEST = ROOT.parent / "shared" / "datasets" / "xstest" / "xstest_prompts.csv"
 BUILD = ROOT / "safety_data" / "build"
 BASELINE_PYTHON = ROOT / ".venv-baselines" / "bin" / "python"
+PLAUSIBLE = ROOT.parent / "shared" / "kb-real" / "plausible"
+PLAUSIBLE_IMPORT = ROOT / "kb" / "imports" / "plausible"
+CHUNK_TOKENS = get_settings().chunk_tokens
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -99,35 +104,45 @@ def injection_figures(classifier: InjectionClassifier) -> dict[str, Any]:
 
 
 def sample_passages() -> list[Passage]:
-    from datetime import date
+    """The first three chunks of each sample KB article, as retrieval would return them."""
+    from ingest.passages import embedded_texts, read_chunks
 
-    from bot.intents import load_catalogue
-    from bot.tokens import count_tokens
-    from ingest.articles import Article, find_files, read_article
-    from ingest.chunking import chunk_article
+    chunks = [
+        (article, chunk)
+        for article, chunk in read_chunks([ROOT / "kb" / "articles"], ROOT / "kb" / "intents.yaml", CHUNK_TOKENS)
+        if chunk.index < 3
+    ]
+    vectors = local_embedder().embed(embedded_texts(chunks))
+    return [
+        Passage(f"{a.id}::0::{c.index}", a.id, a.title, a.url, c.heading, c.text, 1.0, 1.0, 1.0, vector)
+        for (a, c), vector in zip(chunks, vectors, strict=True)
+    ]
 
-    settings = get_settings()
-    catalogue = load_catalogue(ROOT / "kb" / "intents.yaml")
-    passages: list[Passage] = []
-    for file, root in find_files([ROOT / "kb" / "articles"]):
-        article = read_article(file, root, catalogue, date.today())
-        if isinstance(article, Article):
-            for chunk in chunk_article(article.body, settings.chunk_tokens, count_tokens)[:3]:
-                passages.append(
-                    Passage(
-                        f"{article.id}::0::{chunk.index}",
-                        article.id,
-                        article.title,
-                        article.url,
-                        chunk.heading,
-                        chunk.text,
-                        1.0,
-                        1.0,
-                        1.0,
-                    )
-                )
-    vectors = local_embedder().embed([p.text for p in passages])
-    return [Passage(**{**p.__dict__, "vector": v}) for p, v in zip(passages, vectors, strict=True)]
+
+def kb_figures(moderator: LocalModerator) -> dict[str, Any]:
+    """Help-centre chunks the moderator flags, scored whole as output moderation scores them.
+
+    The sample KB's chunks are a training family; the Plausible help centre is held out."""
+    from ingest.passages import embedded_texts, read_chunks
+
+    sets = {
+        "sample_kb (trained on)": read_chunks([ROOT / "kb" / "articles"], ROOT / "kb" / "intents.yaml", CHUNK_TOKENS),
+        "plausible (held out)": read_chunks(
+            [PLAUSIBLE / "docs"], PLAUSIBLE_IMPORT / "intents.yaml", CHUNK_TOKENS, PLAUSIBLE_IMPORT / "mapping.yaml"
+        ),
+    }
+    figures: dict[str, Any] = {}
+    for name, chunks in sets.items():
+        texts = embedded_texts(chunks)
+        vectors = local_embedder().embed(texts)
+        flagged = [
+            (article.id, [c for c, hit in result.categories.items() if hit])
+            for (article, _), text, vector in zip(chunks, texts, vectors, strict=True)
+            for result in [moderator.moderate(text, vector=vector)]
+            if result.flagged
+        ]
+        figures[name] = {"chunks": len(chunks), "flagged": len(flagged), "examples": flagged[:10]}
+    return figures
 
 
 def latency_figures(moderator: LocalModerator, classifier: InjectionClassifier, texts: list[str]) -> dict[str, Any]:
@@ -141,20 +156,24 @@ def latency_figures(moderator: LocalModerator, classifier: InjectionClassifier, 
         for verdict in result.verdicts:
             per_screen[f"in:{verdict.screen}"].append(verdict.seconds)
     chain_out = output_chain(moderator, moderator.model.embedder)
-    whole_out: list[float] = []
+    whole_out: dict[str, list[float]] = {"output_chain": [], "output_chain_generated": []}
     passages = sample_passages()
+    responder = ExtractiveResponder(get_settings().answer_max_words, embedder=moderator.model.embedder)
     for i, passage in enumerate(passages):
-        sentences = passage.text.replace("\n", " ").split(". ")[:2]
-        answer = " ".join(s.rstrip(".") + ". [1]" for s in sentences if s.strip())
+        # What the extractive responder quotes when asked about the passage's heading or title...
+        quoted = responder.respond(passage.heading or passage.title, "", [passage]).text
+        # ... and the same in other words, as an LLM would put it: not found verbatim, so it is embedded.
+        generated = "In short, " + quoted[0].lower() + quoted[1:] if quoted else ""
         context = ScreenContext(passages=(passage,), allowed_urls=frozenset({passage.url}), canary=f"CANARY{i}")
-        started = time.perf_counter()
-        result = chain_out.run(answer, context)
-        whole_out.append(time.perf_counter() - started)
-        for verdict in result.verdicts:
-            per_screen[f"out:{verdict.screen}"].append(verdict.seconds)
+        for name, answer in (("output_chain", quoted), ("output_chain_generated", generated)):
+            started = time.perf_counter()
+            result = chain_out.run(answer, context)
+            whole_out[name].append(time.perf_counter() - started)
+            for verdict in result.verdicts:
+                per_screen[f"{'out' if name == 'output_chain' else 'gen'}:{verdict.screen}"].append(verdict.seconds)
     return {
         "input_chain": latency_ms(whole_in),
-        "output_chain": latency_ms(whole_out),
+        **{name: latency_ms(values) for name, values in whole_out.items()},
         "per_screen": {name: latency_ms(values) for name, values in per_screen.items()},
     }
 
@@ -205,6 +224,7 @@ def main(argv: list[str]) -> int:
     classifier = InjectionClassifier(embedder)
     report = {
         "moderation": moderation_figures(moderator, xstest),
+        "kb_chunks": kb_figures(moderator),
         "injection": injection_figures(classifier),
         "latency_ms": latency_figures(moderator, classifier, [r["prompt"] for r in xstest]),
         "baselines": baseline_figures(xstest),
@@ -237,6 +257,9 @@ def print_report(report: dict[str, Any]) -> None:
                 f"  {category:24} {c['precision']:6.3f} {c['recall']:6.3f} {c['f1']:6.3f}  "
                 f"{c['tp']}/{c['fp']}/{c['fn']}"
             )
+    print("\nHelp-centre chunks flagged (scored whole, as output moderation scores quoted answers)")
+    for name, k in report["kb_chunks"].items():
+        print(f"  {name:24} {k['flagged']}/{k['chunks']} ({k['flagged'] / max(1, k['chunks']):.1%})")
     print("\nInjection screen, held-out families")
     for name, figures in report["injection"].items():
         i = figures["all_held_out"]
@@ -250,7 +273,7 @@ def print_report(report: dict[str, Any]) -> None:
             )
     lat = report["latency_ms"]
     print("\nLatency (ms)")
-    for name in ("input_chain", "output_chain"):
+    for name in ("input_chain", "output_chain", "output_chain_generated"):
         print(f"  {name:22} p50 {lat[name]['p50']:6.2f}  p95 {lat[name]['p95']:6.2f}")
     for name, v in lat["per_screen"].items():
         print(f"    {name:20} p50 {v['p50']:6.2f}  p95 {v['p95']:6.2f}")

@@ -4,7 +4,8 @@ Nothing is generated, so nothing can be invented: each sentence (or list item, k
 its marker) is copied from a verified passage and cited with that passage's number. Sentences
 are scored by how much of the question's weight they cover (content-word stems weighted by
 their rarity in the KB); the answer is built around the best one, in the order the article
-gives, within a word budget. A list is kept whole when one of its steps is chosen.
+gives, within a word budget. A list is kept whole when one of its steps is chosen; table rows
+are quoted under their header row, as a table of their own.
 """
 
 from __future__ import annotations
@@ -23,14 +24,19 @@ from bot.retrieval import Passage
 from bot.safety.grounding import content_words, split_sentences
 
 MODEL = "extractive"
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_CODE = re.compile(r"\b(?:[A-Za-z]+-\d+|[A-Za-z]+\d+[A-Za-z\d]*|\d{3,})\b")  # CHK-310, E404, 404
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*•])\s+")
 _NOT_PROSE = re.compile(r"^\s*(?:```|~~~|\|?[\s:|-]*-[\s:|-]*$)")  # code fences, table rules
+_TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-[\s:|-]*$")
 VECTOR_CACHE_CHUNKS = 4096  # ~1.5 KB per sentence: a few MB at most
 MAX_SCORED = 24  # sentences of the top article compared with the question (one embedding batch)
 RELATED_SHARE = 0.7  # other sentences of the top article join the best one when they score this close
 MAX_RELATED = 2  # ... but at most this many: the answer stays short
 WORD_WEIGHT = 0.25  # weight of shared (rarity-weighted) words beside the cosine
 MAX_LIST_ITEMS = 8  # a longer list is cut to its relevant items
+MAX_TABLE_ROWS = 3  # a longer table is cut to its relevant rows (always under its header row)
+CODE_BONUS = 0.5  # a sentence or row naming the very code the question names ("CHK-310") comes first
 SECOND_SOURCE_MARGIN = 0.1  # another article is cited too when its passage is this close (cosine) to the top one
 
 
@@ -41,6 +47,12 @@ class _Unit:
     text: str
     group: int  # list group id within the passage; -1 for prose
     score: float = 0.0
+    table: int = -1  # table id within the passage; -1 if not a table row
+    rule: str = ""  # for a table's header row: the rule line under it ("" for any other unit)
+
+    @property
+    def is_header(self) -> bool:
+        return bool(self.rule)
 
 
 class ExtractiveResponder:
@@ -77,22 +89,28 @@ class ExtractiveResponder:
     ) -> Answer:
         if not passages:
             return Answer("", self.model, not_in_kb=True)
-        weights = {stem: self.idf(stem) for stem in content_words(question)}
+        weights = {stem: self.idf(stem) for stem in _terms(question)}
         total = sum(weights.values()) or 1.0
         units = [u for n, p in enumerate(passages) for u in _units(n, p.text)]
         # The retriever's ranking (dense + BM25 over whole passages) is a better judge of which
         # article answers than one sentence's overlap: the answer is built on the top article,
         # from the best sentence among its retrieved passages.
         anchor = passages[0].article_id
+        headers = {(u.passage, u.table): u for u in units if u.is_header}
+        units = [u for u in units if not u.is_header]  # header rows come with their rows, never alone
         candidates = [u for u in units if passages[u.passage].article_id == anchor][:MAX_SCORED]
         for unit in units:
-            unit.score = sum(w for stem, w in weights.items() if stem in content_words(unit.text)) / total
+            unit.score = sum(w for stem, w in weights.items() if stem in _terms(unit.text)) / total
         if self.embedder is not None and candidates:
             # Meaning first (all-MiniLM-L6-v2 was trained on question-answer pairs); shared rare
             # words break near-ties, e.g. an error code or a product name.
             cosines = self._sentence_vectors(candidates, passages) @ self.embedder.embed([question])[0]
             for unit, cosine in zip(candidates, cosines, strict=True):
                 unit.score = max(0.0, float(cosine)) + WORD_WEIGHT * unit.score
+        codes = {c.upper() for c in _CODE.findall(question)}
+        for unit in candidates if codes else ():
+            if codes & {c.upper() for c in _CODE.findall(unit.text)}:
+                unit.score += CODE_BONUS
         best = max(candidates, key=lambda u: (u.score, -u.passage, -u.position))
         chosen = self._around(best, candidates)
         chosen.sort(key=lambda u: (_chunk_index(passages[u.passage]), u.passage, u.position))  # the article's order
@@ -100,7 +118,7 @@ class ExtractiveResponder:
         second = self._second_source(units, passages)
         if second is not None and words + _words(second.text) <= self.max_words:
             chosen.append(second)
-        return Answer(_render(chosen), self.model)
+        return Answer(_render(chosen, headers), self.model)
 
     def _sentence_vectors(self, units: list[_Unit], passages: Sequence[Passage]) -> np.ndarray:
         """Embeddings of the units, cached per chunk: a chunk id names its content (it carries the
@@ -134,6 +152,9 @@ class ExtractiveResponder:
                 picked = steps if len(steps) <= MAX_LIST_ITEMS else [best]
                 lead_in = [u for u in same_passage if u.position == steps[0].position - 1 and u.group < 0]
                 picked = lead_in + [u for u in picked if u not in lead_in]
+            elif best.table >= 0:
+                rows = [u for u in same_passage if u.table == best.table]
+                picked = rows if len(rows) <= MAX_TABLE_ROWS else [best]
             related = [u for u in article if u.score >= RELATED_SHARE * best.score and u not in picked]
             picked += sorted(related, key=lambda u: -u.score)[:MAX_RELATED]
         out: list[_Unit] = []
@@ -151,10 +172,16 @@ class ExtractiveResponder:
         the top passage is from the wrong article often enough (about one question in five on
         our sample set) that a second, cited source is worth a sentence."""
         first = passages[0]
-        other = next((n for n, p in enumerate(passages) if p.article_id != first.article_id), None)
-        if other is None or passages[other].dense < first.dense - SECOND_SOURCE_MARGIN:
+        others = [n for n, p in enumerate(passages) if p.article_id != first.article_id]
+        if not others:
             return None
-        candidates = [u for u in units if u.passage == other and u.group < 0 and not u.text.endswith(":")]
+        # The closest in meaning, not the next in the hybrid ranking: when the ranking's top
+        # article is wrong, the right one is most often the passage nearest the question.
+        other = max(others, key=lambda n: passages[n].dense)
+        if passages[other].dense < first.dense - SECOND_SOURCE_MARGIN:
+            return None
+        candidates = [u for u in units if u.passage == other and not u.text.endswith(":")]
+        candidates = [u for u in candidates if u.group < 0] or candidates  # prose or a row first, else a step
         if not candidates:
             return None
         best = max(candidates, key=lambda u: (u.score, -u.position))
@@ -162,9 +189,18 @@ class ExtractiveResponder:
 
 
 def _units(passage: int, text: str) -> list[_Unit]:
+    """Sentences, list items and table rows (each row whole; a header row carries its rule line)."""
     units: list[_Unit] = []
-    group, in_list = -1, False
-    for line in text.splitlines():
+    group, in_list, table = -1, False, -1
+    lines = text.splitlines()
+    for n, line in enumerate(lines):
+        if line.lstrip().startswith("|") and not _TABLE_RULE.match(line):
+            starts = n == 0 or not lines[n - 1].lstrip().startswith("|")
+            table += starts
+            below = lines[n + 1] if n + 1 < len(lines) else ""
+            rule = below.strip() if starts and _TABLE_RULE.match(below) and "|" in below else ""
+            units.append(_Unit(passage, len(units), line.strip(), -1, table=table, rule=rule))
+            continue
         if _NOT_PROSE.match(line):
             continue
         is_item = bool(_LIST_ITEM.match(line))
@@ -176,22 +212,34 @@ def _units(passage: int, text: str) -> list[_Unit]:
     return units
 
 
-def _render(units: list[_Unit]) -> str:
-    """Prose sentences joined into paragraphs, list items one per line; each cited."""
-    lines: list[str] = []
-    paragraph: list[str] = []
+def _render(units: list[_Unit], headers: dict[tuple[int, int], _Unit]) -> str:
+    """Blocks apart by blank lines, so that Markdown shows each as it is: prose sentences joined
+    into a paragraph, a list's items one per line, table rows under their header row. Each cited."""
+    blocks: list[list[str]] = []
+    kind: tuple[str, int, int] | None = None
     for unit in units:
-        cited = f"{unit.text} [{unit.passage + 1}]"
-        if unit.group >= 0:
-            if paragraph:
-                lines.append(" ".join(paragraph))
-                paragraph = []
-            lines.append(cited)
+        cite = f"[{unit.passage + 1}]"
+        header = headers.get((unit.passage, unit.table)) if unit.table >= 0 else None
+        if unit.table >= 0:
+            # Rows of one table split across chunks come under one header.
+            this = ("table", -1, hash(header.text)) if header else ("table", unit.passage, unit.table)
+            line = f"{unit.text[:-1].rstrip()} {cite} |" if unit.text.endswith("|") else f"{unit.text} {cite}"
         else:
-            paragraph.append(cited)
-    if paragraph:
-        lines.append(" ".join(paragraph))
-    return "\n".join(lines)
+            this = ("list", unit.passage, unit.group) if unit.group >= 0 else ("prose", -1, -1)
+            line = f"{unit.text} {cite}"
+        if this != kind:
+            blocks.append([header.text, header.rule] if header else [])
+            kind = this
+        if this[0] == "prose" and blocks[-1]:
+            blocks[-1][-1] += " " + line
+        else:
+            blocks[-1].append(line)
+    return "\n\n".join("\n".join(block) for block in blocks)
+
+
+def _terms(text: str) -> set[str]:
+    """Content-word stems, and numbers: "CHK-310" must pick the row for 310, not any CHK row."""
+    return content_words(text) | set(_NUMBER.findall(text))
 
 
 def _chunk_index(passage: Passage) -> int:
@@ -201,14 +249,14 @@ def _chunk_index(passage: Passage) -> int:
 
 
 def _words(text: str) -> int:
-    return len(text.split())
+    return sum(word != "|" for word in text.split())
 
 
 def kb_idf(documents: Sequence[str]) -> Callable[[str], float]:
     """Inverse document frequency of content-word stems over the KB chunks (smoothed)."""
     df: dict[str, int] = {}
     for document in documents:
-        for stem in content_words(document):
+        for stem in _terms(document):
             df[stem] = df.get(stem, 0) + 1
     n = len(documents)
     unseen = math.log((n + 1) / 0.5)

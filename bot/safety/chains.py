@@ -10,9 +10,11 @@ from bot.safety.injection import InjectionScreen
 from bot.safety.injection_classifier import InjectionClassifier
 from bot.safety.leakage import LeakageCheck
 from bot.safety.limits import LengthLimit
+from bot.safety.local_moderator import LocalModerator
 from bot.safety.moderation import ModerationScreen, Moderator
 from bot.safety.normalize import Normalizer
 from bot.safety.pii import PiiRedactor
+from bot.safety.quoted import QuotedModeration
 from bot.safety.sanitize import Sanitizer
 from bot.safety.verdict import ScreenChain
 
@@ -36,9 +38,12 @@ def input_chain(moderator: Moderator, injection_classifier: InjectionClassifier 
 
 
 def output_chain(moderator: Moderator, embedder: Embedder) -> ScreenChain:
+    # Answers quoted from the KB are moderated by the passages they quote (bot.safety.quoted);
+    # only with the local moderator, whose scores come from the vectors retrieval already has.
+    quoted = QuotedModeration(moderator) if isinstance(moderator, LocalModerator) else None
     return ScreenChain(
         [
-            ModerationScreen(moderator, "moderation-out"),
+            ModerationScreen(moderator, "moderation-out", quoted),
             GroundednessCheck(embedder),
             LeakageCheck(),
             CitationCheck(),

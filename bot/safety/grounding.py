@@ -57,6 +57,9 @@ def _without(text: str, dropped: list[str]) -> str:
     """The text with the dropped sentences cut out, its lines and list markers kept."""
     lines = []
     for line in text.splitlines():
+        if not line.strip():
+            lines.append(line)  # blank lines end tables and lists: kept
+            continue
         marker = _LIST_MARKER.match(line)
         prefix = marker.group(0) if marker else ""
         parts = [p.strip() for p in _SENTENCE.split(line[len(prefix) :]) if p.strip()]
@@ -64,7 +67,7 @@ def _without(text: str, dropped: list[str]) -> str:
         kept = [p for i, p in enumerate(parts) if (first if i == 0 else p) not in dropped]
         if kept:
             lines.append(prefix + " ".join(kept))
-    return "\n".join(lines)
+    return "\n".join(lines).strip("\n")
 
 
 class GroundednessCheck:
@@ -113,8 +116,7 @@ class GroundednessCheck:
         if not words:  # "Steps:" and the like carry no claim
             return 1.0
         numbers = set(_NUMBER.findall(plain))
-        vector: np.ndarray | None = None
-        best = 0.0
+        partly: list[np.ndarray] = []  # vectors of passages sharing some words: the cosine decides
         for passage in candidates:
             source = str(getattr(passage, "text", "")) + " " + str(getattr(passage, "title", ""))
             if numbers - set(_NUMBER.findall(source)):
@@ -124,9 +126,10 @@ class GroundednessCheck:
                 return lexical
             passage_vector = getattr(passage, "vector", None)
             if lexical >= self.lexical_floor and passage_vector is not None:
-                if vector is None:
-                    vector = self.embedder.embed([plain])[0]
-                cosine = float(vector @ passage_vector)
-                if cosine >= self.min_cosine:
-                    best = max(best, cosine)
-        return best
+                partly.append(passage_vector)
+        if not partly:
+            return 0.0
+        # Embedded only when no passage supports it by its words alone (a quoted sentence never is).
+        vector = self.embedder.embed([plain])[0]
+        best = max(float(vector @ v) for v in partly)
+        return best if best >= self.min_cosine else 0.0

@@ -101,10 +101,19 @@ _LEET = str.maketrans(
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 
+# A word is leetspeak when a substitute sits against a letter ("1gn0re", "h4ck", "ignor3"), so that
+# plain numbers ("10%", "order 12345", "3-5 days") and a closing "!" decode to nothing new.
+_LEET_WORD = re.compile(r"[0134579@$!|](?=[A-Za-z])|(?<=[A-Za-z])[0134579@$|]")
+
+
+def _unleet(text: str) -> str:
+    return re.sub(r"\S+", lambda m: m[0].translate(_LEET) if _LEET_WORD.search(m[0]) else m[0], text)
+
+
 def decoded_variants(text: str) -> list[tuple[str, str]]:
     """(how, text) for the text itself and what it may hide: leetspeak and base64."""
     variants = [("plain", text)]
-    leet = text.translate(_LEET)
+    leet = _unleet(text)
     if leet != text:
         variants.append(("leetspeak", leet))
     for blob in _BASE64.findall(text):

@@ -1,7 +1,7 @@
 """The offline moderator: logistic heads over MiniLM + TF-IDF features (bot.safety.heads), and rules.
 
 Trained by `python -m safety_data.train moderation` (data: safety_data/MANIFEST.md); the weights
-(`bot/safety/models/moderator.npz`, ~100 KB) ship in the repo. A `harmful` head decides whether
+(`bot/safety/models/moderator.npz`, ~310 KB) ship in the repo. A `harmful` head decides whether
 anything is flagged; per-category heads and rules (bot.safety.moderation_rules) say what.
 """
 

@@ -6,6 +6,7 @@ runs offline. Both return `ModerationResult`, the shape of OpenAI's moderation r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -95,19 +96,29 @@ BLOCKED_INPUT = (
 )
 
 
+class QuotedModerator(Protocol):
+    def moderate(self, answer: str, passages: Sequence[Any]) -> ModerationResult | None: ...
+
+
 class ModerationScreen:
-    def __init__(self, moderator: Moderator, name: str = "moderation") -> None:
+    """Moderates the text; on output, a `quoted` moderator may answer for text copied from passages."""
+
+    def __init__(self, moderator: Moderator, name: str = "moderation", quoted: QuotedModerator | None = None) -> None:
         self.moderator = moderator
         self.name = name
+        self.quoted = quoted
 
     def check(self, text: str, context: ScreenContext) -> Verdict:
-        result = self.moderator.moderate(text, context.safety_identifier)
+        result = self.quoted.moderate(text, context.passages) if self.quoted and context.passages else None
+        how = ("scored as the passages it quotes",) if result else ()
+        if result is None:
+            result = self.moderator.moderate(text, context.safety_identifier)
         flagged = tuple(c for c, hit in result.categories.items() if hit)
         return Verdict(
             self.name,
             not result.flagged,
             text,
             scores=result.category_scores,
-            reasons=(*(f"flagged: {c}" for c in flagged), f"model: {result.model}"),
+            reasons=(*(f"flagged: {c}" for c in flagged), f"model: {result.model}", *how),
             user_message=BLOCKED_INPUT if result.flagged else "",
         )

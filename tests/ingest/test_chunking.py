@@ -50,3 +50,17 @@ def test_hash_lines_inside_code_blocks_are_not_headings() -> None:
     chunks = chunk_article(body, 200, count_tokens)
     assert len(chunks) == 1 and chunks[0].heading == "Config"
     assert "# a comment" in chunks[0].text
+
+
+def test_a_long_table_is_split_by_rows_under_its_header_in_every_chunk() -> None:
+    rows = "\n".join(
+        f"| CHK-{100 + i} | Error number {i} means something went wrong | Try again later |" for i in range(30)
+    )
+    chunks = chunk_article(f"## Codes\n\n| Code | Meaning | What to do |\n|---|---|---|\n{rows}\n", 120, count_tokens)
+    assert len(chunks) >= 3
+    for chunk in chunks:
+        lines = chunk.text.splitlines()
+        assert lines[:2] == ["| Code | Meaning | What to do |", "|---|---|---|"]
+        assert count_tokens(chunk.text) <= 120
+    quoted = [line for c in chunks for line in c.text.splitlines()[2:]]
+    assert quoted == rows.splitlines()  # every row once, whole, in order

@@ -26,11 +26,10 @@ def test_picks_the_sentence_that_answers_and_cites_it() -> None:
 
 def test_steps_are_kept_whole_with_their_lead_in_and_markers() -> None:
     answer = ExtractiveResponder(80).respond("how do I start a return, which steps", "Returns", [RETURNS])
-    lines = answer.text.splitlines()
-    assert "To start a return: [1]" in answer.text
     steps = ["1. Open your orders. [1]", "2. Choose Return item. [1]"]
     steps.append("3. Print the label and drop the parcel off. [1]")
-    assert [line for line in lines if line[0].isdigit()] == steps
+    # The lead-in is a paragraph of its own, the steps one list: Markdown shows them as such.
+    assert answer.text.endswith("To start a return: [1]\n\n" + "\n".join(steps))
 
 
 def test_every_sentence_is_copied_from_a_passage_and_cited() -> None:
@@ -90,3 +89,36 @@ def test_meaning_picks_the_sentence_and_sentence_vectors_are_embedded_once_per_c
     assert embedder.texts == 1 + 3  # the question and the chunk's three sentences
     responder.respond("do you take prepaid cards?", "Billing", [cards])
     assert embedder.texts == 4 + 1  # only the new question
+
+
+PLANS = passage(
+    "plans",
+    "Plus comes in two plans.\n\n| Plan | EU store | Billed |\n|---|---|---|\n"
+    "| Monthly | 4.99 EUR per month | On the same date each month |\n"
+    "| Annual | 49 EUR per year | Once a year |\n\nYou can switch plans at any time.",
+)
+CODES = passage(
+    "codes",
+    "| Code | What to do |\n|:--|:--|\n"
+    + "\n".join(f"| CHK-{n} | Error {n}: wait and try again |" for n in range(100, 110))
+    + "\n| CHK-310 | Your card was declined: use another card |",
+)
+
+
+def test_a_small_table_is_quoted_whole_under_its_header_and_each_row_cited() -> None:
+    answer = ExtractiveResponder(80).respond("what does the annual plan cost per year", "Membership", [PLANS])
+    assert (
+        "| Plan | EU store | Billed |\n|---|---|---|\n"
+        "| Monthly | 4.99 EUR per month | On the same date each month [1] |\n"
+        "| Annual | 49 EUR per year | Once a year [1] |"
+    ) in answer.text
+    blocks = answer.text.split("\n\n")
+    assert all(block.strip() for block in blocks) and any(block.startswith("| Plan") for block in blocks)
+
+
+def test_a_long_table_gives_its_relevant_row_under_the_header() -> None:
+    answer = ExtractiveResponder(80).respond("error CHK-310 card declined", "Payments", [CODES])
+    table = next(block for block in answer.text.split("\n\n") if block.startswith("|"))
+    lines = table.splitlines()
+    assert lines[:2] == ["| Code | What to do |", "|:--|:--|"]
+    assert "| CHK-310 | Your card was declined: use another card [1] |" in lines and len(lines) <= 5

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from bot.embedding import local_embedder
@@ -78,6 +79,24 @@ def test_groundedness_refuses_wrong_numbers_and_unsupported_answers(context: Scr
 def test_groundedness_accepts_a_faithful_paraphrase(context: ScreenContext) -> None:
     verdict = GroundednessCheck(local_embedder()).check("Express delivery costs 9.95 EUR [1].", context)
     assert verdict.ok, verdict.scores
+
+
+def test_groundedness_embeds_a_sentence_only_when_no_passage_has_its_words() -> None:
+    embedded: list[str] = []
+
+    class Spy:
+        def embed(self, texts: list[str]) -> np.ndarray:
+            embedded.extend(texts)
+            return local_embedder().embed(texts)
+
+    other = passage("Standard delivery is free for members, who also get express delivery cheaper.")
+    context = ScreenContext(passages=(other, passage()), allowed_urls=frozenset({KB_URL}))
+    check = GroundednessCheck(Spy())  # type: ignore[arg-type]
+    # No marker: every passage is a candidate; the first shares some words, the second all of them.
+    assert check.check("Standard delivery takes 3 to 5 working days within the EU.", context).ok
+    assert embedded == []
+    check.check("Parcels arrive within 3 to 5 working days in the EU.", context)  # 4 of 6 words: cosine decides
+    assert embedded == ["Parcels arrive within 3 to 5 working days in the EU."]
 
 
 def test_sentences_and_list_items_are_split() -> None:
