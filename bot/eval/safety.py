@@ -127,11 +127,14 @@ def kb_figures(moderator: LocalModerator) -> dict[str, Any]:
 
     sets = {
         "sample_kb (trained on)": read_chunks([ROOT / "kb" / "articles"], ROOT / "kb" / "intents.yaml", CHUNK_TOKENS),
-        "plausible (held out)": read_chunks(
-            [PLAUSIBLE / "docs"], PLAUSIBLE_IMPORT / "intents.yaml", CHUNK_TOKENS, PLAUSIBLE_IMPORT / "mapping.yaml"
-        ),
     }
     figures: dict[str, Any] = {}
+    if (PLAUSIBLE / "docs").is_dir():
+        sets["plausible (held out)"] = read_chunks(
+            [PLAUSIBLE / "docs"], PLAUSIBLE_IMPORT / "intents.yaml", CHUNK_TOKENS, PLAUSIBLE_IMPORT / "mapping.yaml"
+        )
+    else:
+        figures["plausible (held out)"] = {"skipped": f"{PLAUSIBLE / 'docs'} not found"}
     for name, chunks in sets.items():
         texts = embedded_texts(chunks)
         vectors = local_embedder().embed(texts)
@@ -259,7 +262,10 @@ def print_report(report: dict[str, Any]) -> None:
             )
     print("\nHelp-centre chunks flagged (scored whole, as output moderation scores quoted answers)")
     for name, k in report["kb_chunks"].items():
-        print(f"  {name:24} {k['flagged']}/{k['chunks']} ({k['flagged'] / max(1, k['chunks']):.1%})")
+        if "skipped" in k:
+            print(f"  {name:24} skipped: {k['skipped']}")
+        else:
+            print(f"  {name:24} {k['flagged']}/{k['chunks']} ({k['flagged'] / max(1, k['chunks']):.1%})")
     print("\nInjection screen, held-out families")
     for name, figures in report["injection"].items():
         i = figures["all_held_out"]

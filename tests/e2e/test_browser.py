@@ -192,6 +192,15 @@ def test_a_customer_logs_in_asks_gives_feedback_reports_and_logs_out(stack, brow
     assert report.id == report_id and report.text == "The answer should mention debit cards first."
     assert report.turn["question"] == "which credit cards can I pay with?"
 
+    # A KB table is quoted under its header row and shown as a table.
+    chat.fill("where do I find my VAT invoice?")
+    chat.press("Enter")
+    table = page.locator("[data-testid=stChatMessage]").last.locator("table")
+    table.wait_for()
+    assert table.locator("th").all_inner_texts() == ["Document", "Where to find it"]
+    assert "Account > Orders > Download invoice" in table.inner_text()
+    shot(page, "7b-table")
+
     page.get_by_role("button", name="Log out").click()
     page.get_by_role("button", name=re.compile("Yes, sign me out", re.I)).click()
     page.get_by_role("button", name="Log in").wait_for()
