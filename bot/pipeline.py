@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.config import Settings
-from bot.embedding import QueryCache, make_embedder
+from bot.embedding import MiniLMEmbedder, QueryCache, local_embedder, make_embedder
 from bot.gate import STRIKE_SCREENS, Gate
 from bot.identity import User, safety_identifier, server_secret
 from bot.intents import Catalogue, Intent, load_catalogue
@@ -274,7 +274,10 @@ def build_pipeline(
     """The configured pipeline: one embedder pass per text serves retrieval and the screens."""
     embedder = QueryCache(make_embedder(settings))
     retriever = retriever or make_retriever(settings, embedder)
-    local = LocalModerator(embedder)
+    # The local safety models were trained on MiniLM vectors: with another embedder for
+    # retrieval (OPENAI_EMBEDDING_MODEL) they embed with MiniLM on their own.
+    screening = embedder if embedder.model_id == MiniLMEmbedder.model_id else QueryCache(local_embedder())
+    local = LocalModerator(screening)
     moderator = make_moderator(settings, local)
     extractive = ExtractiveResponder(settings.answer_max_words, lambda: retriever.index().documents, embedder)
     if responder is None:
@@ -282,7 +285,7 @@ def build_pipeline(
     stages = Stages(
         catalogue=load_catalogue(settings.intents_file),
         retriever=retriever,
-        input_screens=input_chain(moderator, InjectionClassifier(embedder)),
+        input_screens=input_chain(moderator, InjectionClassifier(screening)),
         output_screens=output_chain(moderator, embedder),
         responder=responder,
         extractive=extractive,

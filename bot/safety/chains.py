@@ -38,9 +38,11 @@ def input_chain(moderator: Moderator, injection_classifier: InjectionClassifier 
 
 
 def output_chain(moderator: Moderator, embedder: Embedder) -> ScreenChain:
-    # Answers quoted from the KB are moderated by the passages they quote (bot.safety.quoted);
-    # only with the local moderator, whose scores come from the vectors retrieval already has.
-    quoted = QuotedModeration(moderator) if isinstance(moderator, LocalModerator) else None
+    # Answers quoted from the KB are moderated by the passages they quote (bot.safety.quoted):
+    # only with the local moderator, scoring the vectors retrieval already has, so only when
+    # retrieval embeds with the moderator's model.
+    same_vectors = isinstance(moderator, LocalModerator) and moderator.model.embedder.model_id == embedder.model_id
+    quoted = QuotedModeration(moderator) if same_vectors else None
     return ScreenChain(
         [
             ModerationScreen(moderator, "moderation-out", quoted),

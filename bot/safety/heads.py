@@ -35,6 +35,12 @@ class LinearHeads:
         self.features = TfidfFeatures([str(v) for v in data["vocabulary"]], data["idf"])
         self.meta: dict[str, Any] = json.loads(str(data["meta"]))
         self.model_id = str(self.meta.get("model_id", path.stem))
+        expected = self.weights.shape[1] - len(self.features.vocabulary)
+        if embedder.dimensions != expected:
+            raise ModelMissing(
+                f"{path.name} was trained on {expected}-dimensional MiniLM vectors; "
+                f"{embedder.model_id} gives {embedder.dimensions}: give it the local MiniLM embedder"
+            )
 
     def scores(self, text: str, vector: np.ndarray | None = None) -> dict[str, float]:
         """Probability per head; pass `vector` to reuse an embedding already computed."""

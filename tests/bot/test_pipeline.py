@@ -81,6 +81,43 @@ def test_a_kb_question_is_answered_with_cited_articles(pipeline: Pipeline, kb: S
     json.dumps(turn.to_dict())  # the record is plain JSON
 
 
+def test_the_quoted_answer_is_moderated_as_the_passages_it_quotes(pipeline: Pipeline) -> None:
+    turn = pipeline.run(CARDS_Q, "billing", User("alice-sub"))
+    (moderation,) = [v for v in turn.verdicts if v.screen == "moderation-out"]
+    assert moderation.ok and "scored as the passages it quotes" in moderation.reasons
+
+
+class RenamedMiniLM:
+    """MiniLM under another name: to the pipeline, a retrieval embedder that is not the one the
+    safety models were trained on (as OPENAI_EMBEDDING_MODEL would be)."""
+
+    model_id = "another-embedding-model"
+
+    def __init__(self) -> None:
+        self.inner = local_embedder()
+        self.dimensions = self.inner.dimensions
+
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        return self.inner.embed(texts)
+
+
+def test_with_another_retrieval_embedder_the_screens_keep_minilm(  # type: ignore[no-untyped-def]
+    settings_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for module in ("bot.pipeline", "ingest.cli"):
+        monkeypatch.setattr(f"{module}.make_embedder", lambda settings: RenamedMiniLM())
+    settings = settings_factory(tmp_path / "data")
+    assert cli.main([str(FIXTURES / "kb" / "articles"), "--quiet"], settings) == 0
+    pipeline = fresh(settings)
+    moderation_in = pipeline.stages.input_screens.screens[2]
+    assert moderation_in.moderator.model.embedder.model_id == "all-MiniLM-L6-v2-onnx-int8"
+    assert pipeline.stages.retriever.embedder.model_id == "another-embedding-model"
+    turn = pipeline.run(CARDS_Q, "billing", User("alice-sub"))
+    assert turn.decision is Decision.ANSWERED, turn.to_dict()
+    (moderation,) = [v for v in turn.verdicts if v.screen == "moderation-out"]
+    assert "scored as the passages it quotes" not in moderation.reasons  # other vectors: embedded anew
+
+
 def test_nothing_relevant_hands_off_without_generating(pipeline: Pipeline) -> None:
     turn = pipeline.run("do you sell garden furniture and barbecues?", "billing", User("u"))
     assert turn.decision is Decision.NOT_IN_KB

@@ -106,3 +106,11 @@ def test_the_gate_decides_and_category_heads_only_name(moderator: LocalModerator
     monkeypatch.setattr(moderator.model, "scores", lambda text, vector=None: {**sure_hate, "harmful": 0.99})
     loud = moderator.moderate("anything")
     assert loud.flagged and [c for c, hit in loud.categories.items() if hit] == ["hate"]
+
+
+def test_vectors_of_another_size_are_a_clear_error() -> None:
+    class Wide:
+        model_id, dimensions = "text-embedding-3-small", 1536
+
+    with pytest.raises(ModelMissing, match="384-dimensional MiniLM vectors; text-embedding-3-small gives 1536"):
+        LocalModerator(Wide())  # type: ignore[arg-type]
