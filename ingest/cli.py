@@ -6,16 +6,18 @@ import argparse
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from bot.config import Settings, get_settings
-from bot.embedding import make_embedder
+from bot.embedding import Embedder, MiniLMEmbedder, local_embedder, make_embedder
 from bot.intents import CatalogueError, load_catalogue
 from bot.safety.injection import match_patterns
+from bot.safety.local_moderator import LocalModerator, ModelMissing
 from bot.store import StoreError, chroma_client, kb_collection
 from bot.tokens import count_tokens
 from ingest.articles import Article, MappingError, Rejection, find_files, load_mapping, read_article
@@ -68,7 +70,7 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     except StoreError as err:
         print(f"ingest: {err}", file=sys.stderr)
         return EXIT_USAGE
-    sync = KBSync(collection, embedder, settings.chunk_tokens, count_tokens)
+    sync = KBSync(collection, embedder, settings.chunk_tokens, count_tokens, moderation_review(embedder))
     plan = sync.plan(articles, prune=args.prune)
 
     if args.dry_run:
@@ -92,6 +94,24 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     if summary.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_REJECTED if rejected and not args.allow_rejects else 0
+
+
+def moderation_review(embedder: Embedder) -> Callable[[str, np.ndarray], list[str]] | None:
+    """The local moderator over each new chunk, as output moderation scores quoted answers: a
+    chunk it flags is loaded (staff verified it) but reported, since answers quoting it are
+    likely to be blocked. Scored from the chunk's own vector when it is a MiniLM one."""
+    same = embedder.model_id == MiniLMEmbedder.model_id
+    try:
+        moderator = LocalModerator(embedder if same else local_embedder())
+    except ModelMissing as err:
+        print(f"ingest: chunks not checked by the moderator: {err}", file=sys.stderr)
+        return None
+
+    def review(text: str, vector: np.ndarray) -> list[str]:
+        result = moderator.moderate(text, vector=vector if same else None)
+        return [category for category, hit in result.categories.items() if hit]
+
+    return review
 
 
 def read_all(files, catalogue, today, mapping, quiet=False) -> tuple[list[Article], list[Rejection]]:  # type: ignore[no-untyped-def]
@@ -143,6 +163,11 @@ def print_summary(summary: Summary, seconds: float, settings: Settings) -> None:
     print(f"  removed:   {len(summary.removed)}")
     print(f"  chunks written: {summary.chunks_written}")
     _print_rejected(summary.rejected)
+    if summary.flagged:
+        count = len(summary.flagged)
+        print(f"  flagged by the moderator: {count} chunks (loaded; answers quoting them may be blocked)")
+        for item in summary.flagged:
+            print(f"    - {item}")
     if summary.interrupted:
         print("  Interrupted between articles: every article is either fully present or absent. Run again to finish.")
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from chromadb.api.models.Collection import Collection
 
 from bot.embedding import Embedder
@@ -45,6 +46,7 @@ class Summary:
     rejected: list[Rejection] = field(default_factory=list)
     chunks_written: int = 0
     interrupted: bool = False
+    flagged: list[str] = field(default_factory=list)  # "article-id #chunk: categories" the moderator flags
 
 
 @dataclass(frozen=True)
@@ -60,11 +62,14 @@ class KBSync:
         embedder: Embedder,
         chunk_tokens: int,
         count_tokens: Callable[[str], int],
+        review: Callable[[str, np.ndarray], list[str]] | None = None,
     ) -> None:
+        """`review(text, vector)` names the moderation categories a chunk is flagged for, if any."""
         self.collection = collection
         self.embedder = embedder
         self.chunk_tokens = chunk_tokens
         self.count_tokens = count_tokens
+        self.review = review
         self.salt = f"chunker={CHUNKER_VERSION};tokens={chunk_tokens};model={embedder.model_id}"
 
     def stored(self) -> dict[str, dict[str, StoredVersion]]:
@@ -122,7 +127,7 @@ class KBSync:
                 if should_stop():
                     summary.interrupted = True
                     break
-                written = self._write(article, plan.stale_ids.get(article.id, []))
+                written = self._write(article, plan.stale_ids.get(article.id, []), summary.flagged)
                 summary.chunks_written += written
                 (summary.replaced if article.id in replacing else summary.loaded).append(article.id)
                 on_article(article, written)
@@ -137,11 +142,16 @@ class KBSync:
                 bump_revision(self.collection)
         return summary
 
-    def _write(self, article: Article, stale_ids: list[str]) -> int:
+    def _write(self, article: Article, stale_ids: list[str], flagged: list[str]) -> int:
         content_hash = article.content_hash(self.salt)
         chunks = chunk_article(article.body, self.chunk_tokens, self.count_tokens)
         ids = [f"{article.id}::{content_hash[:16]}::{c.index}" for c in chunks]
-        vectors = self.embedder.embed([embedding_text(article, c) for c in chunks])
+        texts = [embedding_text(article, c) for c in chunks]
+        vectors = self.embedder.embed(texts)
+        if self.review is not None:
+            for chunk, text, vector in zip(chunks, texts, vectors, strict=True):
+                if categories := self.review(text, vector):
+                    flagged.append(f"{article.id} #{chunk.index}: {', '.join(categories)}")
         # Already-complete versions are re-upserted too (same ids): harmless and simple.
         self.collection.upsert(
             ids=ids,

@@ -80,7 +80,7 @@ def assert_whole(settings: Settings) -> None:
 def test_first_run_loads_everything_and_reports_it(settings: Settings, kb: Path, counting, capsys) -> None:  # type: ignore[no-untyped-def]
     assert cli.main([str(kb), "--quiet"], settings) == 0
     out = capsys.readouterr().out
-    assert "loaded:    3" in out and "rejected:  0" in out
+    assert "loaded:    3" in out and "rejected:  0" in out and "flagged by the moderator" not in out
     assert set(stored(settings)) == {"billing-cards", "account-password", "shipping-times"}
     assert counting.texts > 0
     assert_whole(settings)
@@ -153,6 +153,16 @@ def test_rejected_articles_are_listed_with_reasons_and_exit_nonzero(
     ids = set(stored(settings))
     assert ids == {"billing-cards", "account-password", "shipping-times"}  # good ones loaded, bad never
     assert cli.main([str(kb), "--quiet", "--allow-rejects"], settings) == 0
+
+
+def test_chunks_the_moderator_flags_are_loaded_and_reported(settings: Settings, kb: Path, counting, capsys) -> None:  # type: ignore[no-untyped-def]
+    text = (kb / "shipping-times.md").read_text()
+    (kb / "shipping-times.md").write_text(text + "\n## Late returns\n\nSend it back late and we will kill you.\n")
+    assert cli.main([str(kb), "--quiet"], settings) == 0  # staff verified it: loaded, but reported
+    out = capsys.readouterr().out
+    assert "flagged by the moderator: 1 chunks" in out
+    assert "- shipping-times #" in out and "harassment/threatening" in out
+    assert "shipping-times" in stored(settings)
 
 
 def test_duplicate_ids_are_rejected(settings: Settings, kb: Path, counting, capsys) -> None:  # type: ignore[no-untyped-def]
