@@ -211,8 +211,8 @@ def test_a_crash_between_write_and_cleanup_is_repaired_next_run(
     path.write_text(path.read_text().replace("60 minutes", "30 minutes"))
     real_write = KBSync._write
 
-    def write_then_die(self, article, stale_ids):  # type: ignore[no-untyped-def]
-        return real_write(self, article, [])  # new version written, old one not deleted: the "crash"
+    def write_then_die(self, article, stale_ids, flagged):  # type: ignore[no-untyped-def]
+        return real_write(self, article, [], flagged)  # new version written, old one not deleted: the "crash"
 
     monkeypatch.setattr(KBSync, "_write", write_then_die)
     cli.main([str(kb), "--quiet"], settings)
