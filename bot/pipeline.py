@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from bot.config import Settings
@@ -23,9 +23,9 @@ from bot.identity import User, safety_identifier, server_secret
 from bot.intents import Catalogue, Intent, load_catalogue
 from bot.responders import Answer, Exchange, Responder
 from bot.responders.extractive import ExtractiveResponder
-from bot.responders.llm import LLMResponder, LLMUnavailable
+from bot.responders.llm import LLMResponder, LLMUnavailable, SentenceSink, StopAnswer
 from bot.retrieval import Passage, Retriever, make_retriever
-from bot.safety.chains import input_chain, output_chain
+from bot.safety.chains import input_chain, output_chain, sentence_chain
 from bot.safety.citations import MARKER
 from bot.safety.injection_classifier import InjectionClassifier
 from bot.safety.local_moderator import LocalModerator
@@ -60,6 +60,7 @@ class Stages:
     secret: bytes
     moderation_model: str
     history_turns: int
+    sentence_screens: ScreenChain | None = None  # each streamed sentence passes these before it is shown
 
 
 class Pipeline:
@@ -67,9 +68,19 @@ class Pipeline:
         self.stages = stages
         self.record = record
 
-    def run(self, question: str, intent_id: str, user: User, history: Sequence[Exchange] = (), topic: str = "") -> Turn:
+    def run(
+        self,
+        question: str,
+        intent_id: str,
+        user: User,
+        history: Sequence[Exchange] = (),
+        topic: str = "",
+        on_text: Callable[[str], None] | None = None,
+    ) -> Turn:
         """One turn. `topic` (from the intent's topic dropdown) is a retrieval hint, never screened
-        text: it comes from the catalogue, not the user."""
+        text: it comes from the catalogue, not the user. With `on_text`, an LLM answer is streamed:
+        `on_text` gets the answer so far each time one more sentence has passed the sentence
+        screens; the Turn returned is final (the whole answer screened again, or replaced)."""
         s = self.stages
         intent = self._intent(intent_id)
         identifier = safety_identifier(s.secret, user.id)
@@ -85,7 +96,7 @@ class Pipeline:
         )
         started = time.perf_counter()
         try:
-            self._run(turn, question, intent, user, history, topic if topic in intent.topics else "")
+            self._run(turn, question, intent, user, history, topic if topic in intent.topics else "", on_text)
         except Exception as err:  # a stage failed outright: fail closed, keep the record
             turn.decision, turn.answer, turn.handoff = Decision.ERROR, FAILED, intent.handoff
             turn.verdicts.append(VerdictRecord("pipeline", False, {}, (f"{type(err).__name__}: {err}",), True, 0.0))
@@ -95,7 +106,14 @@ class Pipeline:
         return turn
 
     def _run(
-        self, turn: Turn, question: str, intent: Intent, user: User, history: Sequence[Exchange], topic: str
+        self,
+        turn: Turn,
+        question: str,
+        intent: Intent,
+        user: User,
+        history: Sequence[Exchange],
+        topic: str,
+        on_text: Callable[[str], None] | None,
     ) -> None:
         s = self.stages
         context = ScreenContext(user_id=user.id, safety_identifier=turn.safety_identifier, intent=intent.id)
@@ -130,7 +148,8 @@ class Pipeline:
         )
         recent = list(history)[-s.history_turns :] if s.history_turns else []
         with _timed(turn, "respond"):
-            answer = self._respond(turn, text, intent, passages, recent, canary)
+            sink = self._sentence_sink(turn, out_context, on_text)
+            answer = self._respond(turn, text, intent, passages, recent, canary, sink)
         if answer.not_in_kb:
             return self._stop(turn, Decision.NOT_IN_KB, NOT_IN_KB, handoff=intent.handoff)
         if not answer.text.strip():  # e.g. the token cap cut the model off before one full sentence
@@ -156,17 +175,55 @@ class Pipeline:
         turn.decision = Decision.ANSWERED
 
     def _respond(
-        self, turn: Turn, text: str, intent: Intent, passages: list[Passage], history: list[Exchange], canary: str
+        self,
+        turn: Turn,
+        text: str,
+        intent: Intent,
+        passages: list[Passage],
+        history: list[Exchange],
+        canary: str,
+        sink: SentenceSink | None = None,
     ) -> Answer:
         s = self.stages
+        streaming = {"on_sentence": sink} if sink and getattr(s.responder, "streams", False) else {}
         try:
             return s.responder.respond(
-                text, intent.label, passages, history, canary=canary, safety_identifier=turn.safety_identifier
+                text,
+                intent.label,
+                passages,
+                history,
+                canary=canary,
+                safety_identifier=turn.safety_identifier,
+                **streaming,  # type: ignore[arg-type]
             )
         except LLMUnavailable as err:
             turn.notes.append(LLM_FALLBACK_NOTE)
             turn.verdicts.append(VerdictRecord("responder", False, {}, (str(err),), True, 0.0))
             return s.extractive.respond(text, intent.label, passages)
+
+    def _sentence_sink(
+        self, turn: Turn, context: ScreenContext, on_text: Callable[[str], None] | None
+    ) -> SentenceSink | None:
+        """Screens each streamed sentence; shows the answer so far, numbered as it will be."""
+        screens = self.stages.sentence_screens
+        if on_text is None or screens is None:
+            return None
+        shown: list[str] = []
+
+        def sink(sentence: str) -> str | None:
+            checked = screens.run(sentence, context)
+            if not checked.ok:
+                blocked = checked.blocked_by
+                assert blocked is not None
+                turn.verdicts.append(VerdictRecord.of(replace(blocked, screen=f"{blocked.screen} (streamed)")))
+                if blocked.screen != "groundedness":
+                    raise StopAnswer  # harmful or leaking: the whole answer goes, as unstreamed
+                return None  # unsupported: this sentence goes, as groundedness drops it unstreamed
+            shown.append(checked.text)
+            on_text(_renumber(_joined(shown), context.passages)[0])
+            return checked.text
+
+        return sink
 
     def _blocked_input(self, turn: Turn, screened: ChainResult, intent: Intent, user: User) -> None:
         blocked = screened.blocked_by
@@ -203,6 +260,17 @@ class Pipeline:
 
 def _failed(result: ChainResult) -> bool:
     return bool(result.blocked_by and result.blocked_by.error)
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*•])\s+")
+
+
+def _joined(sentences: Sequence[str]) -> str:
+    """Sentences as one text: list items on lines of their own."""
+    text = ""
+    for sentence in sentences:
+        text += ("\n" if _LIST_ITEM.match(sentence) else " ") + sentence if text else sentence
+    return text
 
 
 def _renumber(text: str, passages: Sequence[Passage]) -> tuple[str, list[Citation]]:
@@ -293,5 +361,6 @@ def build_pipeline(
         secret=server_secret(settings),
         moderation_model=getattr(moderator, "model_id", getattr(moderator, "model", "")),
         history_turns=settings.history_turns,
+        sentence_screens=sentence_chain(moderator, embedder),
     )
     return Pipeline(stages, record)

@@ -16,6 +16,7 @@ from bot import config
 from bot.config import Settings
 from bot.storage.models import Acknowledgement, Feedback, Report, TurnRecord
 from ingest import cli
+from tests.llm_server import MODEL_ID
 from tests.support import stored
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,6 +121,29 @@ def test_an_answer_cites_its_articles_and_is_recorded(app_env: Settings) -> None
     (turn,) = stored(app_env, TurnRecord)
     assert turn.decision == "answered" and turn.question == "which credit cards can I pay with?"
     assert turn.turn["citations"][0]["article_id"] == "billing-cards"
+
+
+def test_with_a_real_model_server_the_streamed_answer_ends_as_a_cited_turn(
+    app_env: Settings, llm_base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {
+        "SAFEDESK_ANSWER_MODE": "llm",
+        "OPENAI_BASE_URL": llm_base_url,
+        "OPENAI_API_KEY": "local",
+        "OPENAI_CHAT_MODEL": MODEL_ID,
+        "SAFEDESK_LLM_MAX_OUTPUT_TOKENS": "48",
+    }.items():
+        monkeypatch.setenv(name, value)
+    config.get_settings.cache_clear()
+    st.cache_resource.clear()
+    at = ask(past_notice(app(ALICE)), "billing", "which credit cards can I pay with?")
+    (turn,) = stored(app_env, TurnRecord)
+    assert turn.decision in ("answered", "not_in_kb")
+    texts = [m.value for m in at.markdown]
+    if turn.decision == "answered":  # the model's screened answer, or the quoted one that replaced it
+        assert turn.turn["model"] in (MODEL_ID, "extractive")
+        assert any(turn.turn["answer"] in t for t in texts)
+        assert any("1. [Payment methods we accept](https://help.fixture.example/billing-cards)" in t for t in texts)
 
 
 def test_a_suggested_question_is_asked_with_one_click(app_env: Settings) -> None:

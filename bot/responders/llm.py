@@ -9,7 +9,7 @@ raises `LLMUnavailable` and the pipeline answers extractively instead, with a no
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import openai
@@ -20,13 +20,26 @@ from bot.responders.prompt import NOT_IN_KB, build_prompt
 from bot.retrieval import Passage
 
 _SENTENCE_END = re.compile(r"[.!?](?:\s*\[\d{1,2}\])*(?=\s|$)")
+# While streaming, a piece is finished when the next one has begun: after a full stop and its
+# citation markers comes a new sentence (as bot.safety.grounding splits them), or after a line
+# break comes text that is not another marker.
+_PIECE_END = re.compile(r"[.!?](?:\s*\[\d{1,2}\])*(\s+)(?=[A-Z0-9(*\-•\"“])|(?<=\S)(\n\s*)(?=[^\s\[])")
+
+SentenceSink = Callable[[str], str | None]
+"""Screens one finished sentence: returns the text to show, None to drop it, or raises StopAnswer."""
 
 
 class LLMUnavailable(RuntimeError):
     """The chat service failed; the message says how (for the record)."""
 
 
+class StopAnswer(Exception):
+    """Raised by a sentence sink to abandon the answer: the stream is closed, nothing is kept."""
+
+
 class LLMResponder:
+    streams = True  # `respond` can stream, screened sentence by sentence (bot.pipeline)
+
     def __init__(
         self,
         client: Any,
@@ -75,7 +88,10 @@ class LLMResponder:
         *,
         canary: str = "",
         safety_identifier: str = "",
+        on_sentence: SentenceSink | None = None,
     ) -> Answer:
+        """With `on_sentence`, the reply is streamed and each finished sentence goes through it
+        as soon as it is complete; the answer is made of the sentences it kept."""
         prompt = build_prompt(
             company=self.company,
             intent_label=topic,
@@ -93,6 +109,8 @@ class LLMResponder:
         }
         if safety_identifier:
             request["safety_identifier"] = safety_identifier
+        if on_sentence is not None:
+            return self._stream(request, on_sentence)
         try:
             response = self.client.chat.completions.create(**request)
         except openai.APIError as err:  # timeouts, 429, 5xx, refused connections, bad keys
@@ -106,6 +124,50 @@ class LLMResponder:
         if choice.finish_reason == "length":
             text = _whole_sentences(text)
         return Answer(text, response.model or self.model, usage=usage)
+
+    def _stream(self, request: dict[str, Any], on_sentence: SentenceSink) -> Answer:
+        kept: list[str] = []
+        buffer, model, finish, received, answering = "", self.model, None, False, False
+        try:
+            with self.client.chat.completions.create(**request, stream=True) as stream:
+                for chunk in stream:
+                    model = chunk.model or model
+                    if chunk.choices:
+                        buffer += chunk.choices[0].delta.content or ""
+                        finish = chunk.choices[0].finish_reason or finish
+                        received = received or bool(buffer.strip())
+                    if not answering:
+                        if len(buffer.lstrip()) <= len(NOT_IN_KB) + 8 and not finish:
+                            continue  # not yet known whether the model declines
+                        if NOT_IN_KB in buffer.lstrip()[: len(NOT_IN_KB) + 8]:
+                            return Answer("", model, not_in_kb=True)  # closing the stream stops generation
+                        answering = True
+                    buffer = _pass_finished(buffer, kept, on_sentence)
+        except openai.APIError as err:  # timeouts, 429, 5xx, refused connections, bad keys
+            raise LLMUnavailable(f"{type(err).__name__}: {err}") from err
+        except StopAnswer:
+            return Answer("", model)
+        if not answering and NOT_IN_KB in buffer.lstrip()[: len(NOT_IN_KB) + 8]:
+            return Answer("", model, not_in_kb=True)  # a short reply that ended without a finish reason
+        if buffer.strip() and finish != "length":  # the last sentence; one the token cap cut off is dropped
+            _keep(buffer, "", kept, on_sentence)
+        # Nothing at all is the model declining; sentences all dropped by the screens are not.
+        return Answer("".join(kept).strip(), model, not_in_kb=not received)
+
+
+def _pass_finished(buffer: str, kept: list[str], on_sentence: SentenceSink) -> str:
+    """Send each finished piece of the buffer through `on_sentence`; return the unfinished rest."""
+    start = 0
+    for end in _PIECE_END.finditer(buffer):
+        gap = 1 if end.group(1) is not None else 2
+        _keep(buffer[start : end.start(gap)], end.group(gap), kept, on_sentence)
+        start = end.end(gap)
+    return buffer[start:]
+
+
+def _keep(piece: str, separator: str, kept: list[str], on_sentence: SentenceSink) -> None:
+    if piece.strip() and (shown := on_sentence(piece.strip())) is not None:
+        kept.append(shown + ("\n" if "\n" in separator else " "))
 
 
 def _whole_sentences(text: str) -> str:

@@ -38,17 +38,34 @@ def input_chain(moderator: Moderator, injection_classifier: InjectionClassifier 
 
 
 def output_chain(moderator: Moderator, embedder: Embedder) -> ScreenChain:
-    # Answers quoted from the KB are moderated by the passages they quote (bot.safety.quoted):
-    # only with the local moderator, scoring the vectors retrieval already has, so only when
-    # retrieval embeds with the moderator's model.
-    same_vectors = isinstance(moderator, LocalModerator) and moderator.model.embedder.model_id == embedder.model_id
-    quoted = QuotedModeration(moderator) if same_vectors else None
     return ScreenChain(
         [
-            ModerationScreen(moderator, "moderation-out", quoted),
+            ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder)),
             GroundednessCheck(embedder),
             LeakageCheck(),
             CitationCheck(),
             Sanitizer(),
         ]
     )
+
+
+def sentence_chain(moderator: Moderator, embedder: Embedder) -> ScreenChain:
+    """What each sentence of a streamed answer passes before it is shown: moderation,
+    groundedness, leakage and sanitizing (citations are checked on the whole answer)."""
+    return ScreenChain(
+        [
+            ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder)),
+            GroundednessCheck(embedder),
+            LeakageCheck(),
+            Sanitizer(),
+        ]
+    )
+
+
+def _quoted(moderator: Moderator, embedder: Embedder) -> QuotedModeration | None:
+    """Answers quoted from the KB are moderated by the passages they quote (bot.safety.quoted):
+    only with the local moderator, scoring the vectors retrieval already has, so only when
+    retrieval embeds with the moderator's model."""
+    if isinstance(moderator, LocalModerator) and moderator.model.embedder.model_id == embedder.model_id:
+        return QuotedModeration(moderator)
+    return None

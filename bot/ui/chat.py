@@ -99,8 +99,12 @@ def _ask(question: str, intent: Intent, topic: str, visitor: Visitor, pipeline: 
     history = [Exchange(t.question, t.answer) for t in turns if t.intent == intent.id and t.answered]
     with st.chat_message("user"):
         st.text(question)  # as typed, never as Markdown
-    with st.chat_message("assistant"), st.spinner("Looking in the help centre…"):
-        turn = pipeline.run(question, intent.id, visitor.user, history, topic)
+    with st.chat_message("assistant"):
+        # An LLM answer appears sentence by sentence, each sentence screened before it is shown;
+        # the rerun below then shows the final turn (which may differ if the whole failed a screen).
+        preview = st.empty()
+        with st.spinner("Looking in the help centre…"):
+            turn = pipeline.run(question, intent.id, visitor.user, history, topic, on_text=preview.markdown)
     st.session_state.setdefault("conversation_id", uuid.uuid4().hex)
     turns.append(turn)
     _ensure_recorded(turn, visitor, pipeline, db)

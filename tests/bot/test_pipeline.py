@@ -221,12 +221,16 @@ def llm_pipeline(kb: Settings, reply: Callable[[httpx.Request], httpx.Response],
     return fresh(kb, responder=LLMResponder.from_settings(kb, client))
 
 
-def cite(request: httpx.Request, sentence: str) -> httpx.Response:
-    """A faithful model: quotes `sentence` with the number of the passage it is in."""
+def number_of(request: httpx.Request, sentence: str) -> str:
+    """The number the prompt gives the passage that holds `sentence`."""
     user = json.loads(request.content)["messages"][-1]["content"]
     blocks = user.split('<passage number="')[1:]
-    number = next(b.split('"', 1)[0] for b in blocks if sentence.rstrip(".") in b)
-    return httpx.Response(200, json=completion(f"{sentence} [{number}]"))
+    return next(b.split('"', 1)[0] for b in blocks if sentence.rstrip(".") in b)
+
+
+def cite(request: httpx.Request, sentence: str) -> httpx.Response:
+    """A faithful model: quotes `sentence` with the number of the passage it is in."""
+    return httpx.Response(200, json=completion(f"{sentence} [{number_of(request, sentence)}]"))
 
 
 VISA = "We accept Visa, Mastercard and American Express, as well as PayPal."
@@ -336,3 +340,88 @@ def test_an_answer_cut_off_before_one_full_sentence_is_replaced_by_the_quoted_on
     turn = llm_pipeline(kb, lambda r: httpx.Response(200, json=cut), []).run(CARDS_Q, "billing", User("u"))
     assert turn.decision is Decision.ANSWERED and turn.model == "extractive"
     assert REPLACED_NOTE in turn.notes and VISA in turn.answer
+
+
+# --- streaming: each sentence is screened before anything is shown ---
+
+
+def streamed(content: str, finish_reason: str = "stop", piece: int = 7) -> httpx.Response:
+    """A streamed chat completion (server-sent events), `piece` characters per chunk."""
+    chunks = [content[i : i + piece] for i in range(0, len(content), piece)]
+    events = []
+    for n, text in enumerate(chunks):
+        last = n == len(chunks) - 1
+        choice = {"index": 0, "delta": {"content": text}, "finish_reason": finish_reason if last else None}
+        event = {"id": "chatcmpl-s", "object": "chat.completion.chunk", "created": 0, "model": "gpt-4o-mini-2024-07-18"}
+        events.append("data: " + json.dumps({**event, "choices": [choice]}) + "\n\n")
+    body = "".join(events) + "data: [DONE]\n\n"
+    return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode())
+
+
+def test_a_streamed_answer_shows_only_sentences_that_passed_the_screens(kb: Settings) -> None:
+    seen: list[dict] = []
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        n = number_of(request, VISA)
+        return streamed(f"{VISA} [{n}] We also deliver to the Moon for free. [{n}]")
+
+    pipeline = llm_pipeline(kb, reply, seen)
+    shown: list[str] = []
+    turn = pipeline.run(CARDS_Q, "billing", User("oidc-sub-42"), on_text=shown.append)
+    (request,) = seen
+    assert request["body"]["stream"] is True
+    assert request["body"]["safety_identifier"] == safety_identifier(server_secret(kb), "oidc-sub-42")
+    assert shown == [f"{VISA} [1]"]  # the invented sentence was never shown
+    assert turn.decision is Decision.ANSWERED and turn.answer == f"{VISA} [1]"
+    assert turn.model == "gpt-4o-mini-2024-07-18"
+    dropped = [v for v in turn.verdicts if v.screen == "groundedness (streamed)"]
+    assert dropped and not dropped[0].ok and "Moon" in dropped[0].reasons[0]
+
+
+def test_a_streamed_harmful_sentence_ends_the_answer_and_the_quoted_one_replaces_it(kb: Settings) -> None:
+    seen: list[dict] = []
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        n = number_of(request, VISA)
+        return streamed(f"{VISA} [{n}] I will kill you if you ask again. [{n}] Prepaid cards are fine. [{n}]")
+
+    shown: list[str] = []
+    turn = llm_pipeline(kb, reply, seen).run(CARDS_Q, "billing", User("u"), on_text=shown.append)
+    assert shown == [f"{VISA} [1]"]  # shown before the threat came; nothing after it
+    assert turn.decision is Decision.ANSWERED and turn.model == "extractive" and REPLACED_NOTE in turn.notes
+    assert "kill" not in turn.answer and "Prepaid cards are fine" not in turn.answer
+    assert any(v.screen == "moderation-out (streamed)" and not v.ok for v in turn.verdicts)
+
+
+def test_a_streamed_decline_hands_off_and_shows_nothing(kb: Settings) -> None:
+    shown: list[str] = []
+    pipeline = llm_pipeline(kb, lambda r: streamed("NOT_IN_KB"), [])
+    turn = pipeline.run(CARDS_Q, "billing", User("u"), on_text=shown.append)
+    assert turn.decision is Decision.NOT_IN_KB and turn.handoff and shown == []
+
+
+def test_a_streamed_answer_with_nothing_supported_is_replaced_by_the_quoted_one(kb: Settings) -> None:
+    shown: list[str] = []
+    reply = "Payments are taken in gold coins only. [1] Our cashiers accept seashells. [1]"
+    turn = llm_pipeline(kb, lambda r: streamed(reply), []).run(CARDS_Q, "billing", User("u"), on_text=shown.append)
+    assert shown == []
+    assert turn.decision is Decision.ANSWERED and turn.model == "extractive" and VISA in turn.answer
+    assert REPLACED_NOTE in turn.notes
+
+
+def test_a_streamed_sentence_cut_off_by_the_token_cap_is_not_shown(kb: Settings) -> None:
+    shown: list[str] = []
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        n = number_of(request, VISA)
+        return streamed(f"{VISA} [{n}] Debit and credit cards are charged when", finish_reason="length")
+
+    pipeline = llm_pipeline(kb, reply, [])
+    turn = pipeline.run(CARDS_Q, "billing", User("u"), on_text=shown.append)
+    assert shown == [f"{VISA} [1]"] and turn.answer == f"{VISA} [1]"
+
+
+def test_the_extractive_answer_is_not_streamed(pipeline: Pipeline) -> None:
+    shown: list[str] = []
+    turn = pipeline.run(CARDS_Q, "billing", User("u"), on_text=shown.append)
+    assert turn.decision is Decision.ANSWERED and shown == []

@@ -4,6 +4,7 @@ the output screens catching what a 135M model invents."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import replace
@@ -111,6 +112,28 @@ def test_real_model_turns_are_capped_identified_and_only_grounded_text_is_shown(
         assert turn.citations and supported_as_shown(turn, pipeline), turn.answer
         # Either the model's own answer survived every screen, or it was replaced by a quote.
         assert turn.model == MODEL_ID or (turn.model == "extractive" and REPLACED_NOTE in turn.notes)
+
+
+@pytest.mark.parametrize(("question", "intent"), QUESTIONS)
+def test_a_real_streamed_answer_grows_sentence_by_sentence_and_ends_as_the_turn(
+    kb: Settings, question: str, intent: str
+) -> None:
+    wire = Wire()
+    pipeline = llm_pipeline(kb, wire)
+    shown: list[str] = []
+    turn = pipeline.run(question, intent, User("oidc-sub-7"), on_text=shown.append)
+
+    (request,) = wire.requests
+    assert request["body"]["stream"] is True and request["body"]["max_tokens"] == 48
+    assert request["body"]["safety_identifier"] == safety_identifier(server_secret(kb), "oidc-sub-7")
+    assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(shown))
+    assert turn.decision in (Decision.ANSWERED, Decision.NOT_IN_KB), turn.to_dict()
+    if turn.decision is Decision.ANSWERED:
+        assert turn.citations and supported_as_shown(turn, pipeline), turn.answer
+        if turn.model == MODEL_ID:  # the model's own sentences survived: the turn is what was shown
+            assert shown and shown[-1] == turn.answer
+        else:  # nothing the model said survived the screens, or the whole failed: quoted instead
+            assert turn.model == "extractive" and REPLACED_NOTE in turn.notes
 
 
 def test_a_timeout_on_the_real_server_falls_back_to_the_extractive_answer(kb: Settings) -> None:
