@@ -25,6 +25,7 @@ from bot.safety.grounding import content_words, split_sentences
 
 MODEL = "extractive"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_STEP = re.compile(r"^\s*(\d{1,3})[.)]\s+")
 _CODE = re.compile(r"\b(?:[A-Za-z]+-\d+|[A-Za-z]+\d+[A-Za-z\d]*|\d{3,})\b")  # CHK-310, E404, 404
 _LIST_ITEM = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*•])\s+")
 _NOT_PROSE = re.compile(r"^\s*(?:```|~~~|\|?[\s:|-]*-[\s:|-]*$)")  # code fences, table rules
@@ -234,7 +235,16 @@ def _render(units: list[_Unit], headers: dict[tuple[int, int], _Unit]) -> str:
             blocks[-1][-1] += " " + line
         else:
             blocks[-1].append(line)
-    return "\n\n".join("\n".join(block) for block in blocks)
+    return "\n\n".join("\n".join(_as_shown(block)) for block in blocks)
+
+
+def _as_shown(block: list[str]) -> list[str]:
+    """Steps quoted out of their run ("4." alone, or "2." and "5.") become bullets: Markdown
+    would renumber them from the first one and show "2." and "3."."""
+    numbers = [int(m[1]) for line in block if (m := _STEP.match(line))]
+    if len(numbers) != len(block) or numbers == list(range(1, len(block) + 1)):
+        return block
+    return [_STEP.sub("- ", line, count=1) for line in block]
 
 
 def _terms(text: str) -> set[str]:

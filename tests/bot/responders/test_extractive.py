@@ -122,3 +122,15 @@ def test_a_long_table_gives_its_relevant_row_under_the_header() -> None:
     lines = table.splitlines()
     assert lines[:2] == ["| Code | What to do |", "|:--|:--|"]
     assert "| CHK-310 | Your card was declined: use another card [1] |" in lines and len(lines) <= 5
+
+
+def test_steps_quoted_out_of_their_run_become_bullets_so_markdown_does_not_renumber_them() -> None:
+    steps = passage(
+        "reset",
+        "Forgotten passwords are reset by email.\n\n1. Open the sign-in page.\n2. Select Forgot password.\n"
+        + "\n".join(f"{n}. Step number {n} of the reset." for n in range(3, 10))
+        + "\n10. Open the email and select Reset password.",
+    )
+    answer = ExtractiveResponder(60).respond("open the email and select reset password", "Account", [steps])
+    assert "- Open the email and select Reset password. [1]" in answer.text
+    assert "10. Open the email" not in answer.text
