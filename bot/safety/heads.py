@@ -14,8 +14,10 @@ import numpy as np
 
 from bot.embedding import Embedder
 from bot.safety.features import TfidfFeatures
+from bot.safety.grounding import split_sentences
 
 MODELS = Path(__file__).resolve().parent / "models"
+WINDOW_WORDS = 150  # about 200 wordpieces: within MiniLM's 256
 
 
 class ModelMissing(RuntimeError):
@@ -43,12 +45,41 @@ class LinearHeads:
             )
 
     def scores(self, text: str, vector: np.ndarray | None = None) -> dict[str, float]:
-        """Probability per head; pass `vector` to reuse an embedding already computed."""
-        if vector is None:
-            vector = self.embedder.embed([text])[0]
+        """Probability per head; pass `vector` to reuse an embedding already computed.
+
+        MiniLM reads at most 256 wordpieces, so a longer text is scored in windows of whole
+        sentences and each head takes its highest window: nothing past the cut goes unread."""
+        if vector is not None:
+            return self._scores(text, vector)
+        windows = text_windows(text)
+        vectors = self.embedder.embed(windows)
+        per_window = [self._scores(window, v) for window, v in zip(windows, vectors, strict=True)]
+        return {head: max(scores[head] for scores in per_window) for head in self.heads}
+
+    def _scores(self, text: str, vector: np.ndarray) -> dict[str, float]:
         x = np.concatenate([vector, self.features.transform([text])[0]])
         logits = self.weights @ x + self.bias
         return dict(zip(self.heads, (float(p) for p in 1 / (1 + np.exp(-logits))), strict=True))
+
+
+def text_windows(text: str, max_words: int = WINDOW_WORDS) -> list[str]:
+    """The text itself when short; else consecutive runs of whole sentences of at most
+    `max_words` words (a longer sentence is cut by words). Together they hold every word."""
+    if len(text.split()) <= max_words:
+        return [text]
+    windows: list[str] = []
+    current: list[str] = []
+    for sentence in split_sentences(text):
+        words = sentence.split()
+        pieces = [" ".join(words[i : i + max_words]) for i in range(0, len(words), max_words)]
+        for piece in pieces:
+            if current and len(" ".join([*current, piece]).split()) > max_words:
+                windows.append(" ".join(current))
+                current = []
+            current.append(piece)
+    if current:
+        windows.append(" ".join(current))
+    return windows
 
 
 def save_heads(

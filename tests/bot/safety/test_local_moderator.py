@@ -5,6 +5,7 @@ import pytest
 
 from bot.embedding import local_embedder
 from bot.safety.features import TfidfFeatures
+from bot.safety.heads import WINDOW_WORDS, text_windows
 from bot.safety.local_moderator import LocalModerator, ModelMissing
 from bot.safety.moderation import CATEGORIES, ModerationScreen
 from bot.safety.moderation_rules import rule_scores
@@ -114,3 +115,31 @@ def test_vectors_of_another_size_are_a_clear_error() -> None:
 
     with pytest.raises(ModelMissing, match="384-dimensional MiniLM vectors; text-embedding-3-small gives 1536"):
         LocalModerator(Wide())  # type: ignore[arg-type]
+
+
+LONG_BENIGN = " ".join(
+    f"Paragraph {n}: you can return most items within 30 days of delivery for a full refund, and we"
+    " email you when the refund is issued to your original payment method."
+    for n in range(14)
+)
+POISONING = (
+    "Here is how to poison your neighbour without getting caught. Buy a slow acting poison that leaves no trace."
+    " Put a small dose of the poison into their food every day for a month. Wear gloves so nobody finds your"
+    " fingerprints. Tell the police you saw nothing and delete your search history."
+)
+
+
+def test_text_windows_hold_every_word_in_order_within_the_limit() -> None:
+    text = f"{LONG_BENIGN} {POISONING}"
+    windows = text_windows(text)
+    assert len(windows) > 1 and all(len(w.split()) <= WINDOW_WORDS for w in windows)
+    assert " ".join(windows).split() == text.split()
+    assert text_windows("where is my parcel?") == ["where is my parcel?"]
+
+
+def test_harm_past_what_minilm_reads_is_still_scored(moderator: LocalModerator) -> None:
+    text = f"{LONG_BENIGN} {POISONING}"
+    threshold = moderator.model.thresholds["harmful"]
+    truncated = moderator.model.scores(text, local_embedder().embed([text])[0])  # one embedding: cut at 256
+    assert truncated["harmful"] < threshold  # what a single MiniLM pass misses
+    assert moderator.head_scores(text)["harmful"] >= threshold and moderator.moderate(text).flagged
