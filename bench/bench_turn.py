@@ -54,6 +54,8 @@ class Result:
     declined: float
     answerable: Counter[str]
     unanswerable: Counter[str]
+    right_first: float = 0.0  # the right article is the first one cited (the answer is built on it)
+    two_sources: float = 0.0  # answers that cite a second article
 
 
 def ingest(settings: Settings, args: list[str]) -> None:
@@ -82,6 +84,11 @@ def score(name: str, answerable: list[dict], a_turns: list[Turn], u_turns: list[
         t.decision is Decision.ANSWERED and q["article_id"] in {c.article_id for c in t.citations}
         for q, t in zip(answerable, a_turns, strict=True)
     )
+    first = sum(
+        t.decision is Decision.ANSWERED and t.citations[0].article_id == q["article_id"]
+        for q, t in zip(answerable, a_turns, strict=True)
+    )
+    two = sum(len({c.article_id for c in t.citations}) > 1 for t in a_turns)
     declined = sum(t.decision is Decision.NOT_IN_KB and bool(t.handoff) for t in u_turns)
     return Result(
         name,
@@ -89,6 +96,8 @@ def score(name: str, answerable: list[dict], a_turns: list[Turn], u_turns: list[
         declined / len(u_turns),
         Counter(t.decision.value for t in a_turns),
         Counter(t.decision.value for t in u_turns),
+        first / len(answerable),
+        two / len(answerable),
     )
 
 
@@ -134,6 +143,10 @@ def latency(pipeline: Pipeline, questions: list[dict], rounds: int) -> None:
 def report(result: Result) -> None:
     print(f"\n{result.name}")
     print(f"  answerable:   right article cited {result.right:.3f}   decisions {dict(result.answerable)}")
+    print(
+        f"                right article cited first {result.right_first:.3f}; "
+        f"a second article cited in {result.two_sources:.0%} of answers"
+    )
     print(f"  unanswerable: declined + hand-off {result.declined:.3f}   decisions {dict(result.unanswerable)}")
 
 
