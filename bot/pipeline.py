@@ -27,6 +27,7 @@ from bot.responders.llm import LLMResponder, LLMUnavailable, SentenceSink, StopA
 from bot.retrieval import Passage, Retriever, make_retriever
 from bot.safety.chains import input_chain, output_chain, sentence_chain
 from bot.safety.citations import MARKER
+from bot.safety.grounding import LIST_MARKER
 from bot.safety.injection_classifier import InjectionClassifier
 from bot.safety.local_moderator import LocalModerator
 from bot.safety.moderation import Moderator, OpenAIModerator
@@ -262,14 +263,11 @@ def _failed(result: ChainResult) -> bool:
     return bool(result.blocked_by and result.blocked_by.error)
 
 
-_LIST_ITEM = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*•])\s+")
-
-
 def _joined(sentences: Sequence[str]) -> str:
     """Sentences as one text: list items on lines of their own."""
     text = ""
     for sentence in sentences:
-        text += ("\n" if _LIST_ITEM.match(sentence) else " ") + sentence if text else sentence
+        text += ("\n" if LIST_MARKER.match(sentence) else " ") + sentence if text else sentence
     return text
 
 

@@ -21,13 +21,12 @@ import numpy as np
 from bot.embedding import Embedder
 from bot.responders import Answer, Exchange
 from bot.retrieval import Passage
-from bot.safety.grounding import content_words, split_sentences
+from bot.safety.grounding import LIST_MARKER, content_words, split_sentences
 
 MODEL = "extractive"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _STEP = re.compile(r"^\s*(\d{1,3})[.)]\s+")
 _CODE = re.compile(r"\b(?:[A-Za-z]+-\d+|[A-Za-z]+\d+[A-Za-z\d]*|\d{3,})\b")  # CHK-310, E404, 404
-_LIST_ITEM = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*•])\s+")
 _NOT_PROSE = re.compile(r"^\s*(?:```|~~~|\|?[\s:|-]*-[\s:|-]*$)")  # code fences, table rules
 _TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-[\s:|-]*$")
 VECTOR_CACHE_CHUNKS = 4096  # ~1.5 KB per sentence: a few MB at most
@@ -35,7 +34,7 @@ MAX_SCORED = 24  # sentences of the top article compared with the question (one 
 RELATED_SHARE = 0.7  # other sentences of the top article join the best one when they score this close
 MAX_RELATED = 2  # ... but at most this many: the answer stays short
 WORD_WEIGHT = 0.25  # weight of shared (rarity-weighted) words beside the cosine
-MAX_LIST_ITEMS = 8  # a longer list is cut to its relevant items
+MAXLIST_MARKERS = 8  # a longer list is cut to its relevant items
 MAX_TABLE_ROWS = 3  # a longer table is cut to its relevant rows (always under its header row)
 CODE_BONUS = 0.5  # a sentence or row naming the very code the question names ("CHK-310") comes first
 SECOND_SOURCE_MARGIN = 0.1  # another article is cited too when its passage is this close (cosine) to the top one
@@ -150,7 +149,7 @@ class ExtractiveResponder:
                 group = following.group  # "To start a return:" introduces the steps after it
             if group >= 0:
                 steps = [u for u in same_passage if u.group == group]
-                picked = steps if len(steps) <= MAX_LIST_ITEMS else [best]
+                picked = steps if len(steps) <= MAXLIST_MARKERS else [best]
                 lead_in = [u for u in same_passage if u.position == steps[0].position - 1 and u.group < 0]
                 picked = lead_in + [u for u in picked if u not in lead_in]
             elif best.table >= 0:
@@ -204,7 +203,7 @@ def _units(passage: int, text: str) -> list[_Unit]:
             continue
         if _NOT_PROSE.match(line):
             continue
-        is_item = bool(_LIST_ITEM.match(line))
+        is_item = bool(LIST_MARKER.match(line))
         if is_item and not in_list:
             group += 1
         in_list = is_item or (in_list and not line.strip())
@@ -217,16 +216,16 @@ def _render(units: list[_Unit], headers: dict[tuple[int, int], _Unit]) -> str:
     """Blocks apart by blank lines, so that Markdown shows each as it is: prose sentences joined
     into a paragraph, a list's items one per line, table rows under their header row. Each cited."""
     blocks: list[list[str]] = []
-    kind: tuple[str, int, int] | None = None
+    kind: tuple[object, ...] | None = None
     for unit in units:
         cite = f"[{unit.passage + 1}]"
         header = headers.get((unit.passage, unit.table)) if unit.table >= 0 else None
         if unit.table >= 0:
             # Rows of one table split across chunks come under one header.
-            this = ("table", -1, hash(header.text)) if header else ("table", unit.passage, unit.table)
+            this = ("table", header.text) if header else ("table", unit.passage, unit.table)
             line = f"{unit.text[:-1].rstrip()} {cite} |" if unit.text.endswith("|") else f"{unit.text} {cite}"
         else:
-            this = ("list", unit.passage, unit.group) if unit.group >= 0 else ("prose", -1, -1)
+            this = ("list", unit.passage, unit.group) if unit.group >= 0 else ("prose",)
             line = f"{unit.text} {cite}"
         if this != kind:
             blocks.append([header.text, header.rule] if header else [])

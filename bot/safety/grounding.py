@@ -24,7 +24,7 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 # A sentence ends at . ! or ? (plus any citation markers after it) before a capital, digit or
 # bracket; a citation marker "[n]" after the full stop belongs to the sentence before it.
 _SENTENCE = re.compile(r"(?<=[.!?]|\])\s+(?=[A-Z0-9(*]|\[(?!\d{1,2}\]))")
-_LIST_MARKER = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*•])\s+")
+LIST_MARKER = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*•])\s+")  # "1. ", "2) ", "- ", "* ", "• "
 _STOPWORDS_TEXT = """
 a an the and or but if then so to of in on at by for with from as is are was were be been being it its
 this that these those you your yours we our us i me my he she they them their there here what which who
@@ -44,7 +44,7 @@ def split_sentences(text: str) -> list[str]:
     """Sentences, with each list item or step kept whole with its marker."""
     sentences: list[str] = []
     for line in text.splitlines():
-        marker = _LIST_MARKER.match(line)
+        marker = LIST_MARKER.match(line)
         prefix = marker.group(0) if marker else ""
         parts = [p.strip() for p in _SENTENCE.split(line[len(prefix) :]) if p.strip()]
         if parts:
@@ -60,7 +60,7 @@ def _without(text: str, dropped: list[str]) -> str:
         if not line.strip():
             lines.append(line)  # blank lines end tables and lists: kept
             continue
-        marker = _LIST_MARKER.match(line)
+        marker = LIST_MARKER.match(line)
         prefix = marker.group(0) if marker else ""
         parts = [p.strip() for p in _SENTENCE.split(line[len(prefix) :]) if p.strip()]
         first = (prefix.strip() + " " + parts[0]) if prefix and parts else (parts[0] if parts else "")

@@ -21,12 +21,11 @@ from typing import Any
 import numpy as np
 
 from bot.safety.citations import MARKER
-from bot.safety.grounding import split_sentences
+from bot.safety.grounding import LIST_MARKER, split_sentences
 from bot.safety.moderation import CATEGORIES, ModerationResult
 from bot.safety.moderation_rules import rule_scores
 
 CACHE_PASSAGES = 4096
-_LIST_MARKER = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*•])\s+")
 _SPACE = re.compile(r"\s+")
 _MARKERS = re.compile(r"\[\d{1,2}\]")
 
@@ -42,7 +41,7 @@ def quoted_passages(answer: str, passages: Sequence[Any]) -> list[Any] | None:
     for sentence in split_sentences(answer):
         cited = [int(n) - 1 for n in MARKER.findall(sentence) if 1 <= int(n) <= len(passages)]
         # Between its markers each piece must be copied whole (table rows come one per piece).
-        for piece in _MARKERS.split(_LIST_MARKER.sub("", sentence)):
+        for piece in _MARKERS.split(LIST_MARKER.sub("", sentence)):
             plain = _flat(piece).strip(" |")
             if not plain:
                 continue
