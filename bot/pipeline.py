@@ -25,12 +25,12 @@ from bot.responders import Answer, Exchange, Responder
 from bot.responders.extractive import ExtractiveResponder
 from bot.responders.llm import LLMResponder, LLMUnavailable, SentenceSink, StopAnswer
 from bot.retrieval import Passage, Retriever, make_retriever
-from bot.safety.chains import input_chain, output_chain, sentence_chain
+from bot.safety.chains import input_chain, output_chain, sentence_chain, streamed_moderation
 from bot.safety.citations import MARKER
-from bot.safety.grounding import LIST_MARKER
+from bot.safety.grounding import join_sentences
 from bot.safety.injection_classifier import InjectionClassifier
 from bot.safety.local_moderator import LocalModerator
-from bot.safety.moderation import Moderator, OpenAIModerator
+from bot.safety.moderation import ModerationScreen, Moderator, OpenAIModerator
 from bot.safety.normalize import normalize_text
 from bot.safety.pii import redact
 from bot.safety.verdict import ChainResult, ScreenChain, ScreenContext, Verdict
@@ -62,6 +62,7 @@ class Stages:
     moderation_model: str
     history_turns: int
     sentence_screens: ScreenChain | None = None  # each streamed sentence passes these before it is shown
+    streamed_moderation: ModerationScreen | None = None  # and the answer so far passes this
 
 
 class Pipeline:
@@ -151,6 +152,9 @@ class Pipeline:
         with _timed(turn, "respond"):
             sink = self._sentence_sink(turn, out_context, on_text)
             answer = self._respond(turn, text, intent, passages, recent, canary, sink)
+            if sink and sink.flagged and answer.text:  # moderation held the end of the streamed answer
+                answer = s.extractive.respond(text, intent.label, passages)
+                turn.notes.append(REPLACED_NOTE)
         if answer.not_in_kb:
             return self._stop(turn, Decision.NOT_IN_KB, NOT_IN_KB, handoff=intent.handoff)
         if not answer.text.strip():  # e.g. the token cap cut the model off before one full sentence
@@ -204,27 +208,11 @@ class Pipeline:
 
     def _sentence_sink(
         self, turn: Turn, context: ScreenContext, on_text: Callable[[str], None] | None
-    ) -> SentenceSink | None:
-        """Screens each streamed sentence; shows the answer so far, numbered as it will be."""
-        screens = self.stages.sentence_screens
-        if on_text is None or screens is None:
+    ) -> ScreenedStream | None:
+        s = self.stages
+        if on_text is None or s.sentence_screens is None or s.streamed_moderation is None:
             return None
-        shown: list[str] = []
-
-        def sink(sentence: str) -> str | None:
-            checked = screens.run(sentence, context)
-            if not checked.ok:
-                blocked = checked.blocked_by
-                assert blocked is not None
-                turn.verdicts.append(VerdictRecord.of(replace(blocked, screen=f"{blocked.screen} (streamed)")))
-                if blocked.screen != "groundedness":
-                    raise StopAnswer  # harmful or leaking: the whole answer goes, as unstreamed
-                return None  # unsupported: this sentence goes, as groundedness drops it unstreamed
-            shown.append(checked.text)
-            on_text(_renumber(_joined(shown), context.passages)[0])
-            return checked.text
-
-        return sink
+        return ScreenedStream(s.sentence_screens, s.streamed_moderation, context, on_text, turn.verdicts)
 
     def _blocked_input(self, turn: Turn, screened: ChainResult, intent: Intent, user: User) -> None:
         blocked = screened.blocked_by
@@ -263,12 +251,48 @@ def _failed(result: ChainResult) -> bool:
     return bool(result.blocked_by and result.blocked_by.error)
 
 
-def _joined(sentences: Sequence[str]) -> str:
-    """Sentences as one text: list items on lines of their own."""
-    text = ""
-    for sentence in sentences:
-        text += ("\n" if LIST_MARKER.match(sentence) else " ") + sentence if text else sentence
-    return text
+class ScreenedStream:
+    """The sentence sink of a streamed LLM answer: decides what is shown, and when.
+
+    Moderation judges everything the model has said so far, as the output screens judge a whole
+    answer (a sentence moderated alone, out of its paragraph, is flagged far more often). While
+    that is flagged nothing more is shown: sentences are held, not dropped, and if it is still
+    flagged when the model stops, the answer is replaced, as an unstreamed one would be.
+    Groundedness, leakage and sanitizing judge each sentence on its own: an unsupported sentence
+    is dropped, a leak ends the answer at once."""
+
+    def __init__(
+        self,
+        screens: ScreenChain,
+        moderation: ModerationScreen,
+        context: ScreenContext,
+        show: Callable[[str], None],
+        record: list[VerdictRecord],
+    ) -> None:
+        self.screens, self.moderation, self.context = screens, moderation, context
+        self.show, self.record = show, record
+        self.said: list[str] = []  # every sentence the model finished
+        self.kept: list[str] = []  # those that passed the sentence screens, as screened
+        self.flagged = False  # the moderation of all that was said, as of the last sentence
+
+    def __call__(self, sentence: str) -> str | None:
+        self.said.append(sentence)
+        moderated = self.moderation.check(join_sentences(self.said), self.context)
+        self.flagged = not moderated.ok
+        if self.flagged:
+            self.record.append(VerdictRecord.of(replace(moderated, screen=f"{moderated.screen} (streamed, held)")))
+        checked = self.screens.run(sentence, self.context)
+        if not checked.ok:
+            blocked = checked.blocked_by
+            assert blocked is not None
+            self.record.append(VerdictRecord.of(replace(blocked, screen=f"{blocked.screen} (streamed)")))
+            if blocked.screen != "groundedness":
+                raise StopAnswer  # a leak: the whole answer goes, as unstreamed
+            return None  # unsupported: this sentence goes, as groundedness drops it unstreamed
+        self.kept.append(checked.text)
+        if not self.flagged:
+            self.show(_renumber(join_sentences(self.kept), self.context.passages)[0])
+        return checked.text
 
 
 def _renumber(text: str, passages: Sequence[Passage]) -> tuple[str, list[Citation]]:
@@ -359,6 +383,7 @@ def build_pipeline(
         secret=server_secret(settings),
         moderation_model=getattr(moderator, "model_id", getattr(moderator, "model", "")),
         history_turns=settings.history_turns,
-        sentence_screens=sentence_chain(moderator, embedder),
+        sentence_screens=sentence_chain(embedder),
+        streamed_moderation=streamed_moderation(moderator, embedder),
     )
     return Pipeline(stages, record)

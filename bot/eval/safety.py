@@ -3,6 +3,8 @@
 - Moderation: XSTest (../shared/datasets/xstest, evaluation only: 250 safe prompts that must
   not be flagged, 200 unsafe that must be), and the harmful-prompt families held out from
   training by source (safety_data/MANIFEST.md), with per-category precision/recall/F1.
+- Help-centre text: chunks flagged when scored whole, and benign answers streamed sentence by
+  sentence (`streamed_figures`).
 - Injection: the held-out injection families.
 - Latency per screen and for the whole input and output chains (p50/p95); the output chain for
   answers quoted from the KB (the extractive responder's) and for answers in other words (an LLM's).
@@ -29,6 +31,7 @@ from bot.eval.metrics import Confusion, latency_ms
 from bot.responders.extractive import ExtractiveResponder
 from bot.retrieval import Passage
 from bot.safety.chains import input_chain, output_chain
+from bot.safety.grounding import join_sentences, split_sentences
 from bot.safety.injection import InjectionScreen
 from bot.safety.injection_classifier import InjectionClassifier
 from bot.safety.local_moderator import LocalModerator
@@ -120,7 +123,8 @@ def sample_passages() -> list[Passage]:
 
 
 def kb_figures(moderator: LocalModerator) -> dict[str, Any]:
-    """Help-centre chunks the moderator flags, scored whole as output moderation scores them.
+    """Help-centre chunks the moderator flags, scored whole as output moderation scores them, and
+    how a streamed answer made of their sentences would fare (`streamed_figures`).
 
     The sample KB's chunks are a training family; the Plausible help centre is held out."""
     from ingest.passages import embedded_texts, read_chunks
@@ -144,8 +148,40 @@ def kb_figures(moderator: LocalModerator) -> dict[str, Any]:
             for result in [moderator.moderate(text, vector=vector)]
             if result.flagged
         ]
-        figures[name] = {"chunks": len(chunks), "flagged": len(flagged), "examples": flagged[:10]}
+        figures[name] = {
+            "chunks": len(chunks),
+            "flagged": len(flagged),
+            "examples": flagged[:10],
+            "streamed": streamed_figures(moderator, [chunk.text for _, chunk in chunks]),
+        }
     return figures
+
+
+STREAMED_SENTENCES = 5  # a short answer: the first sentences of a chunk
+
+
+def streamed_figures(moderator: LocalModerator, chunk_texts: list[str]) -> dict[str, int]:
+    """Benign answers streamed sentence by sentence: the first sentences of each chunk, moderated
+    as text (as an LLM's paraphrase would be; quoted text is scored as its passage instead).
+    `cut_alone`: answers with a sentence flagged when moderated alone (the old streaming design
+    ended the answer there); `held`: answers whose text so far was flagged at some sentence (the
+    pipeline holds it back); `replaced`: answers still flagged at their last sentence."""
+    answers = [s[:STREAMED_SENTENCES] for text in chunk_texts if len(s := split_sentences(text)) >= 2]
+    so_far = [[join_sentences(sentences[: n + 1]) for n in range(len(sentences))] for sentences in answers]
+    alone_texts = sorted({sentence for sentences in answers for sentence in sentences})
+    flagged = _flagged(moderator, alone_texts) | _flagged(moderator, sorted({t for texts in so_far for t in texts}))
+    return {
+        "answers": len(answers),
+        "cut_alone": sum(any(s in flagged for s in sentences) for sentences in answers),
+        "held": sum(any(t in flagged for t in texts) for texts in so_far),
+        "replaced": sum(texts[-1] in flagged for texts in so_far),
+    }
+
+
+def _flagged(moderator: LocalModerator, texts: list[str]) -> set[str]:
+    vectors = local_embedder().embed(texts)  # in batches: much faster than one by one
+    results = (moderator.moderate(text, vector=vector) for text, vector in zip(texts, vectors, strict=True))
+    return {text for text, result in zip(texts, results, strict=True) if result.flagged}
 
 
 def latency_figures(moderator: LocalModerator, classifier: InjectionClassifier, texts: list[str]) -> dict[str, Any]:
@@ -266,6 +302,17 @@ def print_report(report: dict[str, Any]) -> None:
             print(f"  {name:24} skipped: {k['skipped']}")
         else:
             print(f"  {name:24} {k['flagged']}/{k['chunks']} ({k['flagged'] / max(1, k['chunks']):.1%})")
+    print(
+        "Benign answers streamed sentence by sentence (first sentences of each chunk, moderated as text):"
+        "\n  a sentence flagged alone / the answer so far held at some point / still flagged at the end"
+    )
+    for name, k in report["kb_chunks"].items():
+        if (st := k.get("streamed")) and st["answers"]:
+            n = st["answers"]
+            print(
+                f"  {name:24} {st['cut_alone']}/{n} ({st['cut_alone'] / n:.1%})  {st['held']}/{n} "
+                f"({st['held'] / n:.1%})  {st['replaced']}/{n} ({st['replaced'] / n:.1%})"
+            )
     print("\nInjection screen, held-out families")
     for name, figures in report["injection"].items():
         i = figures["all_held_out"]

@@ -49,17 +49,16 @@ def output_chain(moderator: Moderator, embedder: Embedder) -> ScreenChain:
     )
 
 
-def sentence_chain(moderator: Moderator, embedder: Embedder) -> ScreenChain:
-    """What each sentence of a streamed answer passes before it is shown: moderation,
-    groundedness, leakage and sanitizing (citations are checked on the whole answer)."""
-    return ScreenChain(
-        [
-            ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder)),
-            GroundednessCheck(embedder),
-            LeakageCheck(),
-            Sanitizer(),
-        ]
-    )
+def sentence_chain(embedder: Embedder) -> ScreenChain:
+    """What each sentence of a streamed answer passes on its own before it is shown: groundedness,
+    leakage and sanitizing (citations are checked on the whole answer)."""
+    return ScreenChain([GroundednessCheck(embedder), LeakageCheck(), Sanitizer()])
+
+
+def streamed_moderation(moderator: Moderator, embedder: Embedder) -> ModerationScreen:
+    """Moderates a streamed answer so far, as the whole answer is moderated at the end: a sentence
+    moderated alone, out of its paragraph, is flagged far more often (bot.eval safety)."""
+    return ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder))
 
 
 def _quoted(moderator: Moderator, embedder: Embedder) -> QuotedModeration | None:

@@ -53,6 +53,15 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
+def join_sentences(sentences: Sequence[str]) -> str:
+    """Sentences as one text, list items and table rows on lines of their own."""
+    text = ""
+    for sentence in sentences:
+        own_line = LIST_MARKER.match(sentence) or sentence.startswith("|")
+        text += ("\n" if own_line else " ") + sentence if text else sentence
+    return text
+
+
 def _without(text: str, dropped: list[str]) -> str:
     """The text with the dropped sentences cut out, its lines and list markers kept."""
     lines = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -31,6 +32,7 @@ from bot.pipeline import (
 from bot.responders import Exchange
 from bot.responders.llm import LLMResponder
 from bot.safety.grounding import GroundednessCheck
+from bot.safety.moderation import CATEGORIES, ModerationResult, ModerationScreen
 from bot.safety.pii import PII_WARNING
 from bot.safety.verdict import ScreenContext
 from bot.turn import Decision, Turn
@@ -234,6 +236,7 @@ def cite(request: httpx.Request, sentence: str) -> httpx.Response:
 
 
 VISA = "We accept Visa, Mastercard and American Express, as well as PayPal."
+CHARGED = "Debit and credit cards are charged when the order ships."
 
 
 def test_the_exact_request_that_would_go_to_openai(kb: Settings) -> None:
@@ -378,19 +381,76 @@ def test_a_streamed_answer_shows_only_sentences_that_passed_the_screens(kb: Sett
     assert dropped and not dropped[0].ok and "Moon" in dropped[0].reasons[0]
 
 
-def test_a_streamed_harmful_sentence_ends_the_answer_and_the_quoted_one_replaces_it(kb: Settings) -> None:
+def test_a_streamed_harmful_sentence_is_never_shown_and_the_quoted_answer_replaces_it(kb: Settings) -> None:
     seen: list[dict] = []
 
     def reply(request: httpx.Request) -> httpx.Response:
-        n = number_of(request, VISA)
-        return streamed(f"{VISA} [{n}] I will kill you if you ask again. [{n}] Prepaid cards are fine. [{n}]")
+        n, m = number_of(request, VISA), number_of(request, CHARGED)
+        return streamed(f"{VISA} [{n}] I will kill you if you ask again. [{n}] {CHARGED} [{m}]")
 
     shown: list[str] = []
     turn = llm_pipeline(kb, reply, seen).run(CARDS_Q, "billing", User("u"), on_text=shown.append)
     assert shown == [f"{VISA} [1]"]  # shown before the threat came; nothing after it
     assert turn.decision is Decision.ANSWERED and turn.model == "extractive" and REPLACED_NOTE in turn.notes
-    assert "kill" not in turn.answer and "Prepaid cards are fine" not in turn.answer
-    assert any(v.screen == "moderation-out (streamed)" and not v.ok for v in turn.verdicts)
+    assert "kill" not in turn.answer
+    # All the model said so far is moderated: with the threat, and again with the next sentence,
+    # which is held back too; the threat itself is also unsupported, so it is dropped.
+    assert [v.screen for v in turn.verdicts if not v.ok] == [
+        "moderation-out (streamed, held)",
+        "groundedness (streamed)",
+        "moderation-out (streamed, held)",
+    ]
+
+
+class FlagsLastSentence:
+    """A moderator that flags a text when its last sentence holds `words`: out of context."""
+
+    def __init__(self, words: str) -> None:
+        self.words = words
+        self.seen: list[str] = []
+
+    def moderate(self, text: str, safety_identifier: str = "") -> ModerationResult:
+        self.seen.append(text)
+        hit = self.words in text.split("] ")[-1]
+        scores = {c: float(hit and c == "violence") for c in CATEGORIES}
+        return ModerationResult(hit, {c: v > 0 for c, v in scores.items()}, scores, {}, "flags-last-sentence")
+
+
+def test_streamed_moderation_judges_the_answer_so_far_and_holds_a_flagged_sentence(kb: Settings) -> None:
+    prepaid = "Prepaid cards are not accepted."
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        n, m = number_of(request, VISA), number_of(request, CHARGED)
+        return streamed(f"{VISA} [{n}] {CHARGED} [{m}] {prepaid} [{m}]")
+
+    pipeline = llm_pipeline(kb, reply, [])
+    moderator = FlagsLastSentence(CHARGED)
+    held = Pipeline(replace(pipeline.stages, streamed_moderation=ModerationScreen(moderator, "moderation-out")))
+    shown: list[str] = []
+    turn = held.run(CARDS_Q, "billing", User("u"), on_text=shown.append)
+    # Each check sees all that was said so far; the flagged one holds its sentence back until the
+    # next sentence makes a text that passes, and both appear together.
+    assert [text.count("] ") + 1 for text in moderator.seen] == [1, 2, 3]
+    assert moderator.seen[1].startswith(VISA) and moderator.seen[1].split("] ")[-1].startswith(CHARGED)
+    assert turn.answer == f"{VISA} [1] {CHARGED} [1] {prepaid} [1]"  # one article: one number
+    assert shown == [f"{VISA} [1]", turn.answer]
+    assert turn.decision is Decision.ANSWERED and turn.model == "gpt-4o-mini-2024-07-18"
+    assert [v.screen for v in turn.verdicts if not v.ok] == ["moderation-out (streamed, held)"]
+
+
+def test_a_streamed_answer_still_flagged_when_the_model_stops_is_replaced(kb: Settings) -> None:
+    def reply(request: httpx.Request) -> httpx.Response:
+        n, m = number_of(request, VISA), number_of(request, CHARGED)
+        return streamed(f"{VISA} [{n}] {CHARGED} [{m}]")
+
+    pipeline = llm_pipeline(kb, reply, [])
+    held = Pipeline(
+        replace(pipeline.stages, streamed_moderation=ModerationScreen(FlagsLastSentence(CHARGED), "moderation-out"))
+    )
+    shown: list[str] = []
+    turn = held.run(CARDS_Q, "billing", User("u"), on_text=shown.append)
+    assert shown == [f"{VISA} [1]"]
+    assert turn.decision is Decision.ANSWERED and turn.model == "extractive" and REPLACED_NOTE in turn.notes
 
 
 def test_a_streamed_decline_hands_off_and_shows_nothing(kb: Settings) -> None:

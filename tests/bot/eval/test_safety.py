@@ -1,7 +1,8 @@
 from bot.embedding import local_embedder
-from bot.eval.safety import latency_figures, sample_passages
+from bot.eval.safety import latency_figures, sample_passages, streamed_figures
 from bot.safety.injection_classifier import InjectionClassifier
 from bot.safety.local_moderator import LocalModerator
+from bot.safety.moderation import ModerationResult
 
 
 def test_latency_covers_both_chains_and_both_kinds_of_answer() -> None:
@@ -12,3 +13,21 @@ def test_latency_covers_both_chains_and_both_kinds_of_answer() -> None:
     assert figures["output_chain"]["n"] == figures["output_chain_generated"]["n"] == n_passages > 40
     screens = figures["per_screen"]
     assert {"in:moderation-in", "out:moderation-out", "gen:moderation-out", "gen:groundedness"} <= set(screens)
+
+
+class FlagsSome:
+    """Flags "Confirm by clicking OK." on its own, and any text with "kill" in it."""
+
+    def moderate(self, text: str, safety_identifier: str = "", vector: object = None) -> ModerationResult:
+        hit = text == "Confirm by clicking OK." or "kill" in text
+        return ModerationResult(hit, {"violence": hit}, {"violence": float(hit)}, {}, "flags-some")
+
+
+def test_streamed_figures_count_cut_held_and_replaced_answers() -> None:
+    chunks = [
+        "Click Delete. Confirm by clicking OK.",  # flagged only alone: the old design cut it
+        "Open Settings. Then kill the process. Done.",  # flagged in every text with its second sentence
+        "One sentence only is not a streamed answer.",
+    ]
+    figures = streamed_figures(FlagsSome(), chunks)  # type: ignore[arg-type]
+    assert figures == {"answers": 2, "cut_alone": 2, "held": 1, "replaced": 1}

@@ -4,7 +4,7 @@ import pytest
 from bot.embedding import local_embedder
 from bot.retrieval import Passage
 from bot.safety.citations import CitationCheck
-from bot.safety.grounding import GroundednessCheck, _without, split_sentences
+from bot.safety.grounding import GroundednessCheck, _without, join_sentences, split_sentences
 from bot.safety.leakage import LeakageCheck
 from bot.safety.sanitize import Sanitizer
 from bot.safety.verdict import ScreenContext
@@ -106,6 +106,12 @@ def test_sentences_and_list_items_are_split() -> None:
         "1. Step one",
         "2. Step two",
     ]
+
+
+def test_joined_sentences_keep_list_items_and_table_rows_on_lines_of_their_own() -> None:
+    text = "Intro one. [1] Intro two.\n1. Step one\n2. Step two\n| Plan | Price |\n| --- | --- |\n| Pro | 9 |"
+    assert join_sentences(split_sentences(text)) == text
+    assert join_sentences(["One.", "Two."]) == "One. Two."
 
 
 def test_a_citation_marker_stays_with_its_sentence_and_lists_keep_their_shape() -> None:
