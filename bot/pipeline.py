@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.config import Settings
@@ -23,17 +23,17 @@ from bot.identity import User, safety_identifier, server_secret
 from bot.intents import Catalogue, Intent, load_catalogue
 from bot.responders import Answer, Exchange, Responder
 from bot.responders.extractive import ExtractiveResponder
-from bot.responders.llm import LLMResponder, LLMUnavailable, SentenceSink, StopAnswer
+from bot.responders.llm import LLMResponder, LLMUnavailable, SentenceSink
 from bot.retrieval import Passage, Retriever, make_retriever
 from bot.safety.chains import input_chain, output_chain, sentence_chain, streamed_moderation
 from bot.safety.citations import MARKER
-from bot.safety.grounding import join_sentences
 from bot.safety.injection_classifier import InjectionClassifier
 from bot.safety.local_moderator import LocalModerator
-from bot.safety.moderation import ModerationScreen, Moderator, OpenAIModerator
+from bot.safety.moderation import Moderator, OpenAIModerator
 from bot.safety.normalize import normalize_text
 from bot.safety.pii import redact
 from bot.safety.verdict import ChainResult, ScreenChain, ScreenContext, Verdict
+from bot.streaming import ScreenedStream
 from bot.turn import Citation, Decision, PassageRecord, Turn, VerdictRecord
 
 NOT_IN_KB = "I couldn't find an answer to that in our help centre, and I'd rather not guess."
@@ -62,7 +62,7 @@ class Stages:
     moderation_model: str
     history_turns: int
     sentence_screens: ScreenChain | None = None  # each streamed sentence passes these before it is shown
-    streamed_moderation: ModerationScreen | None = None  # and the answer so far passes this
+    streamed_moderation: ScreenChain | None = None  # and the text around each passes this
 
 
 class Pipeline:
@@ -152,7 +152,7 @@ class Pipeline:
         with _timed(turn, "respond"):
             sink = self._sentence_sink(turn, out_context, on_text)
             answer = self._respond(turn, text, intent, passages, recent, canary, sink)
-            if sink and sink.flagged and answer.text:  # moderation held the end of the streamed answer
+            if sink and sink.flagged and answer.text:  # moderation still holds the end of the streamed answer
                 answer = s.extractive.respond(text, intent.label, passages)
                 turn.notes.append(REPLACED_NOTE)
         if answer.not_in_kb:
@@ -209,10 +209,15 @@ class Pipeline:
     def _sentence_sink(
         self, turn: Turn, context: ScreenContext, on_text: Callable[[str], None] | None
     ) -> ScreenedStream | None:
+        """Screens each streamed sentence (bot.streaming); shows the answer so far, numbered as it will be."""
         s = self.stages
         if on_text is None or s.sentence_screens is None or s.streamed_moderation is None:
             return None
-        return ScreenedStream(s.sentence_screens, s.streamed_moderation, context, on_text, turn.verdicts)
+
+        def show(text: str) -> None:
+            on_text(_renumber(text, context.passages)[0])
+
+        return ScreenedStream(s.sentence_screens, s.streamed_moderation, context, show, turn.verdicts)
 
     def _blocked_input(self, turn: Turn, screened: ChainResult, intent: Intent, user: User) -> None:
         blocked = screened.blocked_by
@@ -249,50 +254,6 @@ class Pipeline:
 
 def _failed(result: ChainResult) -> bool:
     return bool(result.blocked_by and result.blocked_by.error)
-
-
-class ScreenedStream:
-    """The sentence sink of a streamed LLM answer: decides what is shown, and when.
-
-    Moderation judges everything the model has said so far, as the output screens judge a whole
-    answer (a sentence moderated alone, out of its paragraph, is flagged far more often). While
-    that is flagged nothing more is shown: sentences are held, not dropped, and if it is still
-    flagged when the model stops, the answer is replaced, as an unstreamed one would be.
-    Groundedness, leakage and sanitizing judge each sentence on its own: an unsupported sentence
-    is dropped, a leak ends the answer at once."""
-
-    def __init__(
-        self,
-        screens: ScreenChain,
-        moderation: ModerationScreen,
-        context: ScreenContext,
-        show: Callable[[str], None],
-        record: list[VerdictRecord],
-    ) -> None:
-        self.screens, self.moderation, self.context = screens, moderation, context
-        self.show, self.record = show, record
-        self.said: list[str] = []  # every sentence the model finished
-        self.kept: list[str] = []  # those that passed the sentence screens, as screened
-        self.flagged = False  # the moderation of all that was said, as of the last sentence
-
-    def __call__(self, sentence: str) -> str | None:
-        self.said.append(sentence)
-        moderated = self.moderation.check(join_sentences(self.said), self.context)
-        self.flagged = not moderated.ok
-        if self.flagged:
-            self.record.append(VerdictRecord.of(replace(moderated, screen=f"{moderated.screen} (streamed, held)")))
-        checked = self.screens.run(sentence, self.context)
-        if not checked.ok:
-            blocked = checked.blocked_by
-            assert blocked is not None
-            self.record.append(VerdictRecord.of(replace(blocked, screen=f"{blocked.screen} (streamed)")))
-            if blocked.screen != "groundedness":
-                raise StopAnswer  # a leak: the whole answer goes, as unstreamed
-            return None  # unsupported: this sentence goes, as groundedness drops it unstreamed
-        self.kept.append(checked.text)
-        if not self.flagged:
-            self.show(_renumber(join_sentences(self.kept), self.context.passages)[0])
-        return checked.text
 
 
 def _renumber(text: str, passages: Sequence[Passage]) -> tuple[str, list[Citation]]:

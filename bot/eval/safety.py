@@ -29,14 +29,17 @@ from bot.config import get_settings
 from bot.embedding import QueryCache, local_embedder
 from bot.eval.metrics import Confusion, latency_ms
 from bot.responders.extractive import ExtractiveResponder
+from bot.responders.llm import StopAnswer
 from bot.retrieval import Passage
 from bot.safety.chains import input_chain, output_chain
-from bot.safety.grounding import join_sentences, split_sentences
+from bot.safety.grounding import split_sentences
 from bot.safety.injection import InjectionScreen
 from bot.safety.injection_classifier import InjectionClassifier
 from bot.safety.local_moderator import LocalModerator
-from bot.safety.moderation import CATEGORIES
-from bot.safety.verdict import ScreenContext
+from bot.safety.moderation import CATEGORIES, ModerationScreen
+from bot.safety.verdict import ScreenChain, ScreenContext
+from bot.streaming import ScreenedStream
+from bot.turn import VerdictRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 XSTEST = ROOT.parent / "shared" / "datasets" / "xstest" / "xstest_prompts.csv"
@@ -161,27 +164,33 @@ STREAMED_SENTENCES = 5  # a short answer: the first sentences of a chunk
 
 
 def streamed_figures(moderator: LocalModerator, chunk_texts: list[str]) -> dict[str, int]:
-    """Benign answers streamed sentence by sentence: the first sentences of each chunk, moderated
-    as text (as an LLM's paraphrase would be; quoted text is scored as its passage instead).
-    `cut_alone`: answers with a sentence flagged when moderated alone (the old streaming design
-    ended the answer there); `held`: answers whose text so far was flagged at some sentence (the
-    pipeline holds it back); `replaced`: answers still flagged at their last sentence."""
+    """Benign answers streamed sentence by sentence through bot.streaming: the first sentences of
+    each chunk, moderated as text (as an LLM's paraphrase would be; quoted text is scored as its
+    passage instead). `cut_alone`: answers with a sentence flagged when moderated alone (the
+    first streaming design ended the answer there); `held`: answers with a sentence held back
+    for a while; `replaced`: answers whose held text was still flagged at the end, or too long."""
     answers = [s[:STREAMED_SENTENCES] for text in chunk_texts if len(s := split_sentences(text)) >= 2]
-    so_far = [[join_sentences(sentences[: n + 1]) for n in range(len(sentences))] for sentences in answers]
-    alone_texts = sorted({sentence for sentences in answers for sentence in sentences})
-    flagged = _flagged(moderator, alone_texts) | _flagged(moderator, sorted({t for texts in so_far for t in texts}))
+    sentences = sorted({sentence for answer in answers for sentence in answer})
+    vectors = local_embedder().embed(sentences)  # in one batched pass: much faster than one by one
+    alone = {s for s, v in zip(sentences, vectors, strict=True) if moderator.moderate(s, vector=v).flagged}
+    moderation = ScreenChain([ModerationScreen(moderator, "moderation-out")])
+    held = replaced = 0
+    for answer in answers:
+        record: list[VerdictRecord] = []
+        sink = ScreenedStream(ScreenChain([]), moderation, ScreenContext(), lambda _: None, record)
+        try:
+            for sentence in answer:
+                sink(sentence)
+            replaced += sink.flagged
+        except StopAnswer:
+            replaced += 1
+        held += bool(record)
     return {
         "answers": len(answers),
-        "cut_alone": sum(any(s in flagged for s in sentences) for sentences in answers),
-        "held": sum(any(t in flagged for t in texts) for texts in so_far),
-        "replaced": sum(texts[-1] in flagged for texts in so_far),
+        "cut_alone": sum(any(s in alone for s in answer) for answer in answers),
+        "held": held,
+        "replaced": replaced,
     }
-
-
-def _flagged(moderator: LocalModerator, texts: list[str]) -> set[str]:
-    vectors = local_embedder().embed(texts)  # in batches: much faster than one by one
-    results = (moderator.moderate(text, vector=vector) for text, vector in zip(texts, vectors, strict=True))
-    return {text for text, result in zip(texts, results, strict=True) if result.flagged}
 
 
 def latency_figures(moderator: LocalModerator, classifier: InjectionClassifier, texts: list[str]) -> dict[str, Any]:
@@ -304,7 +313,7 @@ def print_report(report: dict[str, Any]) -> None:
             print(f"  {name:24} {k['flagged']}/{k['chunks']} ({k['flagged'] / max(1, k['chunks']):.1%})")
     print(
         "Benign answers streamed sentence by sentence (first sentences of each chunk, moderated as text):"
-        "\n  a sentence flagged alone / the answer so far held at some point / still flagged at the end"
+        "\n  a sentence flagged alone / a sentence held back for a while (bot.streaming) / answer replaced"
     )
     for name, k in report["kb_chunks"].items():
         if (st := k.get("streamed")) and st["answers"]:

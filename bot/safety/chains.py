@@ -55,10 +55,9 @@ def sentence_chain(embedder: Embedder) -> ScreenChain:
     return ScreenChain([GroundednessCheck(embedder), LeakageCheck(), Sanitizer()])
 
 
-def streamed_moderation(moderator: Moderator, embedder: Embedder) -> ModerationScreen:
-    """Moderates a streamed answer so far, as the whole answer is moderated at the end: a sentence
-    moderated alone, out of its paragraph, is flagged far more often (bot.eval safety)."""
-    return ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder))
+def streamed_moderation(moderator: Moderator, embedder: Embedder) -> ScreenChain:
+    """Moderates each streamed sentence in its paragraph (bot.streaming), as a whole answer is."""
+    return ScreenChain([ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder))])
 
 
 def _quoted(moderator: Moderator, embedder: Embedder) -> QuotedModeration | None:

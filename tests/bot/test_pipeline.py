@@ -34,7 +34,7 @@ from bot.responders.llm import LLMResponder
 from bot.safety.grounding import GroundednessCheck
 from bot.safety.moderation import CATEGORIES, ModerationResult, ModerationScreen
 from bot.safety.pii import PII_WARNING
-from bot.safety.verdict import ScreenContext
+from bot.safety.verdict import ScreenChain, ScreenContext
 from bot.turn import Decision, Turn
 from ingest import cli
 
@@ -425,7 +425,8 @@ def test_streamed_moderation_judges_the_answer_so_far_and_holds_a_flagged_senten
 
     pipeline = llm_pipeline(kb, reply, [])
     moderator = FlagsLastSentence(CHARGED)
-    held = Pipeline(replace(pipeline.stages, streamed_moderation=ModerationScreen(moderator, "moderation-out")))
+    moderation = ScreenChain([ModerationScreen(moderator, "moderation-out")])
+    held = Pipeline(replace(pipeline.stages, streamed_moderation=moderation))
     shown: list[str] = []
     turn = held.run(CARDS_Q, "billing", User("u"), on_text=shown.append)
     # Each check sees all that was said so far; the flagged one holds its sentence back until the
@@ -444,9 +445,8 @@ def test_a_streamed_answer_still_flagged_when_the_model_stops_is_replaced(kb: Se
         return streamed(f"{VISA} [{n}] {CHARGED} [{m}]")
 
     pipeline = llm_pipeline(kb, reply, [])
-    held = Pipeline(
-        replace(pipeline.stages, streamed_moderation=ModerationScreen(FlagsLastSentence(CHARGED), "moderation-out"))
-    )
+    moderation = ScreenChain([ModerationScreen(FlagsLastSentence(CHARGED), "moderation-out")])
+    held = Pipeline(replace(pipeline.stages, streamed_moderation=moderation))
     shown: list[str] = []
     turn = held.run(CARDS_Q, "billing", User("u"), on_text=shown.append)
     assert shown == [f"{VISA} [1]"]

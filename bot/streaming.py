@@ -1,0 +1,81 @@
+"""Screening a streamed LLM answer sentence by sentence, before anything is shown.
+
+Groundedness, leakage and sanitizing judge each sentence on its own. Moderation judges sentences
+in their paragraph, as the output screens judge a whole answer: a sentence moderated alone, out
+of context, is flagged far more often (`python -m bot.eval safety` counts it). A flagged sentence
+is held, not shown; it is shown with the sentences after it once the text around it passes. If
+the held text is still flagged when the model stops, or grows past `MAX_HELD_WORDS`, the answer is
+replaced, as an unstreamed answer failing moderation would be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from bot.responders.llm import StopAnswer
+from bot.safety.grounding import join_sentences
+from bot.safety.verdict import ScreenChain, ScreenContext
+from bot.turn import VerdictRecord
+
+CONTEXT_WORDS = 60  # cleared sentences moderated again beside each new one: about a paragraph
+MAX_HELD_WORDS = 150  # held text still flagged at this length ends the answer (and bounds the work)
+
+
+def moderated_text(said: Sequence[str], cleared: int, context_words: int = CONTEXT_WORDS) -> str:
+    """What moderation judges when a sentence arrives: every sentence not yet cleared, after the
+    last cleared ones (at least one, up to `context_words` words) as their context."""
+    context: list[str] = []
+    words = 0
+    for sentence in reversed(said[:cleared]):
+        words += len(sentence.split())
+        if context and words > context_words:
+            break
+        context.insert(0, sentence)
+    return join_sentences([*context, *said[cleared:]])
+
+
+class ScreenedStream:
+    """The sentence sink of a streamed answer (bot.responders.llm): decides what is shown, and when."""
+
+    def __init__(
+        self,
+        screens: ScreenChain,
+        moderation: ScreenChain,
+        context: ScreenContext,
+        show: Callable[[str], None],
+        record: list[VerdictRecord],
+    ) -> None:
+        """`screens` judge each sentence; `moderation` the text around it; `show` gets the answer
+        so far (the sentences kept) each time more of it may be shown; verdicts go to `record`."""
+        self.screens, self.moderation, self.context = screens, moderation, context
+        self.show, self.record = show, record
+        self.said: list[str] = []  # every sentence the model finished
+        self.cleared = 0  # how many of them moderation has passed
+        self.kept: list[str] = []  # those that passed the sentence screens, as screened
+        self.flagged = False  # whether the held text is flagged, as of the last sentence
+
+    def __call__(self, sentence: str) -> str | None:
+        self.said.append(sentence)
+        moderated = self.moderation.run(moderated_text(self.said, self.cleared), self.context)
+        self.flagged = not moderated.ok
+        if self.flagged:
+            verdict = moderated.blocked_by
+            assert verdict is not None
+            self.record.append(VerdictRecord.of(replace(verdict, screen=f"{verdict.screen} (streamed, held)")))
+            if verdict.error or sum(len(s.split()) for s in self.said[self.cleared :]) > MAX_HELD_WORDS:
+                raise StopAnswer
+        else:
+            self.cleared = len(self.said)
+        checked = self.screens.run(sentence, self.context)
+        if not checked.ok:
+            blocked = checked.blocked_by
+            assert blocked is not None
+            self.record.append(VerdictRecord.of(replace(blocked, screen=f"{blocked.screen} (streamed)")))
+            if blocked.screen != "groundedness":
+                raise StopAnswer  # a leak: the whole answer goes, as unstreamed
+            return None  # unsupported: this sentence goes, as groundedness drops it unstreamed
+        self.kept.append(checked.text)
+        if not self.flagged:
+            self.show(join_sentences(self.kept))
+        return checked.text
