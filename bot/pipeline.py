@@ -25,7 +25,7 @@ from bot.responders import Answer, Exchange, Responder
 from bot.responders.extractive import ExtractiveResponder
 from bot.responders.llm import LLMResponder, LLMUnavailable, SentenceSink
 from bot.retrieval import Passage, Retriever, make_retriever
-from bot.safety.chains import input_chain, output_chain, sentence_chain, streamed_moderation
+from bot.safety.chains import input_chain, output_chain, stream_screens
 from bot.safety.citations import MARKER
 from bot.safety.injection_classifier import InjectionClassifier
 from bot.safety.local_moderator import LocalModerator
@@ -33,7 +33,7 @@ from bot.safety.moderation import Moderator, OpenAIModerator
 from bot.safety.normalize import normalize_text
 from bot.safety.pii import redact
 from bot.safety.verdict import ChainResult, ScreenChain, ScreenContext, Verdict
-from bot.streaming import ScreenedStream
+from bot.streaming import ScreenedStream, StreamScreens
 from bot.turn import Citation, Decision, PassageRecord, Turn, VerdictRecord
 
 NOT_IN_KB = "I couldn't find an answer to that in our help centre, and I'd rather not guess."
@@ -61,8 +61,7 @@ class Stages:
     secret: bytes
     moderation_model: str
     history_turns: int
-    sentence_screens: ScreenChain | None = None  # each streamed sentence passes these before it is shown
-    streamed_moderation: ScreenChain | None = None  # and the text around each passes this
+    streaming: StreamScreens | None = None  # what a streamed answer passes, sentence by sentence
 
 
 class Pipeline:
@@ -162,7 +161,14 @@ class Pipeline:
             turn.notes.append(REPLACED_NOTE)
 
         with _timed(turn, "output"):
-            checked = s.output_screens.run(answer.text, out_context)
+            # A streamed answer every sentence of which passed moderation in its paragraph was
+            # moderated while the model wrote it (bot.streaming): the rest of the screens remain.
+            streamed = sink.moderation() if sink and answer.model != s.extractive.model else None
+            if sink and streamed:
+                turn.verdicts.append(VerdictRecord.of(streamed))
+                checked = sink.screens.whole.run(answer.text, out_context)
+            else:
+                checked = s.output_screens.run(answer.text, out_context)
             self._keep(turn, checked)
             if not checked.ok and answer.model != s.extractive.model and not _failed(checked):
                 # The model's answer failed a screen: quote the help centre instead, screened too.
@@ -210,14 +216,13 @@ class Pipeline:
         self, turn: Turn, context: ScreenContext, on_text: Callable[[str], None] | None
     ) -> ScreenedStream | None:
         """Screens each streamed sentence (bot.streaming); shows the answer so far, numbered as it will be."""
-        s = self.stages
-        if on_text is None or s.sentence_screens is None or s.streamed_moderation is None:
+        if on_text is None or self.stages.streaming is None:
             return None
 
         def show(text: str) -> None:
             on_text(_renumber(text, context.passages)[0])
 
-        return ScreenedStream(s.sentence_screens, s.streamed_moderation, context, show, turn.verdicts)
+        return ScreenedStream(self.stages.streaming, context, show, turn.verdicts)
 
     def _blocked_input(self, turn: Turn, screened: ChainResult, intent: Intent, user: User) -> None:
         blocked = screened.blocked_by
@@ -344,7 +349,6 @@ def build_pipeline(
         secret=server_secret(settings),
         moderation_model=getattr(moderator, "model_id", getattr(moderator, "model", "")),
         history_turns=settings.history_turns,
-        sentence_screens=sentence_chain(embedder),
-        streamed_moderation=streamed_moderation(moderator, embedder),
+        streaming=stream_screens(moderator, embedder),
     )
     return Pipeline(stages, record)

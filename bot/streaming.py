@@ -1,25 +1,36 @@
 """Screening a streamed LLM answer sentence by sentence, before anything is shown.
 
-Groundedness, leakage and sanitizing judge each sentence on its own. Moderation judges sentences
-in their paragraph, as the output screens judge a whole answer: a sentence moderated alone, out
-of context, is flagged far more often (`python -m bot.eval safety` counts it). A flagged sentence
-is held, not shown; it is shown with the sentences after it once the text around it passes. If
-the held text is still flagged when the model stops, or grows past `MAX_HELD_WORDS`, the answer is
-replaced, as an unstreamed answer failing moderation would be.
+Groundedness, leakage and sanitizing judge each sentence on its own. Moderation judges each
+sentence in its paragraph, as the output screens judge a whole answer (a sentence moderated
+alone, out of context, is flagged far more often: `python -m bot.eval safety` counts it). A
+flagged sentence is held, not shown; it is shown with the sentences after it once the text
+around it passes. If the held text is still flagged when the model stops, or grows past
+`MAX_HELD_WORDS`, the answer is replaced, as an unstreamed answer failing moderation would be.
+
+When every sentence has passed, the whole answer has been moderated in overlapping windows,
+as long texts are (bot.safety.heads): the final screening then skips moderation, which was
+done while the model was still writing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from bot.responders.llm import StopAnswer
 from bot.safety.grounding import join_sentences
-from bot.safety.verdict import ScreenChain, ScreenContext
+from bot.safety.verdict import ScreenChain, ScreenContext, Verdict
 from bot.turn import VerdictRecord
 
 CONTEXT_WORDS = 60  # cleared sentences moderated again beside each new one: about a paragraph
 MAX_HELD_WORDS = 150  # held text still flagged at this length ends the answer (and bounds the work)
+
+
+@dataclass(frozen=True)
+class StreamScreens:
+    sentence: ScreenChain  # each sentence on its own: groundedness, leakage, sanitizing
+    moderation: ScreenChain  # each sentence in its paragraph
+    whole: ScreenChain  # the whole answer when the model stops: the output screens after moderation
 
 
 def moderated_text(said: Sequence[str], cleared: int, context_words: int = CONTEXT_WORDS) -> str:
@@ -40,34 +51,34 @@ class ScreenedStream:
 
     def __init__(
         self,
-        screens: ScreenChain,
-        moderation: ScreenChain,
+        screens: StreamScreens,
         context: ScreenContext,
         show: Callable[[str], None],
         record: list[VerdictRecord],
     ) -> None:
-        """`screens` judge each sentence; `moderation` the text around it; `show` gets the answer
-        so far (the sentences kept) each time more of it may be shown; verdicts go to `record`."""
-        self.screens, self.moderation, self.context = screens, moderation, context
-        self.show, self.record = show, record
+        """`show` gets the answer so far (the sentences kept) each time more of it may be shown;
+        the verdicts of what was held or dropped go to `record`."""
+        self.screens, self.context, self.show, self.record = screens, context, show, record
         self.said: list[str] = []  # every sentence the model finished
         self.cleared = 0  # how many of them moderation has passed
         self.kept: list[str] = []  # those that passed the sentence screens, as screened
         self.flagged = False  # whether the held text is flagged, as of the last sentence
+        self._scores: dict[str, float] = {}  # the highest moderation score per category
+        self._seconds = 0.0
 
     def __call__(self, sentence: str) -> str | None:
         self.said.append(sentence)
-        moderated = self.moderation.run(moderated_text(self.said, self.cleared), self.context)
+        moderated = self.screens.moderation.run(moderated_text(self.said, self.cleared), self.context)
+        self._note(moderated.verdicts[-1])
         self.flagged = not moderated.ok
         if self.flagged:
-            verdict = moderated.blocked_by
-            assert verdict is not None
+            verdict = moderated.verdicts[-1]
             self.record.append(VerdictRecord.of(replace(verdict, screen=f"{verdict.screen} (streamed, held)")))
             if verdict.error or sum(len(s.split()) for s in self.said[self.cleared :]) > MAX_HELD_WORDS:
                 raise StopAnswer
         else:
             self.cleared = len(self.said)
-        checked = self.screens.run(sentence, self.context)
+        checked = self.screens.sentence.run(sentence, self.context)
         if not checked.ok:
             blocked = checked.blocked_by
             assert blocked is not None
@@ -79,3 +90,16 @@ class ScreenedStream:
         if not self.flagged:
             self.show(join_sentences(self.kept))
         return checked.text
+
+    def moderation(self) -> Verdict | None:
+        """The moderation of the whole answer, when every sentence passed it in its paragraph:
+        each category's highest score, and the time it took while the model was writing."""
+        if not self.said or self.cleared < len(self.said):
+            return None
+        reason = f"moderated while streamed: {len(self.said)} sentences, each in its paragraph"
+        return Verdict("moderation-out", True, "", dict(self._scores), (reason,), seconds=self._seconds)
+
+    def _note(self, verdict: Verdict) -> None:
+        self._seconds += verdict.seconds
+        for category, score in verdict.scores.items():
+            self._scores[category] = max(score, self._scores.get(category, 0.0))

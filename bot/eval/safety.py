@@ -7,7 +7,9 @@
   sentence (`streamed_figures`).
 - Injection: the held-out injection families.
 - Latency per screen and for the whole input and output chains (p50/p95); the output chain for
-  answers quoted from the KB (the extractive responder's) and for answers in other words (an LLM's).
+  answers quoted from the KB (the extractive responder's), for answers in other words (an LLM's),
+  and for the same streamed (bot.streaming: moderation is done sentence by sentence while the
+  model writes, timed per sentence, and the output chain after it skips moderation).
 - Baselines in the same run when their venv exists (bench/baselines/setup.sh): jailguard and
   alt-profanity-check.
 Prints the figures and writes a JSON report.
@@ -31,14 +33,14 @@ from bot.eval.metrics import Confusion, latency_ms
 from bot.responders.extractive import ExtractiveResponder
 from bot.responders.llm import StopAnswer
 from bot.retrieval import Passage
-from bot.safety.chains import input_chain, output_chain
-from bot.safety.grounding import split_sentences
+from bot.safety.chains import input_chain, output_chain, stream_screens
+from bot.safety.grounding import join_sentences, split_sentences
 from bot.safety.injection import InjectionScreen
 from bot.safety.injection_classifier import InjectionClassifier
 from bot.safety.local_moderator import LocalModerator
 from bot.safety.moderation import CATEGORIES, ModerationScreen
 from bot.safety.verdict import ScreenChain, ScreenContext
-from bot.streaming import ScreenedStream
+from bot.streaming import ScreenedStream, StreamScreens
 from bot.turn import VerdictRecord
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -177,7 +179,8 @@ def streamed_figures(moderator: LocalModerator, chunk_texts: list[str]) -> dict[
     held = replaced = 0
     for answer in answers:
         record: list[VerdictRecord] = []
-        sink = ScreenedStream(ScreenChain([]), moderation, ScreenContext(), lambda _: None, record)
+        screens = StreamScreens(sentence=ScreenChain([]), moderation=moderation, whole=ScreenChain([]))
+        sink = ScreenedStream(screens, ScreenContext(), lambda _: None, record)
         try:
             for sentence in answer:
                 sink(sentence)
@@ -193,7 +196,11 @@ def streamed_figures(moderator: LocalModerator, chunk_texts: list[str]) -> dict[
     }
 
 
-def latency_figures(moderator: LocalModerator, classifier: InjectionClassifier, texts: list[str]) -> dict[str, Any]:
+def latency_figures(
+    moderator: LocalModerator, classifier: InjectionClassifier, texts: list[str], passages: int | None = None
+) -> dict[str, Any]:
+    """Input chain over `texts`; output chains over answers about the sample KB's passages (the
+    first `passages` of them, or all)."""
     chain_in = input_chain(moderator, classifier)
     per_screen: dict[str, list[float]] = defaultdict(list)
     whole_in: list[float] = []
@@ -204,10 +211,12 @@ def latency_figures(moderator: LocalModerator, classifier: InjectionClassifier, 
         for verdict in result.verdicts:
             per_screen[f"in:{verdict.screen}"].append(verdict.seconds)
     chain_out = output_chain(moderator, moderator.model.embedder)
-    whole_out: dict[str, list[float]] = {"output_chain": [], "output_chain_generated": []}
-    passages = sample_passages()
+    whole_out: dict[str, list[float]] = {"output_chain": [], "output_chain_generated": [], "output_chain_streamed": []}
+    streams = stream_screens(moderator, moderator.model.embedder)
+    per_sentence: list[float] = []
+    kb_passages = sample_passages()[:passages]
     responder = ExtractiveResponder(get_settings().answer_max_words, embedder=moderator.model.embedder)
-    for i, passage in enumerate(passages):
+    for i, passage in enumerate(kb_passages):
         # What the extractive responder quotes when asked about the passage's heading or title...
         quoted = responder.respond(passage.heading or passage.title, "", [passage]).text
         # ... and the same in other words, as an LLM would put it: not found verbatim, so it is embedded.
@@ -219,11 +228,31 @@ def latency_figures(moderator: LocalModerator, classifier: InjectionClassifier, 
             whole_out[name].append(time.perf_counter() - started)
             for verdict in result.verdicts:
                 per_screen[f"{'out' if name == 'output_chain' else 'gen'}:{verdict.screen}"].append(verdict.seconds)
+        streamed = _stream(streams, generated, context, per_sentence)
+        if streamed is not None:  # every sentence passed in its paragraph: the rest of the chain remains
+            started = time.perf_counter()
+            streams.whole.run(streamed, context)
+            whole_out["output_chain_streamed"].append(time.perf_counter() - started)
     return {
         "input_chain": latency_ms(whole_in),
         **{name: latency_ms(values) for name, values in whole_out.items()},
         "per_screen": {name: latency_ms(values) for name, values in per_screen.items()},
+        "streamed_sentence": latency_ms(per_sentence),
     }
+
+
+def _stream(streams: StreamScreens, answer: str, context: ScreenContext, seconds: list[float]) -> str | None:
+    """Streams the answer through bot.streaming, timing each sentence; returns the answer kept,
+    if every sentence passed moderation in its paragraph (else the whole output chain would run)."""
+    sink = ScreenedStream(streams, context, lambda _: None, [])
+    try:
+        for sentence in split_sentences(answer):
+            started = time.perf_counter()
+            sink(sentence)
+            seconds.append(time.perf_counter() - started)
+    except StopAnswer:
+        return None
+    return join_sentences(sink.kept) if sink.moderation() else None
 
 
 def baseline_figures(xstest: list[dict[str, str]]) -> dict[str, Any]:
@@ -335,8 +364,10 @@ def print_report(report: dict[str, Any]) -> None:
             )
     lat = report["latency_ms"]
     print("\nLatency (ms)")
-    for name in ("input_chain", "output_chain", "output_chain_generated"):
-        print(f"  {name:22} p50 {lat[name]['p50']:6.2f}  p95 {lat[name]['p95']:6.2f}")
+    for name in ("input_chain", "output_chain", "output_chain_generated", "output_chain_streamed"):
+        print(f"  {name:22} p50 {lat[name]['p50']:6.2f}  p95 {lat[name]['p95']:6.2f}  (n {lat[name]['n']})")
+    v = lat["streamed_sentence"]
+    print(f"  {'streamed sentence':22} p50 {v['p50']:6.2f}  p95 {v['p95']:6.2f}  (n {v['n']}; while the model writes)")
     for name, v in lat["per_screen"].items():
         print(f"    {name:20} p50 {v['p50']:6.2f}  p95 {v['p95']:6.2f}")
     b = report["baselines"]

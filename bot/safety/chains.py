@@ -16,7 +16,8 @@ from bot.safety.normalize import Normalizer
 from bot.safety.pii import PiiRedactor
 from bot.safety.quoted import QuotedModeration
 from bot.safety.sanitize import Sanitizer
-from bot.safety.verdict import ScreenChain
+from bot.safety.verdict import Screen, ScreenChain
+from bot.streaming import StreamScreens
 
 
 def input_chain(moderator: Moderator, injection_classifier: InjectionClassifier | None = None) -> ScreenChain:
@@ -39,25 +40,22 @@ def input_chain(moderator: Moderator, injection_classifier: InjectionClassifier 
 
 def output_chain(moderator: Moderator, embedder: Embedder) -> ScreenChain:
     return ScreenChain(
-        [
-            ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder)),
-            GroundednessCheck(embedder),
-            LeakageCheck(),
-            CitationCheck(),
-            Sanitizer(),
-        ]
+        [ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder)), *_after_moderation(embedder)]
     )
 
 
-def sentence_chain(embedder: Embedder) -> ScreenChain:
-    """What each sentence of a streamed answer passes on its own before it is shown: groundedness,
-    leakage and sanitizing (citations are checked on the whole answer)."""
-    return ScreenChain([GroundednessCheck(embedder), LeakageCheck(), Sanitizer()])
+def stream_screens(moderator: Moderator, embedder: Embedder) -> StreamScreens:
+    """The screens of a streamed answer (bot.streaming): each sentence on its own, each sentence
+    in its paragraph, and the whole answer when the model stops."""
+    return StreamScreens(
+        sentence=ScreenChain([GroundednessCheck(embedder), LeakageCheck(), Sanitizer()]),
+        moderation=ScreenChain([ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder))]),
+        whole=ScreenChain(_after_moderation(embedder)),
+    )
 
 
-def streamed_moderation(moderator: Moderator, embedder: Embedder) -> ScreenChain:
-    """Moderates each streamed sentence in its paragraph (bot.streaming), as a whole answer is."""
-    return ScreenChain([ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder))])
+def _after_moderation(embedder: Embedder) -> list[Screen]:
+    return [GroundednessCheck(embedder), LeakageCheck(), CitationCheck(), Sanitizer()]
 
 
 def _quoted(moderator: Moderator, embedder: Embedder) -> QuotedModeration | None:

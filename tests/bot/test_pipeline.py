@@ -379,6 +379,11 @@ def test_a_streamed_answer_shows_only_sentences_that_passed_the_screens(kb: Sett
     assert turn.model == "gpt-4o-mini-2024-07-18"
     dropped = [v for v in turn.verdicts if v.screen == "groundedness (streamed)"]
     assert dropped and not dropped[0].ok and "Moon" in dropped[0].reasons[0]
+    # Moderated while streamed, sentence by sentence in context: not again at the end.
+    (moderation,) = [v for v in turn.verdicts if v.screen == "moderation-out"]
+    assert moderation.ok and moderation.reasons == ("moderated while streamed: 2 sentences, each in its paragraph",)
+    assert set(moderation.scores) == set(CATEGORIES) and moderation.ms > 0
+    assert [v.screen for v in turn.verdicts][-4:] == ["groundedness", "leakage", "citations", "sanitize"]
 
 
 def test_a_streamed_harmful_sentence_is_never_shown_and_the_quoted_answer_replaces_it(kb: Settings) -> None:
@@ -426,7 +431,7 @@ def test_streamed_moderation_judges_the_answer_so_far_and_holds_a_flagged_senten
     pipeline = llm_pipeline(kb, reply, [])
     moderator = FlagsLastSentence(CHARGED)
     moderation = ScreenChain([ModerationScreen(moderator, "moderation-out")])
-    held = Pipeline(replace(pipeline.stages, streamed_moderation=moderation))
+    held = Pipeline(replace(pipeline.stages, streaming=replace(pipeline.stages.streaming, moderation=moderation)))
     shown: list[str] = []
     turn = held.run(CARDS_Q, "billing", User("u"), on_text=shown.append)
     # Each check sees all that was said so far; the flagged one holds its sentence back until the
@@ -446,7 +451,7 @@ def test_a_streamed_answer_still_flagged_when_the_model_stops_is_replaced(kb: Se
 
     pipeline = llm_pipeline(kb, reply, [])
     moderation = ScreenChain([ModerationScreen(FlagsLastSentence(CHARGED), "moderation-out")])
-    held = Pipeline(replace(pipeline.stages, streamed_moderation=moderation))
+    held = Pipeline(replace(pipeline.stages, streaming=replace(pipeline.stages.streaming, moderation=moderation)))
     shown: list[str] = []
     turn = held.run(CARDS_Q, "billing", User("u"), on_text=shown.append)
     assert shown == [f"{VISA} [1]"]

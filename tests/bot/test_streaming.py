@@ -8,7 +8,7 @@ import pytest
 from bot.responders.llm import StopAnswer
 from bot.safety.moderation import CATEGORIES, ModerationResult, ModerationScreen
 from bot.safety.verdict import ScreenChain, ScreenContext
-from bot.streaming import MAX_HELD_WORDS, ScreenedStream, moderated_text
+from bot.streaming import MAX_HELD_WORDS, ScreenedStream, StreamScreens, moderated_text
 from bot.turn import VerdictRecord
 
 
@@ -40,7 +40,8 @@ def stream(moderator: Flags) -> tuple[ScreenedStream, list[str], list[VerdictRec
     shown: list[str] = []
     record: list[VerdictRecord] = []
     moderation = ScreenChain([ModerationScreen(moderator, "moderation-out")])
-    return ScreenedStream(ScreenChain([]), moderation, ScreenContext(), shown.append, record), shown, record
+    screens = StreamScreens(sentence=ScreenChain([]), moderation=moderation, whole=ScreenChain([]))
+    return ScreenedStream(screens, ScreenContext(), shown.append, record), shown, record
 
 
 def test_flagged_text_is_held_until_it_passes_in_context() -> None:
@@ -48,6 +49,19 @@ def test_flagged_text_is_held_until_it_passes_in_context() -> None:
     assert sink("Fine.") == "Fine." and shown == ["Fine."]
     assert sink("Held back.") == "Held back." and sink.flagged  # kept in the answer, not shown
     assert shown == ["Fine."] and [r.screen for r in record] == ["moderation-out (streamed, held)"]
+    assert sink.moderation() is None  # the whole answer was not cleared: the output screens moderate it
+    sink("More.")  # moderated with the held sentence, which is flagged wherever it is: still held
+    assert sink.flagged and shown == ["Fine."]
+
+
+def test_an_answer_cleared_sentence_by_sentence_carries_its_highest_scores() -> None:
+    sink, shown, record = stream(Flags("never"))
+    sink("One.")
+    sink("Two.")
+    verdict = sink.moderation()
+    assert verdict is not None and verdict.ok and verdict.screen == "moderation-out"
+    assert verdict.reasons == ("moderated while streamed: 2 sentences, each in its paragraph",)
+    assert set(verdict.scores) == set(CATEGORIES) and shown == ["One.", "One. Two."] and record == []
 
 
 def test_held_text_that_stays_flagged_ends_the_answer_once_it_is_long() -> None:
