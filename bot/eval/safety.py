@@ -365,9 +365,10 @@ def print_report(report: dict[str, Any]) -> None:
     lat = report["latency_ms"]
     print("\nLatency (ms)")
     for name in ("input_chain", "output_chain", "output_chain_generated", "output_chain_streamed"):
-        print(f"  {name:22} p50 {lat[name]['p50']:6.2f}  p95 {lat[name]['p95']:6.2f}  (n {lat[name]['n']})")
+        print(f"  {name:22} p50 {lat[name]['p50']:6.2f}  p95 {lat[name]['p95']:6.2f}  (n {int(lat[name]['n'])})")
     v = lat["streamed_sentence"]
-    print(f"  {'streamed sentence':22} p50 {v['p50']:6.2f}  p95 {v['p95']:6.2f}  (n {v['n']}; while the model writes)")
+    name = "streamed sentence"
+    print(f"  {name:22} p50 {v['p50']:6.2f}  p95 {v['p95']:6.2f}  (n {int(v['n'])}; while the model writes)")
     for name, v in lat["per_screen"].items():
         print(f"    {name:20} p50 {v['p50']:6.2f}  p95 {v['p95']:6.2f}")
     b = report["baselines"]
