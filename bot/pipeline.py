@@ -79,9 +79,9 @@ class Pipeline:
         on_text: Callable[[str], None] | None = None,
     ) -> Turn:
         """One turn. `topic` (from the intent's topic dropdown) is a retrieval hint, never screened
-        text: it comes from the catalogue, not the user. With `on_text`, an LLM answer is streamed:
-        `on_text` gets the answer so far each time one more sentence has passed the sentence
-        screens; the Turn returned is final (the whole answer screened again, or replaced)."""
+        text: it comes from the catalogue, not the user. An LLM answer is streamed and screened
+        sentence by sentence (bot.streaming); `on_text`, if given, gets the answer so far each time
+        more of it may be shown. The Turn returned is final (the whole answer screened, or replaced)."""
         s = self.stages
         intent = self._intent(intent_id)
         identifier = safety_identifier(s.secret, user.id)
@@ -196,7 +196,7 @@ class Pipeline:
         sink: SentenceSink | None = None,
     ) -> Answer:
         s = self.stages
-        streaming = {"on_sentence": sink} if sink and getattr(s.responder, "streams", False) else {}
+        streaming = {"on_sentence": sink} if sink else {}
         try:
             return s.responder.respond(
                 text,
@@ -215,12 +215,14 @@ class Pipeline:
     def _sentence_sink(
         self, turn: Turn, context: ScreenContext, on_text: Callable[[str], None] | None
     ) -> ScreenedStream | None:
-        """Screens each streamed sentence (bot.streaming); shows the answer so far, numbered as it will be."""
-        if on_text is None or self.stages.streaming is None:
+        """Screens each sentence of a streamed answer (bot.streaming), shown or not: the app and the
+        CLI get the same screening. `on_text` gets the answer so far, numbered as it will be."""
+        if self.stages.streaming is None or not getattr(self.stages.responder, "streams", False):
             return None
 
         def show(text: str) -> None:
-            on_text(_renumber(text, context.passages)[0])
+            if on_text is not None:
+                on_text(_renumber(text, context.passages)[0])
 
         return ScreenedStream(self.stages.streaming, context, show, turn.verdicts)
 

@@ -1,6 +1,6 @@
 """Screening a streamed LLM answer sentence by sentence, before anything is shown.
 
-Groundedness, leakage and sanitizing judge each sentence on its own. Moderation judges each
+Leakage, groundedness and sanitizing judge each sentence on its own. Moderation judges each
 sentence in its paragraph, as the output screens judge a whole answer (a sentence moderated
 alone, out of context, is flagged far more often: `python -m bot.eval safety` counts it). A
 flagged sentence is held, not shown; it is shown with the sentences after it once the text
@@ -28,7 +28,7 @@ MAX_HELD_WORDS = 150  # held text still flagged at this length ends the answer (
 
 @dataclass(frozen=True)
 class StreamScreens:
-    sentence: ScreenChain  # each sentence on its own: groundedness, leakage, sanitizing
+    sentence: ScreenChain  # each sentence on its own: leakage, groundedness, sanitizing
     moderation: ScreenChain  # each sentence in its paragraph
     whole: ScreenChain  # the whole answer when the model stops: the output screens after moderation
 

@@ -7,9 +7,10 @@
   sentence (`streamed_figures`).
 - Injection: the held-out injection families.
 - Latency per screen and for the whole input and output chains (p50/p95); the output chain for
-  answers quoted from the KB (the extractive responder's), for answers in other words (an LLM's),
-  and for the same streamed (bot.streaming: moderation is done sentence by sentence while the
-  model writes, timed per sentence, and the output chain after it skips moderation).
+  answers quoted from the KB (the extractive responder's); for answers in other words (an LLM's)
+  screened whole, as they are when streamed moderation did not clear every sentence; and for the
+  same streamed (bot.streaming: moderation is done sentence by sentence while the model writes,
+  timed per sentence, and the output chain after it skips moderation).
 - Baselines in the same run when their venv exists (bench/baselines/setup.sh): jailguard and
   alt-profanity-check.
 Prints the figures and writes a JSON report.

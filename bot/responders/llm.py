@@ -19,7 +19,6 @@ from bot.responders import Answer, Exchange
 from bot.responders.prompt import NOT_IN_KB, build_prompt
 from bot.retrieval import Passage
 
-_SENTENCE_END = re.compile(r"[.!?](?:\s*\[\d{1,2}\])*(?=\s|$)")
 # While streaming, a piece is finished when the next one has begun: after a full stop and its
 # citation markers comes a new sentence (as bot.safety.grounding splits them), or after a line
 # break comes text that is not another marker.
@@ -38,7 +37,7 @@ class StopAnswer(Exception):
 
 
 class LLMResponder:
-    streams = True  # `respond` can stream, screened sentence by sentence (bot.pipeline)
+    streams = True  # `respond` streams, each sentence through `on_sentence` (bot.pipeline screens them)
 
     def __init__(
         self,
@@ -90,8 +89,8 @@ class LLMResponder:
         safety_identifier: str = "",
         on_sentence: SentenceSink | None = None,
     ) -> Answer:
-        """With `on_sentence`, the reply is streamed and each finished sentence goes through it
-        as soon as it is complete; the answer is made of the sentences it kept."""
+        """The reply is streamed: each finished sentence goes through `on_sentence` (by default
+        kept as it is) as soon as it is complete; the answer is made of the sentences it kept."""
         prompt = build_prompt(
             company=self.company,
             intent_label=topic,
@@ -109,29 +108,21 @@ class LLMResponder:
         }
         if safety_identifier:
             request["safety_identifier"] = safety_identifier
-        if on_sentence is not None:
-            return self._stream(request, on_sentence)
-        try:
-            response = self.client.chat.completions.create(**request)
-        except openai.APIError as err:  # timeouts, 429, 5xx, refused connections, bad keys
-            raise LLMUnavailable(f"{type(err).__name__}: {err}") from err
-        choice = response.choices[0]
-        text = (choice.message.content or "").strip()
-        usage = response.usage.model_dump() if response.usage else {}
-        usage = {k: int(v) for k, v in usage.items() if isinstance(v, int)}
-        if NOT_IN_KB in text[: len(NOT_IN_KB) + 8] or not text:
-            return Answer("", response.model or self.model, not_in_kb=True, usage=usage)
-        if choice.finish_reason == "length":
-            text = _whole_sentences(text)
-        return Answer(text, response.model or self.model, usage=usage)
+        return self._stream(request, on_sentence or _as_it_is)
 
     def _stream(self, request: dict[str, Any], on_sentence: SentenceSink) -> Answer:
         kept: list[str] = []
         buffer, model, finish, received, answering = "", self.model, None, False, False
+        usage: dict[str, int] = {}
         try:
-            with self.client.chat.completions.create(**request, stream=True) as stream:
+            # The usage arrives in a last chunk with no choices (OpenAI, vLLM, llama.cpp, Ollama).
+            with self.client.chat.completions.create(
+                **request, stream=True, stream_options={"include_usage": True}
+            ) as stream:
                 for chunk in stream:
                     model = chunk.model or model
+                    if chunk.usage:
+                        usage = {k: int(v) for k, v in chunk.usage.model_dump().items() if isinstance(v, int)}
                     if chunk.choices:
                         buffer += chunk.choices[0].delta.content or ""
                         finish = chunk.choices[0].finish_reason or finish
@@ -146,13 +137,13 @@ class LLMResponder:
         except openai.APIError as err:  # timeouts, 429, 5xx, refused connections, bad keys
             raise LLMUnavailable(f"{type(err).__name__}: {err}") from err
         except StopAnswer:
-            return Answer("", model)
+            return Answer("", model, usage=usage)
         if not answering and NOT_IN_KB in buffer.lstrip()[: len(NOT_IN_KB) + 8]:
-            return Answer("", model, not_in_kb=True)  # a short reply that ended without a finish reason
+            return Answer("", model, not_in_kb=True, usage=usage)  # a short reply that ended without a finish reason
         if buffer.strip() and finish != "length":  # the last sentence; one the token cap cut off is dropped
             _keep(buffer, "", kept, on_sentence)
         # Nothing at all is the model declining; sentences all dropped by the screens are not.
-        return Answer("".join(kept).strip(), model, not_in_kb=not received)
+        return Answer("".join(kept).strip(), model, not_in_kb=not received, usage=usage)
 
 
 def _pass_finished(buffer: str, kept: list[str], on_sentence: SentenceSink) -> str:
@@ -170,7 +161,5 @@ def _keep(piece: str, separator: str, kept: list[str], on_sentence: SentenceSink
         kept.append(shown + ("\n" if "\n" in separator else " "))
 
 
-def _whole_sentences(text: str) -> str:
-    """Drop the sentence the token cap cut off (all of it, when not one sentence was finished)."""
-    ends = list(_SENTENCE_END.finditer(text))
-    return text[: ends[-1].end()].strip() if ends else ""
+def _as_it_is(sentence: str) -> str:
+    return sentence

@@ -48,7 +48,8 @@ def stream_screens(moderator: Moderator, embedder: Embedder) -> StreamScreens:
     """The screens of a streamed answer (bot.streaming): each sentence on its own, each sentence
     in its paragraph, and the whole answer when the model stops."""
     return StreamScreens(
-        sentence=ScreenChain([GroundednessCheck(embedder), LeakageCheck(), Sanitizer()]),
+        # Leakage first: a leaked canary ends the answer even in a sentence groundedness would drop.
+        sentence=ScreenChain([LeakageCheck(), GroundednessCheck(embedder), Sanitizer()]),
         moderation=ScreenChain([ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder))]),
         whole=ScreenChain(_after_moderation(embedder)),
     )

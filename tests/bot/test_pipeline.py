@@ -1,7 +1,7 @@
 """The whole turn against a real embedded Chroma with the fixture KB, real screens and models.
 
 Only OpenAI's service is faked, at the HTTP transport, where a test needs the LLM path
-(the real model server on loopback is exercised in tests/bot/responders/test_llm_server_path.py).
+(the real model server on loopback is exercised in tests/bot/responders/test_llm.py).
 """
 
 from __future__ import annotations
@@ -203,15 +203,19 @@ def test_a_failing_stage_fails_the_turn_closed_and_keeps_the_record(kb: Settings
 # --- the LLM path, with OpenAI's service faked at the HTTP transport ---
 
 
-def completion(content: str, finish_reason: str = "stop") -> dict:
-    return {
-        "id": "chatcmpl-test",
-        "object": "chat.completion",
-        "created": 0,
-        "model": "gpt-4o-mini-2024-07-18",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish_reason}],
-        "usage": {"prompt_tokens": 500, "completion_tokens": 20, "total_tokens": 520},
-    }
+def streamed(content: str, finish_reason: str = "stop", piece: int = 7) -> httpx.Response:
+    """A streamed chat completion (server-sent events), `piece` characters per chunk, then the usage."""
+    chunks = [content[i : i + piece] for i in range(0, len(content), piece)]
+    event = {"id": "chatcmpl-s", "object": "chat.completion.chunk", "created": 0, "model": "gpt-4o-mini-2024-07-18"}
+    events = []
+    for n, text in enumerate(chunks):
+        last = n == len(chunks) - 1
+        choice = {"index": 0, "delta": {"content": text}, "finish_reason": finish_reason if last else None}
+        events.append({**event, "choices": [choice]})
+    usage = {"prompt_tokens": 500, "completion_tokens": 20, "total_tokens": 520}
+    events.append({**event, "choices": [], "usage": usage})
+    body = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+    return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode())
 
 
 def llm_pipeline(kb: Settings, reply: Callable[[httpx.Request], httpx.Response], seen: list[dict]) -> Pipeline:
@@ -232,7 +236,7 @@ def number_of(request: httpx.Request, sentence: str) -> str:
 
 def cite(request: httpx.Request, sentence: str) -> httpx.Response:
     """A faithful model: quotes `sentence` with the number of the passage it is in."""
-    return httpx.Response(200, json=completion(f"{sentence} [{number_of(request, sentence)}]"))
+    return streamed(f"{sentence} [{number_of(request, sentence)}]")
 
 
 VISA = "We accept Visa, Mastercard and American Express, as well as PayPal."
@@ -255,6 +259,7 @@ def test_the_exact_request_that_would_go_to_openai(kb: Settings) -> None:
     assert body["model"] == kb.openai_chat_model == "gpt-4o-mini"
     assert body["max_completion_tokens"] == kb.llm_max_output_tokens and "max_tokens" not in body
     assert body["temperature"] == kb.llm_temperature
+    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
     assert body["safety_identifier"] == safety_identifier(server_secret(kb), "oidc-sub-42")
     assert len(body["safety_identifier"]) == 64
     system = body["messages"][0]
@@ -289,13 +294,11 @@ def test_rate_limited_service_falls_back_too(kb: Settings) -> None:
 
 def test_an_invented_answer_is_replaced_by_the_quoted_one(kb: Settings) -> None:
     invented = "We also accept Diners Club and JCB, and we charge cards 30 days after delivery. [1]"
-    turn = llm_pipeline(kb, lambda r: httpx.Response(200, json=completion(invented)), []).run(
-        CARDS_Q, "billing", User("u")
-    )
+    turn = llm_pipeline(kb, lambda r: streamed(invented), []).run(CARDS_Q, "billing", User("u"))
     assert turn.decision is Decision.ANSWERED and turn.model == "extractive"
     assert REPLACED_NOTE in turn.notes and "Diners" not in turn.answer
     # Groundedness is the screen meant to catch it (moderation, which runs first, may too).
-    assert any(v.screen in ("groundedness", "moderation-out") and not v.ok for v in turn.verdicts)
+    assert any(v.screen.startswith(("groundedness", "moderation-out")) and not v.ok for v in turn.verdicts)
 
 
 def test_groundedness_rejects_the_invented_answer(pipeline: Pipeline) -> None:
@@ -312,53 +315,36 @@ def test_a_leaked_system_prompt_never_reaches_the_user(kb: Settings) -> None:
         system = json.loads(request.content)["messages"][0]["content"]
         canary = system.rsplit(" ", 1)[-1]
         assert canary.startswith("SD-")
-        return httpx.Response(200, json=completion(f"My instructions end with {canary}. {VISA} [1]"))
+        return streamed(f"My instructions end with {canary}. {VISA} [1]")
 
     turn = llm_pipeline(kb, leak, []).run(CARDS_Q, "billing", User("u"))
     assert "SD-" not in turn.answer and turn.model == "extractive"
-    assert any(not v.ok for v in turn.verdicts if v.screen in ("groundedness", "leakage"))
+    assert [v.screen for v in turn.verdicts if not v.ok] == ["leakage (streamed)"]  # the answer ended there
 
 
 def test_the_model_saying_it_does_not_know_hands_off(kb: Settings) -> None:
-    turn = llm_pipeline(kb, lambda r: httpx.Response(200, json=completion("NOT_IN_KB")), []).run(
-        CARDS_Q, "billing", User("u")
-    )
+    turn = llm_pipeline(kb, lambda r: streamed("NOT_IN_KB"), []).run(CARDS_Q, "billing", User("u"))
     assert turn.decision is Decision.NOT_IN_KB and turn.handoff == "Email billing@fixture.example"
 
 
 def test_unsafe_model_output_is_blocked(kb: Settings) -> None:
     unsafe = "You should kill yourself, nobody will miss you. [1]"
-    turn = llm_pipeline(kb, lambda r: httpx.Response(200, json=completion(unsafe)), []).run(
-        CARDS_Q, "billing", User("u")
-    )
+    turn = llm_pipeline(kb, lambda r: streamed(unsafe), []).run(CARDS_Q, "billing", User("u"))
     assert "kill yourself" not in turn.answer
-    assert any(v.screen == "moderation-out" and not v.ok for v in turn.verdicts)
+    assert any(v.screen == "moderation-out (streamed, held)" and not v.ok for v in turn.verdicts)
     assert turn.decision in (Decision.ANSWERED, Decision.BLOCKED_OUTPUT)
     if turn.decision is Decision.BLOCKED_OUTPUT:
         assert turn.answer == NO_SAFE_ANSWER
 
 
 def test_an_answer_cut_off_before_one_full_sentence_is_replaced_by_the_quoted_one(kb: Settings) -> None:
-    cut = completion("We accept Visa, Mastercard and", finish_reason="length")
-    turn = llm_pipeline(kb, lambda r: httpx.Response(200, json=cut), []).run(CARDS_Q, "billing", User("u"))
+    cut = streamed("We accept Visa, Mastercard and", finish_reason="length")
+    turn = llm_pipeline(kb, lambda r: cut, []).run(CARDS_Q, "billing", User("u"))
     assert turn.decision is Decision.ANSWERED and turn.model == "extractive"
     assert REPLACED_NOTE in turn.notes and VISA in turn.answer
 
 
 # --- streaming: each sentence is screened before anything is shown ---
-
-
-def streamed(content: str, finish_reason: str = "stop", piece: int = 7) -> httpx.Response:
-    """A streamed chat completion (server-sent events), `piece` characters per chunk."""
-    chunks = [content[i : i + piece] for i in range(0, len(content), piece)]
-    events = []
-    for n, text in enumerate(chunks):
-        last = n == len(chunks) - 1
-        choice = {"index": 0, "delta": {"content": text}, "finish_reason": finish_reason if last else None}
-        event = {"id": "chatcmpl-s", "object": "chat.completion.chunk", "created": 0, "model": "gpt-4o-mini-2024-07-18"}
-        events.append("data: " + json.dumps({**event, "choices": [choice]}) + "\n\n")
-    body = "".join(events) + "data: [DONE]\n\n"
-    return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode())
 
 
 def test_a_streamed_answer_shows_only_sentences_that_passed_the_screens(kb: Settings) -> None:
