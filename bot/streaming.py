@@ -1,8 +1,10 @@
 """Screening a streamed LLM answer sentence by sentence, before anything is shown.
 
-Leakage, groundedness and sanitizing judge each sentence on its own. Moderation judges each
-sentence in its paragraph, as the output screens judge a whole answer (a sentence moderated
-alone, out of context, is flagged far more often: `python -m bot.eval safety` counts it). A
+Leakage, citation validity, groundedness and sanitizing judge each sentence on its own, and
+nothing is shown before the answer cites a passage (an answer citing none is replaced).
+Moderation judges each sentence in its paragraph, as the output screens judge a whole answer (a
+sentence moderated alone, out of context, is flagged far more often: `python -m bot.eval
+safety` counts it). A
 flagged sentence is held, not shown; it is shown with the sentences after it once the text
 around it passes. If the held text is still flagged when the model stops, or grows past
 `MAX_HELD_WORDS`, the answer is replaced, as an unstreamed answer failing moderation would be.
@@ -18,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from bot.responders.llm import StopAnswer
+from bot.safety.citations import cited_numbers
 from bot.safety.grounding import join_sentences
 from bot.safety.verdict import ScreenChain, ScreenContext, Verdict
 from bot.turn import VerdictRecord
@@ -28,7 +31,7 @@ MAX_HELD_WORDS = 150  # held text still flagged at this length ends the answer (
 
 @dataclass(frozen=True)
 class StreamScreens:
-    sentence: ScreenChain  # each sentence on its own: leakage, groundedness, sanitizing
+    sentence: ScreenChain  # each sentence on its own: leakage, citations, groundedness, sanitizing
     moderation: ScreenChain  # each sentence in its paragraph
     whole: ScreenChain  # the whole answer when the model stops: the output screens after moderation
 
@@ -84,11 +87,12 @@ class ScreenedStream:
             assert blocked is not None
             self.record.append(VerdictRecord.of(replace(blocked, screen=f"{blocked.screen} (streamed)")))
             if blocked.screen != "groundedness":
-                raise StopAnswer  # a leak: the whole answer goes, as unstreamed
+                raise StopAnswer  # a leak or a made-up citation: the whole answer goes, as unstreamed
             return None  # unsupported: this sentence goes, as groundedness drops it unstreamed
         self.kept.append(checked.text)
-        if not self.flagged:
-            self.show(join_sentences(self.kept))
+        so_far = join_sentences(self.kept)
+        if not self.flagged and cited_numbers(so_far):
+            self.show(so_far)
         return checked.text
 
     def moderation(self) -> Verdict | None:

@@ -141,7 +141,10 @@ class LLMResponder:
         if not answering and NOT_IN_KB in buffer.lstrip()[: len(NOT_IN_KB) + 8]:
             return Answer("", model, not_in_kb=True, usage=usage)  # a short reply that ended without a finish reason
         if buffer.strip() and finish != "length":  # the last sentence; one the token cap cut off is dropped
-            _keep(buffer, "", kept, on_sentence)
+            try:
+                _keep(buffer, "", kept, on_sentence)
+            except StopAnswer:
+                return Answer("", model, usage=usage)
         # Nothing at all is the model declining; sentences all dropped by the screens are not.
         return Answer("".join(kept).strip(), model, not_in_kb=not received, usage=usage)
 

@@ -48,8 +48,9 @@ def stream_screens(moderator: Moderator, embedder: Embedder) -> StreamScreens:
     """The screens of a streamed answer (bot.streaming): each sentence on its own, each sentence
     in its paragraph, and the whole answer when the model stops."""
     return StreamScreens(
-        # Leakage first: a leaked canary ends the answer even in a sentence groundedness would drop.
-        sentence=ScreenChain([LeakageCheck(), GroundednessCheck(embedder), Sanitizer()]),
+        # Leakage and citations first: a leaked canary or a citation of nothing retrieved ends the
+        # answer, even in a sentence groundedness would drop.
+        sentence=ScreenChain([LeakageCheck(), CitationCheck(require=False), GroundednessCheck(embedder), Sanitizer()]),
         moderation=ScreenChain([ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder))]),
         whole=ScreenChain(_after_moderation(embedder)),
     )

@@ -16,6 +16,9 @@ def cited_numbers(text: str) -> list[int]:
 class CitationCheck:
     name = "citations"
 
+    def __init__(self, require: bool = True) -> None:
+        self.require = require  # a whole answer must cite; one streamed sentence need not
+
     def check(self, text: str, context: ScreenContext) -> Verdict:
         numbers = cited_numbers(text)
         invalid = sorted({n for n in numbers if not 1 <= n <= len(context.passages)})
@@ -27,6 +30,6 @@ class CitationCheck:
                 reasons=(f"cites passages that were not retrieved: {invalid}",),
                 scores={"invalid": float(len(invalid))},
             )
-        if text.strip() and not numbers:
+        if self.require and text.strip() and not numbers:
             return Verdict(self.name, False, text, reasons=("answer cites no passage",))
         return Verdict(self.name, True, text, scores={"citations": float(len(set(numbers)))})

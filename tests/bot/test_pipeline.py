@@ -460,6 +460,36 @@ def test_a_streamed_answer_with_nothing_supported_is_replaced_by_the_quoted_one(
     assert REPLACED_NOTE in turn.notes
 
 
+def test_nothing_streamed_is_shown_before_the_answer_cites_a_passage(kb: Settings) -> None:
+    def reply(request: httpx.Request) -> httpx.Response:
+        n = number_of(request, VISA)
+        return streamed(f"We accept Visa and Mastercard. {VISA} [{n}]")
+
+    shown: list[str] = []
+    turn = llm_pipeline(kb, reply, []).run(CARDS_Q, "billing", User("u"), on_text=shown.append)
+    assert shown == [f"We accept Visa and Mastercard. {VISA} [1]"]  # the uncited sentence waited for a cited one
+    assert turn.answer == shown[-1] and turn.model == "gpt-4o-mini-2024-07-18"
+
+
+def test_a_streamed_answer_citing_nothing_is_never_shown(kb: Settings) -> None:
+    shown: list[str] = []
+    reply = f"{VISA} Debit and credit cards are charged when the order ships."
+    turn = llm_pipeline(kb, lambda r: streamed(reply), []).run(CARDS_Q, "billing", User("u"), on_text=shown.append)
+    assert shown == [] and turn.model == "extractive" and REPLACED_NOTE in turn.notes
+    assert [v.screen for v in turn.verdicts if not v.ok] == ["citations"]
+
+
+def test_a_streamed_citation_of_nothing_retrieved_ends_the_answer(kb: Settings) -> None:
+    def reply(request: httpx.Request) -> httpx.Response:
+        n = number_of(request, VISA)
+        return streamed(f"{VISA} [{n}] Prepaid cards are not accepted. [9]")
+
+    shown: list[str] = []
+    turn = llm_pipeline(kb, reply, []).run(CARDS_Q, "billing", User("u"), on_text=shown.append)
+    assert shown == [f"{VISA} [1]"] and turn.model == "extractive" and REPLACED_NOTE in turn.notes
+    assert [v.screen for v in turn.verdicts if not v.ok] == ["citations (streamed)"]
+
+
 def test_a_streamed_sentence_cut_off_by_the_token_cap_is_not_shown(kb: Settings) -> None:
     shown: list[str] = []
 

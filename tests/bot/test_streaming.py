@@ -46,32 +46,32 @@ def stream(moderator: Flags) -> tuple[ScreenedStream, list[str], list[VerdictRec
 
 def test_flagged_text_is_held_until_it_passes_in_context() -> None:
     sink, shown, record = stream(Flags("Held"))
-    assert sink("Fine.") == "Fine." and shown == ["Fine."]
+    assert sink("Fine. [1]") == "Fine. [1]" and shown == ["Fine. [1]"]
     assert sink("Held back.") == "Held back." and sink.flagged  # kept in the answer, not shown
-    assert shown == ["Fine."] and [r.screen for r in record] == ["moderation-out (streamed, held)"]
+    assert shown == ["Fine. [1]"] and [r.screen for r in record] == ["moderation-out (streamed, held)"]
     assert sink.moderation() is None  # the whole answer was not cleared: the output screens moderate it
     sink("More.")  # moderated with the held sentence, which is flagged wherever it is: still held
-    assert sink.flagged and shown == ["Fine."]
+    assert sink.flagged and shown == ["Fine. [1]"]
 
 
 def test_an_answer_cleared_sentence_by_sentence_carries_its_highest_scores() -> None:
     sink, shown, record = stream(Flags("never"))
-    sink("One.")
-    sink("Two.")
+    sink("One.")  # cites nothing yet: not shown
+    sink("Two. [1]")
     verdict = sink.moderation()
     assert verdict is not None and verdict.ok and verdict.screen == "moderation-out"
     assert verdict.reasons == ("moderated while streamed: 2 sentences, each in its paragraph",)
-    assert set(verdict.scores) == set(CATEGORIES) and shown == ["One.", "One. Two."] and record == []
+    assert set(verdict.scores) == set(CATEGORIES) and shown == ["One. Two. [1]"] and record == []
 
 
 def test_held_text_that_stays_flagged_ends_the_answer_once_it_is_long() -> None:
     sink, shown, _ = stream(Flags("bad"))
-    sink("Fine.")
+    sink("Fine. [1]")
     sink("A bad start.")
     with pytest.raises(StopAnswer):
         for _ in range(MAX_HELD_WORDS):
             sink("More words follow here.")
-    assert shown == ["Fine."]
+    assert shown == ["Fine. [1]"]
 
 
 def test_a_failing_moderation_service_ends_the_answer() -> None:
