@@ -124,6 +124,7 @@ def main() -> None:
     for screen, count in caught(turns).most_common():
         print(f"  {screen:34} {count:4d}")
     print(f"Latency, ms ({len(turns) / wall:.2f} turns/s):")
+    print(f"  text shown while streaming in {len(first_shown)} of {len(turns)} turns")
     describe("first text shown", first_shown)
     describe("whole turn", [t.timings_ms["total"] for t in turns])
     stage = {name: [t.timings_ms[name] for t in turns if name in t.timings_ms] for name in ("respond", "output")}
