@@ -29,6 +29,8 @@ _STEP = re.compile(r"^\s*(\d{1,3})[.)]\s+")
 _CODE = re.compile(r"\b(?:[A-Za-z]+-\d+|[A-Za-z]+\d+[A-Za-z\d]*|\d{3,})\b")  # CHK-310, E404, 404
 _NOT_PROSE = re.compile(r"^\s*(?:```|~~~|\|?[\s:|-]*-[\s:|-]*$)")  # code fences, table rules
 _TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-[\s:|-]*$")
+_BARE_REPLY = re.compile(r"^(?:yes|no)\b[^\w]*$", re.IGNORECASE)  # "Yes." on its own
+_REPLY = re.compile(r"^(?:yes|no)\b", re.IGNORECASE)  # "Yes. Same-price exchanges ..."
 VECTOR_CACHE_CHUNKS = 4096  # ~1.5 KB per sentence: a few MB at most
 MAX_SCORED = 24  # sentences of the top article compared with the question (one embedding batch)
 RELATED_SHARE = 0.7  # other sentences of the top article join the best one when they score this close
@@ -118,7 +120,8 @@ class ExtractiveResponder:
         second = self._second_source(units, passages)
         if second is not None and words + _words(second.text) <= self.max_words:
             chosen.append(second)
-        return Answer(_render(chosen, headers), self.model)
+        questions = {n: q for n, p in enumerate(passages) if (q := faq_question(p.heading))}
+        return Answer(_render(chosen, headers, questions), self.model)
 
     def _sentence_vectors(self, units: list[_Unit], passages: Sequence[Passage]) -> np.ndarray:
         """Embeddings of the units, cached per chunk: a chunk id names its content (it carries the
@@ -207,14 +210,33 @@ def _units(passage: int, text: str) -> list[_Unit]:
         if is_item and not in_list:
             group += 1
         in_list = is_item or (in_list and not line.strip())
-        for sentence in split_sentences(line) if not is_item else [line.strip()]:
+        for sentence in _replies_joined(split_sentences(line)) if not is_item else [line.strip()]:
             units.append(_Unit(passage, len(units), sentence, group if is_item else -1))
     return units
 
 
-def _render(units: list[_Unit], headers: dict[tuple[int, int], _Unit]) -> str:
+def _replies_joined(sentences: list[str]) -> list[str]:
+    """A bare "Yes." or "No." goes with the sentence after it: alone it says nothing, or worse."""
+    out: list[str] = []
+    for sentence in sentences:
+        if out and _BARE_REPLY.match(out[-1]):
+            out[-1] += " " + sentence
+        else:
+            out.append(sentence)
+    return out
+
+
+def faq_question(heading: str) -> str:
+    """The question a chunk answers, when its heading is one ("FAQ > Can I ...?"), else ""."""
+    last = heading.rsplit(" > ", 1)[-1].strip()
+    return last if last.endswith("?") else ""
+
+
+def _render(units: list[_Unit], headers: dict[tuple[int, int], _Unit], questions: dict[int, str]) -> str:
     """Blocks apart by blank lines, so that Markdown shows each as it is: prose sentences joined
-    into a paragraph, a list's items one per line, table rows under their header row. Each cited."""
+    into a paragraph, a list's items one per line, table rows under their header row. Each cited.
+    A paragraph opening with an FAQ's "Yes"/"No" comes under the FAQ's question (`questions`, by
+    passage), in italics: "Yes." is an answer only to the question it was written for."""
     blocks: list[list[str]] = []
     kind: tuple[object, ...] | None = None
     for unit in units:
@@ -228,6 +250,8 @@ def _render(units: list[_Unit], headers: dict[tuple[int, int], _Unit]) -> str:
             this = ("list", unit.passage, unit.group) if unit.group >= 0 else ("prose",)
             line = f"{unit.text} {cite}"
         if this != kind:
+            if this[0] == "prose" and _REPLY.match(unit.text) and unit.passage in questions:
+                blocks.append([f"*{questions[unit.passage]}*"])
             blocks.append([header.text, header.rule] if header else [])
             kind = this
         if this[0] == "prose" and blocks[-1]:

@@ -127,7 +127,7 @@ class GroundednessCheck:
         numbers = set(_NUMBER.findall(plain))
         partly: list[np.ndarray] = []  # vectors of passages sharing some words: the cosine decides
         for passage in candidates:
-            source = str(getattr(passage, "text", "")) + " " + str(getattr(passage, "title", ""))
+            source = " ".join(str(getattr(passage, part, "")) for part in ("title", "heading", "text"))
             if numbers - set(_NUMBER.findall(source)):
                 continue  # states a number the passage does not
             lexical = len(words & content_words(source)) / len(words)

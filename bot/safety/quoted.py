@@ -36,13 +36,13 @@ def _flat(text: str) -> str:
 
 def quoted_passages(answer: str, passages: Sequence[Any]) -> list[Any] | None:
     """The passages an answer quotes, or None when some sentence is not copied from one it cites."""
-    flat = [_flat(p.text) for p in passages]
+    flat = [_flat(f"{getattr(p, 'heading', '')} {p.text}") for p in passages]  # an FAQ's question is quoted too
     used: dict[int, Any] = {}
     for sentence in split_sentences(answer):
         cited = [int(n) - 1 for n in MARKER.findall(sentence) if 1 <= int(n) <= len(passages)]
         # Between its markers each piece must be copied whole (table rows come one per piece).
         for piece in _MARKERS.split(LIST_MARKER.sub("", sentence)):
-            plain = _flat(piece).strip(" |")
+            plain = _flat(piece).strip(" |*")
             if not plain:
                 continue
             source = next((i for i in cited or range(len(passages)) if plain in flat[i]), None)

@@ -134,3 +134,22 @@ def test_steps_quoted_out_of_their_run_become_bullets_so_markdown_does_not_renum
     answer = ExtractiveResponder(60).respond("open the email and select reset password", "Account", [steps])
     assert "- Open the email and select Reset password. [1]" in answer.text
     assert "10. Open the email" not in answer.text
+
+
+def test_an_faq_reply_is_never_a_bare_yes_and_comes_under_its_question() -> None:
+    faq = Passage(
+        "returns::1",
+        "returns",
+        "Returning items bought with Pay in 3",
+        "https://kb.example/returns",
+        "FAQ > Can I exchange an item I bought with Pay in 3?",
+        "Yes. Same-price exchanges don't change your plan. For a different product, return the original.",
+        0.6,
+        0.6,
+        0.5,
+    )
+    answer = ExtractiveResponder(60).respond("can I pay with paypal?", "Billing", [faq])
+    # "Yes." alone would answer the user's question, not the one it was written for.
+    assert answer.text.startswith(
+        "*Can I exchange an item I bought with Pay in 3?*\n\nYes. Same-price exchanges don't change your plan. [1]"
+    )

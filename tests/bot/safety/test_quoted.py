@@ -114,3 +114,12 @@ def test_an_answer_a_rule_fires_on_is_moderated_as_it_is(passages: tuple[Passage
     quoted = QuotedModeration(LocalModerator(local_embedder()))
     assert quoted_passages("We will [2] Kill [1] you [2]", (kill, you)) == [you, kill]
     assert quoted.moderate("We will [2] Kill [1] you [2]", (kill, you)) is None
+
+
+def test_an_faq_question_shown_over_its_answer_is_quoted_from_the_heading() -> None:
+    faq = Passage(
+        "f::0::0", "f", "Exchanges", "https://f.example", "FAQ > Can I swap it?", "Yes. Swaps are free.", 1, 1, 1
+    )
+    answer = "*Can I swap it?*\n\nYes. Swaps are free. [1]"
+    assert quoted_passages(answer, [faq]) == [faq]
+    assert quoted_passages("*Can I get it for free?*\n\nYes. Swaps are free. [1]", [faq]) is None
