@@ -120,6 +120,10 @@ def main() -> None:
     for name, count in Counter(outcome(t) for t in turns).most_common():
         print(f"  {name:34} {count:4d}  ({count / len(turns):.0%})")
     print(f"  right article cited: {right / len(turns):.3f}; in {kept_right} of the {len(kept)} model's answers kept")
+    for kind in ("prompt_tokens", "completion_tokens"):  # what the server reported (Turn.usage)
+        counts = [t.usage[kind] for t in turns if kind in t.usage]
+        if counts:
+            print(f"  {kind.replace('_', ' ')} per turn: p50 {statistics.median(counts):.0f}, max {max(counts)}")
     print("Screens that stopped something (streamed: one sentence; otherwise the whole answer):")
     for screen, count in caught(turns).most_common():
         print(f"  {screen:34} {count:4d}")

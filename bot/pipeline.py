@@ -151,6 +151,7 @@ class Pipeline:
         with _timed(turn, "respond"):
             sink = self._sentence_sink(turn, out_context, on_text)
             answer = self._respond(turn, text, intent, passages, recent, canary, sink)
+            turn.usage = dict(answer.usage)  # spent even when the answer is replaced below
             if sink and sink.flagged and answer.text:  # moderation still holds the end of the streamed answer
                 answer = s.extractive.respond(text, intent.label, passages)
                 turn.notes.append(REPLACED_NOTE)

@@ -82,6 +82,7 @@ class Turn:
     verdicts: list[VerdictRecord] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     model: str = ""  # what wrote the answer: "extractive" or the chat model
+    usage: dict[str, int] = field(default_factory=dict)  # the chat model's tokens, kept if its answer was replaced
     moderation_model: str = ""
 
     @property

@@ -252,6 +252,7 @@ def test_the_exact_request_that_would_go_to_openai(kb: Settings) -> None:
 
     assert turn.decision is Decision.ANSWERED and turn.model == "gpt-4o-mini-2024-07-18"
     assert turn.answer == f"{VISA} [1]" and turn.citations[0].article_id == "billing-cards"
+    assert turn.usage == {"prompt_tokens": 500, "completion_tokens": 20, "total_tokens": 520}
     (request,) = seen
     body = request["body"]
     assert request["url"] == "https://api.openai.com/v1/chat/completions"
@@ -297,6 +298,7 @@ def test_an_invented_answer_is_replaced_by_the_quoted_one(kb: Settings) -> None:
     turn = llm_pipeline(kb, lambda r: streamed(invented), []).run(CARDS_Q, "billing", User("u"))
     assert turn.decision is Decision.ANSWERED and turn.model == "extractive"
     assert REPLACED_NOTE in turn.notes and "Diners" not in turn.answer
+    assert turn.usage["completion_tokens"] == 20  # the replaced answer's tokens were still spent
     # Groundedness is the screen meant to catch it (moderation, which runs first, may too).
     assert any(v.screen.startswith(("groundedness", "moderation-out")) and not v.ok for v in turn.verdicts)
 
