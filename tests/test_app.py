@@ -118,6 +118,9 @@ def test_an_answer_cites_its_articles_and_is_recorded(app_env: Settings) -> None
     texts = [m.value for m in at.markdown]
     assert any("We accept Visa, Mastercard and American Express" in t for t in texts)
     assert any("1. [Payment methods we accept](https://help.fixture.example/billing-cards)" in t for t in texts)
+    assert [c.value for c in at.caption if c.value.startswith("Not what you asked?")] == [
+        "Not what you asked? Email billing@fixture.example"
+    ]
     (turn,) = stored(app_env, TurnRecord)
     assert turn.decision == "answered" and turn.question == "which credit cards can I pay with?"
     assert turn.turn["citations"][0]["article_id"] == "billing-cards"
@@ -158,6 +161,7 @@ def test_not_in_the_kb_is_a_plain_note_with_the_handoff(app_env: Settings) -> No
     assert any("couldn't find an answer" in i.value for i in at.info)
     assert any("Email billing@fixture.example" in m.value for m in at.markdown)
     assert not any("Sources" in m.value for m in at.markdown)
+    assert not any(c.value.startswith("Not what you asked?") for c in at.caption)  # said once, above
     assert not any("score" in m.value.lower() for m in at.markdown)  # no scores shown to users
 
 
