@@ -29,8 +29,18 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.bench_turn import OUT, ingest, pipeline_for
-from bench.common import DATA, PLAUSIBLE_DOCS, PLAUSIBLE_IMPORT, ROOT, bench_settings, plausible_settings, read_jsonl
+from bench.bench_turn import ingest, pipeline_for
+from bench.common import (
+    DATA,
+    PLAUSIBLE_DOCS,
+    PLAUSIBLE_IMPORT,
+    ROOT,
+    bench_settings,
+    plausible_settings,
+    pyplot,
+    read_jsonl,
+    save_figure,
+)
 from bench.llm_judge import yes_probability
 from bot.eval.metrics import auc, specificity_at_recall
 from bot.pipeline import Pipeline
@@ -107,15 +117,9 @@ def judged(sets: dict[str, list[Case]]) -> dict[str, np.ndarray]:
 
 
 def plot(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> Path | None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("(matplotlib not installed: no figure)")
+    plt = pyplot()
+    if plt is None:
         return None
-    OUT.mkdir(exist_ok=True)
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     for name, (scores, labels) in curves.items():
         thresholds = np.unique(scores)[::-1]
@@ -130,10 +134,7 @@ def plot(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> Path | None:
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     ax.legend(loc="lower left", fontsize=8)
-    path = OUT / "answerability-plausible.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    return path
+    return save_figure(fig, "answerability-plausible.png")
 
 
 def main() -> None:

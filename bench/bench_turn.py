@@ -35,7 +35,9 @@ from bench.common import (
     pct,
     peak_rss_mb,
     plausible_settings,
+    pyplot,
     read_jsonl,
+    save_figure,
 )
 from bot.config import Settings
 from bot.gate import Gate
@@ -44,7 +46,6 @@ from bot.pipeline import Pipeline, build_pipeline
 from bot.turn import Decision, Turn
 
 STAGES = ("gate", "input", "retrieve", "respond", "output", "total")
-OUT = Path(__file__).resolve().parent / "out"
 
 
 @dataclass
@@ -151,15 +152,9 @@ def report(result: Result) -> None:
 
 
 def plot(curves: dict[str, list[tuple[float, float, float]]], current: float) -> Path | None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("(matplotlib not installed: no figure)")
+    plt = pyplot()
+    if plt is None:
         return None
-    OUT.mkdir(exist_ok=True)
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     for name, points in curves.items():
         ax.plot([p[2] for p in points], [p[1] for p in points], marker="o", label=name)
@@ -173,10 +168,7 @@ def plot(curves: dict[str, list[tuple[float, float, float]]], current: float) ->
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.legend(loc="lower left")
-    path = OUT / "turn-decline-tradeoff.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    return path
+    return save_figure(fig, "turn-decline-tradeoff.png")
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ SHARED = ROOT.parent / "shared"
 PLAUSIBLE_DOCS = SHARED / "kb-real" / "plausible" / "docs"
 PLAUSIBLE_IMPORT = ROOT / "kb" / "imports" / "plausible"
 DATA = Path(__file__).resolve().parent / "data"
+OUT = Path(__file__).resolve().parent / "out"  # figures
 
 # Benchmarks never touch ./data or a developer's .env.
 os.environ["SAFEDESK_ENV_FILE"] = ""
@@ -56,3 +57,24 @@ def describe_ms(values: Sequence[float]) -> str:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def pyplot() -> Any | None:
+    """matplotlib's pyplot drawing to files, or None (with a word) if matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("(matplotlib not installed: no figure)")
+        return None
+    return plt
+
+
+def save_figure(fig: Any, name: str) -> Path:
+    OUT.mkdir(exist_ok=True)
+    path = OUT / name
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    return path
