@@ -8,7 +8,7 @@ DEVAUTH_PORT ?= 9400
 NODE_STAMP := devauth/node_modules/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run kb test test-deps lint bench clean debian-faq safety-data safety-model eval-safety
+.PHONY: install run kb test test-deps lint bench clean debian-faq safety-data safety-model eval-safety finetune-experiment
 
 $(STAMP): requirements.txt requirements-models.txt requirements-dev.txt requirements-llm.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -66,6 +66,10 @@ safety-model: safety-data debian-faq  ## retrain bot/safety/models/moderator.npz
 eval-safety: safety-data  ## safety figures: XSTest, held-out sources, latency, baselines
 	bash bench/baselines/setup.sh || echo "baselines unavailable: evaluating without them"
 	$(PY) -m bot.eval safety
+
+finetune-experiment: safety-data debian-faq  ## experiment: fine-tuned MiniLM vs the shipped probe (~10 min)
+	$(VENV)/bin/pip install -q --no-deps -r requirements-experiments.txt
+	$(PY) -m safety_data.finetune
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache
