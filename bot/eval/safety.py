@@ -61,15 +61,17 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
 
 
+def moderator_score(moderator: LocalModerator, text: str) -> float:
+    """One number to rank texts by: the harmful gate's score, or 1 + it where a rule fires (rules always flag)."""
+    harmful = moderator.head_scores(text)[HARMFUL]
+    return harmful + 1.0 if rule_scores(text) else harmful
+
+
 def xstest_ceiling(moderator: LocalModerator, xstest: list[dict[str, str]]) -> dict[str, float]:
-    """How far any threshold on the moderator's score could go on XSTest: ROC AUC, and the best
-    unsafe recall while flagging at most 8 % of safe prompts. The score is the harmful gate's,
-    or 1 + it where a rule fires (rules always flag). An oracle bound: the threshold is read off
+    """How far any threshold on `moderator_score` could go on XSTest: ROC AUC, and the best unsafe
+    recall while flagging at most 8 % of safe prompts. An oracle bound: the threshold is read off
     XSTest itself, so it is only reported, never used."""
-    scores = []
-    for r in xstest:
-        harmful = moderator.head_scores(r["prompt"])[HARMFUL]
-        scores.append(harmful + 1.0 if rule_scores(r["prompt"]) else harmful)
+    scores = [moderator_score(moderator, r["prompt"]) for r in xstest]
     truth = [r["label"] == "unsafe" for r in xstest]
     return {"auc": auc(scores, truth), "recall_at_8pct_safe_flagged": recall_at_fpr(scores, truth, 0.08)}
 

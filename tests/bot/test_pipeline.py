@@ -243,6 +243,11 @@ VISA = "We accept Visa, Mastercard and American Express, as well as PayPal."
 CHARGED = "Debit and credit cards are charged when the order ships."
 
 
+def citing_visa(template: str, finish_reason: str = "stop") -> Callable[[httpx.Request], httpx.Response]:
+    """A model reply: `template` with {n} as the number the prompt gives the passage holding VISA."""
+    return lambda request: streamed(template.format(n=number_of(request, VISA)), finish_reason)
+
+
 def test_the_exact_request_that_would_go_to_openai(kb: Settings) -> None:
     seen: list[dict] = []
     pipeline = llm_pipeline(kb, lambda r: cite(r, VISA), seen)
@@ -352,10 +357,7 @@ def test_an_answer_cut_off_before_one_full_sentence_is_replaced_by_the_quoted_on
 def test_a_streamed_answer_shows_only_sentences_that_passed_the_screens(kb: Settings) -> None:
     seen: list[dict] = []
 
-    def reply(request: httpx.Request) -> httpx.Response:
-        n = number_of(request, VISA)
-        return streamed(f"{VISA} [{n}] We also deliver to the Moon for free. [{n}]")
-
+    reply = citing_visa(f"{VISA} [{{n}}] We also deliver to the Moon for free. [{{n}}]")
     pipeline = llm_pipeline(kb, reply, seen)
     shown: list[str] = []
     turn = pipeline.run(CARDS_Q, "billing", User("oidc-sub-42"), on_text=shown.append)
@@ -463,10 +465,7 @@ def test_a_streamed_answer_with_nothing_supported_is_replaced_by_the_quoted_one(
 
 
 def test_nothing_streamed_is_shown_before_the_answer_cites_a_passage(kb: Settings) -> None:
-    def reply(request: httpx.Request) -> httpx.Response:
-        n = number_of(request, VISA)
-        return streamed(f"We accept Visa and Mastercard. {VISA} [{n}]")
-
+    reply = citing_visa(f"We accept Visa and Mastercard. {VISA} [{{n}}]")
     shown: list[str] = []
     turn = llm_pipeline(kb, reply, []).run(CARDS_Q, "billing", User("u"), on_text=shown.append)
     assert shown == [f"We accept Visa and Mastercard. {VISA} [1]"]  # the uncited sentence waited for a cited one
@@ -482,10 +481,7 @@ def test_a_streamed_answer_citing_nothing_is_never_shown(kb: Settings) -> None:
 
 
 def test_a_streamed_citation_of_nothing_retrieved_ends_the_answer(kb: Settings) -> None:
-    def reply(request: httpx.Request) -> httpx.Response:
-        n = number_of(request, VISA)
-        return streamed(f"{VISA} [{n}] Prepaid cards are not accepted. [9]")
-
+    reply = citing_visa(f"{VISA} [{{n}}] Prepaid cards are not accepted. [9]")
     shown: list[str] = []
     turn = llm_pipeline(kb, reply, []).run(CARDS_Q, "billing", User("u"), on_text=shown.append)
     assert shown == [f"{VISA} [1]"] and turn.model == "extractive" and REPLACED_NOTE in turn.notes
@@ -495,10 +491,7 @@ def test_a_streamed_citation_of_nothing_retrieved_ends_the_answer(kb: Settings) 
 def test_a_streamed_sentence_cut_off_by_the_token_cap_is_not_shown(kb: Settings) -> None:
     shown: list[str] = []
 
-    def reply(request: httpx.Request) -> httpx.Response:
-        n = number_of(request, VISA)
-        return streamed(f"{VISA} [{n}] Debit and credit cards are charged when", finish_reason="length")
-
+    reply = citing_visa(f"{VISA} [{{n}}] Debit and credit cards are charged when", finish_reason="length")
     pipeline = llm_pipeline(kb, reply, [])
     turn = pipeline.run(CARDS_Q, "billing", User("u"), on_text=shown.append)
     assert shown == [f"{VISA} [1]"] and turn.answer == f"{VISA} [1]"
