@@ -8,7 +8,7 @@ DEVAUTH_PORT ?= 9400
 NODE_STAMP := devauth/node_modules/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run kb test test-deps lint bench clean debian-faq safety-data safety-model eval-safety finetune-experiment
+.PHONY: install run kb test test-deps lint bench clean debian-faq safety-data safety-model eval-safety finetune-experiment reader-experiment
 
 $(STAMP): requirements.txt requirements-models.txt requirements-dev.txt requirements-llm.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -70,6 +70,10 @@ eval-safety: safety-data  ## safety figures: XSTest, held-out sources, latency, 
 finetune-experiment: safety-data debian-faq  ## experiment: fine-tuned MiniLM vs the shipped probe (~10 min)
 	$(VENV)/bin/pip install -q --no-deps -r requirements-experiments.txt
 	$(PY) -m safety_data.finetune
+
+reader-experiment: debian-faq  ## experiment: MiniLM fine-tuned as an answerability reader (~1 hour)
+	$(VENV)/bin/pip install -q --no-deps -r requirements-experiments.txt
+	$(PY) -m experiments.reader
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

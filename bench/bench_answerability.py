@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -48,6 +49,7 @@ from bot.safety.grounding import split_sentences
 
 SIGNALS = ("dense", "bm25", "hybrid", "best sentence", "margin")
 KEEP = 0.9  # share of answerable questions the threshold keeps
+T = TypeVar("T")
 JUDGE_SYSTEM = "You decide whether a help-centre passage answers a customer's question. Reply with one word: yes or no."
 
 
@@ -77,6 +79,27 @@ def cases(pipeline: Pipeline, answerable: list[dict], unanswerable: list[dict]) 
         }
         out.append(Case(q["question"], label, f"{top[0].heading}\n{top[0].text}", signals))
     return out
+
+
+def question_sets(prefix: str, build: Callable[[Pipeline, list[dict], list[dict]], T]) -> dict[str, T]:
+    """`build(pipeline, answerable, unanswerable)` for the sample KB and for Plausible, each freshly ingested."""
+    sample = bench_settings(f"{prefix}-sample")
+    ingest(sample, ["--prune"])
+    plausible = plausible_settings(f"{prefix}-plausible")
+    mapping = str(PLAUSIBLE_IMPORT / "mapping.yaml")
+    ingest(plausible, [str(PLAUSIBLE_DOCS), "--mapping", mapping, "--verified-by", "bench", "--prune"])
+    return {
+        "sample": build(
+            pipeline_for(sample),
+            read_jsonl(DATA / "sample_questions.jsonl"),
+            read_jsonl(DATA / "sample_unanswerable.jsonl"),
+        ),
+        "Plausible": build(
+            pipeline_for(plausible),
+            read_jsonl(DATA / "plausible_questions.jsonl"),
+            read_jsonl(DATA / "plausible_unanswerable.jsonl"),
+        ),
+    }
 
 
 def matrix(rows: list[Case]) -> np.ndarray:
@@ -142,23 +165,7 @@ def main() -> None:
     parser.add_argument("--llm-judge", action="store_true", help="also score with SmolLM2-135M on loopback")
     args = parser.parse_args()
 
-    sample = bench_settings("answerability-sample")
-    ingest(sample, ["--prune"])
-    plausible = plausible_settings("answerability-plausible")
-    mapping = str(PLAUSIBLE_IMPORT / "mapping.yaml")
-    ingest(plausible, [str(PLAUSIBLE_DOCS), "--mapping", mapping, "--verified-by", "bench", "--prune"])
-    sets = {
-        "sample": cases(
-            pipeline_for(sample),
-            read_jsonl(DATA / "sample_questions.jsonl"),
-            read_jsonl(DATA / "sample_unanswerable.jsonl"),
-        ),
-        "Plausible": cases(
-            pipeline_for(plausible),
-            read_jsonl(DATA / "plausible_questions.jsonl"),
-            read_jsonl(DATA / "plausible_unanswerable.jsonl"),
-        ),
-    }
+    sets = question_sets("answerability", cases)
     labels = {name: np.array([c.answerable for c in rows]) for name, rows in sets.items()}
     scores = {name: {s: matrix(rows)[:, i] for i, s in enumerate(SIGNALS)} for name, rows in sets.items()}
     cv, fitted = combined(sets["sample"])
