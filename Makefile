@@ -71,7 +71,7 @@ finetune-experiment: safety-data debian-faq  ## experiment: fine-tuned MiniLM vs
 	$(VENV)/bin/pip install -q --no-deps -r requirements-experiments.txt
 	$(PY) -m safety_data.finetune
 
-reader-experiment: debian-faq  ## experiment: MiniLM fine-tuned as an answerability reader (~1 hour)
+reader-experiment: install debian-faq  ## experiment: MiniLM fine-tuned as an answerability reader (~1 hour)
 	$(VENV)/bin/pip install -q --no-deps -r requirements-experiments.txt
 	$(PY) -m experiments.reader
 
