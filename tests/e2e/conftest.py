@@ -1,0 +1,31 @@
+"""Fixtures of the browser tests: the real stack on the fixture KB, and one Chromium per module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.config import Settings
+from ingest import cli
+from tests.e2e.browser import CHROMIUM, FLAGS, running_stack
+
+
+@pytest.fixture(scope="module")
+def stack(settings_factory, tmp_path_factory) -> Iterator[tuple[str, Settings]]:  # type: ignore[no-untyped-def]
+    """The app and the provider on the fixture KB, started here and stopped by pid."""
+    home = tmp_path_factory.mktemp("e2e")
+    settings = settings_factory(home / "data")
+    assert cli.main([str(settings.kb_dir), "--quiet"], settings) == 0
+    with running_stack(settings, home) as app_url:
+        yield app_url, settings
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield browser
+        browser.close()
