@@ -2,7 +2,9 @@
 
 Our own articles carry their verification metadata in YAML front matter. An
 existing help centre without it is imported only through an explicit mapping
-file (path globs -> intents) plus a named attestation (`--verified-by`).
+file (path globs -> intents) plus a named attestation (`--verified-by`); its ids are
+slugs of the file paths (ingest.slugs). Front matter `draft: true` or `publish: false`
+skips a file.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from datetime import date, timedelta
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 
 from bot.intents import Catalogue
 from ingest.clean import clean_html, clean_markdown, clean_text
+from ingest.slugs import path_id
+from ingest.wiki import to_markdown
 
 SUFFIXES = (".md", ".mdx", ".html", ".htm", ".txt")
 REQUIRED = ("id", "title", "intents", "url", "verified_by", "verified_at", "review_by")
@@ -56,6 +61,14 @@ class Rejection:
     source: str
     reason: str
     article_id: str = ""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Not an error: the source marks the article as a draft or unpublished."""
+
+    source: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -122,7 +135,7 @@ def read_article(
     catalogue: Catalogue,
     today: date,
     mapping: ImportMapping | None = None,
-) -> Article | Rejection:
+) -> Article | Rejection | Skipped:
     """Parse, clean and validate one file. Never raises for bad content."""
     source = str(file)
     try:
@@ -132,6 +145,8 @@ def read_article(
     meta, text = _split_front_matter(raw)
     if isinstance(meta, str):
         return Rejection(source, meta)
+    if unpublished := unpublished_reason(meta):
+        return Skipped(source, unpublished)
     body = _clean(file.suffix.lower(), text)
     if mapping is not None:
         meta = _imported_metadata(file, root, meta, body, mapping, today)
@@ -154,12 +169,21 @@ def _split_front_matter(raw: str) -> tuple[dict[str, Any] | str, str]:
     return meta, raw[match.end() :]
 
 
+def unpublished_reason(meta: dict[str, Any]) -> str:
+    """Why front matter keeps an article out of the KB ('' if it does not)."""
+    if meta.get("draft") is True:
+        return "draft: true"
+    if meta.get("publish") is False:
+        return "publish: false"
+    return ""
+
+
 def _clean(suffix: str, text: str) -> str:
     if suffix in (".html", ".htm"):
         return clean_html(text)
     if suffix == ".txt":
         return clean_text(text)
-    return clean_markdown(text)
+    return clean_markdown(to_markdown(text))  # wiki links, embeds and callouts first
 
 
 def _imported_metadata(
@@ -171,11 +195,12 @@ def _imported_metadata(
         return Rejection(str(file), f"no rule in {mapping.path} matches {relpath}")
     slug = str(meta.get("slug") or relpath.rsplit(".", 1)[0]).strip("/")
     h1 = _H1.search(body)
+    stem = file.stem if " " in file.stem else file.stem.replace("-", " ").title()
     return {
-        "id": relpath.rsplit(".", 1)[0].lower(),
-        "title": meta.get("title") or (h1.group(1).strip() if h1 else file.stem.replace("-", " ").title()),
+        "id": path_id(relpath),
+        "title": meta.get("title") or (h1.group(1).strip() if h1 else stem),
         "intents": list(intents),
-        "url": mapping.base_url + slug,
+        "url": mapping.base_url + quote(slug),  # "Billing and Plans/x" -> "Billing%20and%20Plans/x"
         "verified_by": mapping.verified_by,
         "verified_at": today,
         "review_by": today + timedelta(days=mapping.review_days),

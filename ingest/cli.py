@@ -6,7 +6,8 @@ import argparse
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from bot.safety.injection import match_patterns
 from bot.safety.local_moderator import LocalModerator, ModelMissing
 from bot.store import StoreError, chroma_client, kb_collection
 from bot.tokens import count_tokens
-from ingest.articles import Article, MappingError, Rejection, find_files, load_mapping, read_article
+from ingest import zendesk
+from ingest.articles import Article, MappingError, Rejection, Skipped, find_files, load_mapping, read_article
 from ingest.sync import KBSync, Plan, Summary
 
 EXIT_REJECTED = 1
@@ -34,7 +36,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate, clean, chunk, embed and load KB articles into the vector store.",
     )
     parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: SAFEDESK_KB_DIR)")
-    parser.add_argument("--mapping", type=Path, help="import a help centre without our metadata: path globs -> intents")
+    parser.add_argument(
+        "--format",
+        choices=("files", "zendesk"),
+        default="files",
+        help="files: Markdown/HTML/text files; zendesk: Help Center API articles JSON (needs --mapping)",
+    )
+    parser.add_argument(
+        "--mapping",
+        type=Path,
+        help="import a help centre without our metadata: path globs (Zendesk: sections, labels) -> intents",
+    )
     parser.add_argument("--verified-by", default="", help="who attests an import's content (required with --mapping)")
     parser.add_argument("--prune", action="store_true", help="remove stored articles whose files are gone")
     parser.add_argument("--dry-run", action="store_true", help="show what would happen; change nothing")
@@ -50,19 +62,27 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     args = build_parser().parse_args(argv)
     settings = settings or get_settings()
     today = args.today or date.today()
-    try:
-        catalogue = load_catalogue(settings.intents_file)
-        mapping = load_mapping(args.mapping, args.verified_by, settings.import_review_days) if args.mapping else None
-        files = find_files(args.paths or [settings.kb_dir])
-    except (CatalogueError, MappingError, FileNotFoundError) as err:
-        print(f"ingest: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    if args.verified_by and not mapping:
+    if args.verified_by and not args.mapping:
         print("ingest: --verified-by only applies to an import with --mapping", file=sys.stderr)
         return EXIT_USAGE
-
+    if args.format == "zendesk" and not (args.mapping and args.paths):
+        print("ingest: --format zendesk needs export FILE.json path(s) and --mapping", file=sys.stderr)
+        return EXIT_USAGE
     started = time.perf_counter()
-    articles, rejected = read_all(files, catalogue, today, mapping, quiet=args.quiet)
+    try:
+        catalogue = load_catalogue(settings.intents_file)
+        review_days = settings.import_review_days
+        if args.format == "zendesk":
+            z_mapping = zendesk.load_mapping(args.mapping, args.verified_by, review_days)
+            results = [r for path in args.paths for r in zendesk.read_export(path, catalogue, today, z_mapping)]
+            articles, rejected, skipped = screen(results)
+        else:
+            mapping = load_mapping(args.mapping, args.verified_by, review_days) if args.mapping else None
+            files = find_files(args.paths or [settings.kb_dir])
+            articles, rejected, skipped = read_all(files, catalogue, today, mapping, quiet=args.quiet)
+    except (CatalogueError, MappingError, FileNotFoundError, zendesk.ExportError) as err:
+        print(f"ingest: {err}", file=sys.stderr)
+        return EXIT_USAGE
 
     try:
         embedder = make_embedder(settings)
@@ -75,6 +95,7 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
 
     if args.dry_run:
         print_plan(plan, rejected)
+        _print_skipped(skipped)
         return EXIT_REJECTED if rejected and not args.allow_rejects else 0
 
     stop = _StopFlag()
@@ -91,6 +112,7 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         summary = sync.apply(plan, on_article=lambda article, n: bar.update(1), should_stop=stop.is_set)
     summary.rejected = rejected
     print_summary(summary, time.perf_counter() - started, settings)
+    _print_skipped(skipped)
     if summary.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_REJECTED if rejected and not args.allow_rejects else 0
@@ -114,26 +136,36 @@ def moderation_review(embedder: Embedder) -> Callable[[str, np.ndarray], list[st
     return review
 
 
-def read_all(files, catalogue, today, mapping, quiet=False) -> tuple[list[Article], list[Rejection]]:  # type: ignore[no-untyped-def]
-    """Read every file; reject bad ones and duplicate ids (each with a reason)."""
-    articles: dict[str, Article] = {}
+def read_all(files, catalogue, today, mapping, quiet=False) -> tuple[list[Article], list[Rejection], list[Skipped]]:  # type: ignore[no-untyped-def]
+    """Read every file, then `screen` the results."""
+    progress = tqdm(files, desc="reading", unit="file", disable=quiet, file=sys.stderr, leave=False)
+    return screen(read_article(file, root, catalogue, today, mapping) for file, root in progress)
+
+
+def screen(results: Iterable[Article | Rejection | Skipped]) -> tuple[list[Article], list[Rejection], list[Skipped]]:
+    """Keep the good articles; reject bad ones, and every article of an id that two sources
+    claim (which one is meant is anyone's guess), each with a reason."""
+    by_id: dict[str, list[Article]] = defaultdict(list)
     rejected: list[Rejection] = []
-    for file, root in tqdm(files, desc="reading", unit="file", disable=quiet, file=sys.stderr, leave=False):
-        result = read_article(file, root, catalogue, today, mapping)
-        if isinstance(result, Rejection):
+    skipped: list[Skipped] = []
+    for result in results:
+        if isinstance(result, Skipped):
+            skipped.append(result)
+        elif isinstance(result, Rejection):
             rejected.append(result)
         elif hits := match_patterns(f"{result.title}\n{result.body}"):
             reason = f"carries instructions aimed at the bot (indirect prompt injection): {', '.join(hits)}"
             rejected.append(Rejection(result.source, reason, result.id))
-        elif result.id in articles:
-            rejected.append(
-                Rejection(
-                    result.source, f"duplicate id {result.id!r}, already in {articles[result.id].source}", result.id
-                )
-            )
         else:
-            articles[result.id] = result
-    return list(articles.values()), rejected
+            by_id[result.id].append(result)
+    articles = []
+    for article_id, claims in by_id.items():
+        if len(claims) == 1:
+            articles.append(claims[0])
+            continue
+        sources = " and ".join(a.source for a in claims)
+        rejected += [Rejection(a.source, f"duplicate id {article_id!r}: both {sources}", article_id) for a in claims]
+    return articles, rejected, skipped
 
 
 def print_plan(plan: Plan, rejected: list[Rejection]) -> None:
@@ -170,6 +202,13 @@ def print_summary(summary: Summary, seconds: float, settings: Settings) -> None:
             print(f"    - {item}")
     if summary.interrupted:
         print("  Interrupted between articles: every article is either fully present or absent. Run again to finish.")
+
+
+def _print_skipped(skipped: list[Skipped]) -> None:
+    if skipped:
+        print(f"  skipped (drafts, unpublished): {len(skipped)}")
+        for item in skipped:
+            print(f"    - {item.source}: {item.reason}")
 
 
 def _print_rejected(rejected: list[Rejection]) -> None:
