@@ -131,7 +131,7 @@ def test_a_question_over_the_limit_says_so_with_the_limit_and_is_not_sent(app_en
     assert at.chat_input[0].proto.max_chars == 0  # no limit in the browser, where a long paste does nothing
     at.chat_input[0].set_value("x" * 801).run()
     (warning,) = at.warning
-    assert "801 characters" in warning.value and "the limit is 800" in warning.value
+    assert "801 characters" in warning.value and "the limit is 800" in warning.value and "not sent" in warning.value
     assert not stored(app_env, TurnRecord) and questions(at) == []
     at.chat_input[0].set_value("y" * 800).run()  # at the limit: asked
     assert not at.warning and len(stored(app_env, TurnRecord)) == 1

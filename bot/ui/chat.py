@@ -62,9 +62,10 @@ def chat_page(settings: Settings, visitor: Visitor, pipeline: Pipeline, db: Data
 
 
 def _header(settings: Settings, has_turns: bool, db: Database, user_hash: str) -> None:
-    title, action = st.columns([4, 1], vertical_alignment="bottom")
-    title.title(f"{settings.company_name} help")
-    action.button(
+    # The title and the button on one row (the button moves below the title on a narrow screen).
+    row = st.container(horizontal=True, horizontal_alignment="distribute", vertical_alignment="center")
+    row.title(f"{settings.company_name} help", width="content")
+    row.button(
         "New conversation",
         key="new-conversation",
         icon=":material/add_comment:",
@@ -72,22 +73,35 @@ def _header(settings: Settings, has_turns: bool, db: Database, user_hash: str) -
         help="Start again with an empty chat",
         on_click=start_new_conversation,
         args=(db, user_hash, st.session_state.get("intent") or ""),
-        width="stretch",
     )
 
 
 def _question_input(intent: Intent, max_chars: int) -> str | None:
     """The chat box. Its length limit is checked here, not in the browser: a browser-side limit makes a
     paste that is too long do nothing at all, without a word."""
-    typed = st.chat_input(f"Ask about {intent.label.lower()} (up to {max_chars:,} characters)", key="question")
-    if typed and len(typed) > max_chars:
+    typed = st.chat_input(
+        f"Ask about {intent.label.lower()} (up to {max_chars:,} characters)",
+        key="question",
+        on_submit=_hold_if_too_long,
+        args=(max_chars,),
+    )
+    too_long = st.session_state.pop("too_long", 0) or (len(typed) if typed and len(typed) > max_chars else 0)
+    if too_long:
         st.warning(
-            f"Your message is {len(typed):,} characters long; the limit is {max_chars:,}. "
-            "Nothing was sent: please shorten it to the question itself and send it again.",
+            f"Your message is {too_long:,} characters long; the limit is {max_chars:,}. "
+            "It was not sent: please shorten it in the box below and send it again.",
             icon=":material/content_cut:",
         )
         return None
     return typed
+
+
+def _hold_if_too_long(max_chars: int) -> None:
+    """A question over the limit is not sent: it goes back into the box, to be shortened there."""
+    text = st.session_state.get("question")
+    if isinstance(text, str) and len(text) > max_chars:
+        st.session_state["too_long"] = len(text)
+        st.session_state["question"] = text  # set in a callback: shown in the box again, not submitted
 
 
 def _intent_picker(catalogue: Catalogue) -> Intent | None:
