@@ -15,6 +15,7 @@ from bot.storage import records
 from bot.storage.db import Database
 from bot.ui import resources
 from bot.ui.chat import chat_page, open_report
+from bot.ui.conversation import restore_last_conversation
 from bot.ui.identity import Visitor, current_visitor
 from bot.ui.kb_page import kb_page
 from bot.ui.login import login_page
@@ -50,6 +51,7 @@ def main() -> None:
             )
         )
     navigation = st.navigation(pages)
+    restore_last_conversation(db, user_hash, visitor, catalogue)  # before the sidebar, which reports on it
     _sidebar(visitor, settings, pipeline, db)
     acknowledged = records.has_acknowledged(db, user_hash, NOTICE_VERSION)
     if notice_gate(settings, acknowledged, lambda: records.acknowledge(db, user_hash, NOTICE_VERSION)):

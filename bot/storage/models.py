@@ -39,6 +39,7 @@ FEEDBACK_REASONS = ("wrong_answer", "wrong_citation", "unsafe", "other")
 REPORT_REASONS = FEEDBACK_REASONS
 REPORT_STATUSES = ("open", "reviewed")
 TEXT_MAX_CHARS = 1000  # report text and feedback comment, after PII redaction
+CONTACT_MAX_CHARS = 254  # the longest valid email address (RFC 5321 path limit)
 
 USER_ID_LENGTH = 64  # the hex HMAC-SHA256 safety identifier (bot.identity)
 
@@ -170,3 +171,5 @@ class Report(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     turn: Mapped[dict[str, Any]]  # the turn's JSON as it was when reported
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # An email the user chose to leave so staff can reply: kept as given (not redacted), shown to staff only.
+    contact: Mapped[str | None] = mapped_column(String(CONTACT_MAX_CHARS))

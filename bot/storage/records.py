@@ -21,6 +21,7 @@ from bot.safety.pii import redact
 from bot.storage import ids
 from bot.storage.db import Database
 from bot.storage.models import (
+    CONTACT_MAX_CHARS,
     FEEDBACK_REASONS,
     REPORT_REASONS,
     TEXT_MAX_CHARS,
@@ -33,12 +34,18 @@ from bot.storage.models import (
     utcnow,
 )
 from bot.storage.upsert import insert_ignore, upsert
-from bot.turn import Decision, Turn
+from bot.turn import Citation, Decision, Turn
 
 USER_HASH = re.compile(r"[0-9a-f]{64}")
 CONVERSATION_ID = re.compile(r"[0-9a-f]{32}")  # uuid4().hex
 NOTICE_VERSION_MAX_CHARS = 32
 REPORT_ID_ATTEMPTS = 20
+# A plain address: local@domain.tld, no spaces, no display name. Deliberately simple: it catches typos
+# and pasted text, and anything it accepts is a string a person can copy into a mail client.
+CONTACT_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,34 @@ class ReportView:
     status: str
     created_at: datetime
     turn: dict[str, Any]
+    contact: str | None = None  # an email the user chose to leave, unredacted: for staff eyes only
+
+
+@dataclass(frozen=True)
+class PastTurn:
+    """A recorded turn as the chat shows it again after a reload, with this user's feedback and report."""
+
+    id: str
+    started_at: datetime
+    intent: str
+    question: str  # as recorded: personal data already removed
+    decision: Decision
+    answer: str
+    citations: tuple[Citation, ...] = ()
+    notes: tuple[str, ...] = ()
+    handoff: str = ""
+    feedback: int | None = None  # +1, -1, or None when none was given
+    report_id: str | None = None  # the user's latest report on this turn
+
+
+@dataclass(frozen=True)
+class PastConversation:
+    """A user's conversation: its id (to continue it), and its last turns, oldest first (maybe none yet)."""
+
+    id: str
+    intent: str
+    started_at: datetime
+    turns: list[PastTurn]
 
 
 @dataclass(frozen=True)
@@ -80,8 +115,7 @@ def record_turn(db: Database, turn: Turn, user_hash: str, conversation_id: str) 
     _check_user(user_hash)
     if turn.safety_identifier and turn.safety_identifier != user_hash:
         raise ValueError(f"turn {turn.id} belongs to another safety identifier than the user recording it")
-    if not CONVERSATION_ID.fullmatch(conversation_id):
-        raise ValueError(f"conversation id must be 32 lowercase hex characters (uuid4().hex), got {conversation_id!r}")
+    _check_conversation_id(conversation_id)
     if not turn.id or len(turn.id) > 64:
         raise ValueError(f"turn id must be 1 to 64 characters, got {turn.id!r}")
     started_at = _parse_time(turn.started_at)
@@ -153,15 +187,18 @@ def set_feedback(
         )
 
 
-def add_report(db: Database, turn_id: str, user_hash: str, reason: str, text: str) -> str:
+def add_report(db: Database, turn_id: str, user_hash: str, reason: str, text: str, contact: str | None = None) -> str:
     """File a report on one of the user's turns; returns its id (e.g. R-7K3Q9).
 
     The text is PII-redacted, then capped at TEXT_MAX_CHARS. The turn's JSON is copied into the
     report, so the reviewer sees exactly what the user saw even if the turn is later removed.
+    `contact` is an email address the user chose to leave (see `check_contact`): it is stored as
+    given, not redacted, because the user asked to be contacted there; only staff reads show it.
     """
     _check_user(user_hash)
     if reason not in REPORT_REASONS:
         raise ValueError(f"unknown report reason {reason!r}; expected one of {', '.join(REPORT_REASONS)}")
+    address = check_contact(contact) if contact is not None else None
     cleaned = _clean_user_text(text)
     with db.transaction() as session:
         turn = _owned_turn(session, turn_id, user_hash)
@@ -176,10 +213,29 @@ def add_report(db: Database, turn_id: str, user_hash: str, reason: str, text: st
                 "status": "open",
                 "turn": turn.turn,
                 "created_at": utcnow(),
+                "contact": address,
             }
             if insert_ignore(session, Report, values, conflict=["id"]):
                 return report_id
     raise RuntimeError(f"no free report id after {REPORT_ID_ATTEMPTS} attempts")
+
+
+def start_conversation(db: Database, user_hash: str, conversation_id: str, intent: str = "") -> None:
+    """Record a conversation before its first turn (the chat's "New conversation"), so that it, not the one
+    before, is the user's last conversation. Starting the same conversation again changes nothing."""
+    _check_user(user_hash)
+    _check_conversation_id(conversation_id)
+    with db.transaction() as session:
+        _ensure_user(session, user_hash)
+        insert_ignore(
+            session,
+            Conversation,
+            {"id": conversation_id, "user_id": user_hash, "intent": intent[:64], "started_at": utcnow()},
+            conflict=["id"],
+        )
+        owner = session.scalar(select(Conversation.user_id).where(Conversation.id == conversation_id))
+        if owner != user_hash:
+            raise ValueError(f"conversation {conversation_id} belongs to another user")
 
 
 def acknowledge(db: Database, user_hash: str, version: str) -> None:
@@ -196,6 +252,18 @@ def acknowledge(db: Database, user_hash: str, version: str) -> None:
         )
 
 
+def check_contact(contact: str) -> str:
+    """The contact address to store: an email, surrounding spaces removed. Raises ValueError otherwise."""
+    address = contact.strip()
+    if not address:
+        raise ValueError("the contact address is empty")
+    local = address.rpartition("@")[0]
+    if len(address) > CONTACT_MAX_CHARS or len(local) > 64 or not CONTACT_EMAIL.fullmatch(address):
+        # The value stays out of the message: it is personal data, and messages end up in logs.
+        raise ValueError("the contact address is not an email address such as name@example.com")
+    return address
+
+
 # --- reading -------------------------------------------------------------------------------------
 
 
@@ -209,6 +277,53 @@ def has_acknowledged(db: Database, user_hash: str, version: str) -> bool:
             )
         )
     return found is not None
+
+
+def last_conversation(db: Database, user_hash: str, limit: int = 50) -> PastConversation | None:
+    """The user's most recently active conversation with its last `limit` turns, or None if there is none.
+
+    Active means its latest turn, or its start when it has no turn yet: a conversation started with
+    "New conversation" is the last one even before anything is asked in it.
+    """
+    _check_user(user_hash)
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    last_activity = func.coalesce(func.max(TurnRecord.started_at), Conversation.started_at)
+    with db.transaction() as session:
+        conversation = session.execute(
+            select(Conversation.id, Conversation.intent, Conversation.started_at)
+            .outerjoin(TurnRecord, TurnRecord.conversation_id == Conversation.id)
+            .where(Conversation.user_id == user_hash)
+            .group_by(Conversation.id, Conversation.intent, Conversation.started_at)
+            .order_by(last_activity.desc(), Conversation.started_at.desc(), Conversation.id)
+            .limit(1)
+        ).first()
+        if conversation is None:
+            return None
+        rows = session.scalars(
+            select(TurnRecord)
+            .where(TurnRecord.conversation_id == conversation.id, TurnRecord.user_id == user_hash)
+            .order_by(TurnRecord.started_at.desc(), TurnRecord.created_at.desc(), TurnRecord.id)
+            .limit(limit)
+        ).all()
+        turn_ids = [row.id for row in rows]
+        scores: dict[str, int] = {
+            turn_id: score
+            for turn_id, score in session.execute(
+                select(Feedback.turn_id, Feedback.score).where(
+                    Feedback.turn_id.in_(turn_ids), Feedback.user_id == user_hash
+                )
+            )
+        }
+        reports: dict[str, str] = {}
+        for turn_id, report_id in session.execute(
+            select(Report.turn_id, Report.id)
+            .where(Report.turn_id.in_(turn_ids), Report.user_id == user_hash)
+            .order_by(Report.created_at)
+        ):
+            reports[turn_id] = report_id  # the latest wins
+        turns = [_past_turn(row, scores.get(row.id), reports.get(row.id)) for row in reversed(rows)]
+    return PastConversation(conversation.id, conversation.intent, conversation.started_at, turns)
 
 
 def open_reports(db: Database, limit: int = 100) -> list[ReportView]:
@@ -270,6 +385,11 @@ def _check_user(user_hash: str) -> None:
         )
 
 
+def _check_conversation_id(conversation_id: str) -> None:
+    if not isinstance(conversation_id, str) or not CONVERSATION_ID.fullmatch(conversation_id):
+        raise ValueError(f"conversation id must be 32 lowercase hex characters (uuid4().hex), got {conversation_id!r}")
+
+
 def _check_version(version: str) -> None:
     if not version or len(version) > NOTICE_VERSION_MAX_CHARS:
         raise ValueError(f"notice version must be 1 to {NOTICE_VERSION_MAX_CHARS} characters, got {version!r}")
@@ -316,6 +436,28 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def _past_turn(row: TurnRecord, feedback: int | None, report_id: str | None) -> PastTurn:
+    """What the chat shows of a recorded turn, from its columns and the `Turn` JSON kept with it."""
+    data = row.turn
+    citations = tuple(
+        Citation(int(c["number"]), str(c["article_id"]), str(c["title"]), str(c["url"]), str(c.get("heading") or ""))
+        for c in data.get("citations") or []
+    )
+    return PastTurn(
+        id=row.id,
+        started_at=row.started_at,
+        intent=row.intent,
+        question=row.question,
+        decision=Decision(row.decision),
+        answer=row.answer,
+        citations=citations,
+        notes=tuple(str(note) for note in data.get("notes") or []),
+        handoff=str(data.get("handoff") or ""),
+        feedback=feedback,
+        report_id=report_id,
+    )
+
+
 def _view(row: Report) -> ReportView:
     return ReportView(
         id=row.id,
@@ -326,4 +468,5 @@ def _view(row: Report) -> ReportView:
         status=row.status,
         created_at=row.created_at,
         turn=dict(row.turn),
+        contact=row.contact,
     )

@@ -7,7 +7,6 @@ output screens have already removed tags, images and links outside the KB).
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 
 import streamlit as st
@@ -20,7 +19,15 @@ from bot.responders import Exchange
 from bot.storage import records
 from bot.storage.db import Database
 from bot.turn import Decision, Turn
+from bot.ui.conversation import (
+    conversation_id,
+    scroll_if_new_answer,
+    scroll_to_new_answer,
+    session_turns,
+    start_new_conversation,
+)
 from bot.ui.identity import Visitor
+from bot.ui.report_form import answer_quote, contact_field
 
 _LOG = logging.getLogger(__name__)
 REASONS = {
@@ -33,13 +40,14 @@ REPORT_MAX_CHARS = 1000
 
 
 def chat_page(settings: Settings, visitor: Visitor, pipeline: Pipeline, db: Database, catalogue: Catalogue) -> None:
-    st.title(f"{settings.company_name} help")
+    turns = session_turns()
+    _header(settings, bool(turns), db, pipeline.identifier(visitor.user))
     if visitor.user.guest:
         st.info("You're asking as a guest: this conversation is tied to this browser session only.", icon="👤")
     intent = _intent_picker(catalogue)
-    turns: list[Turn] = st.session_state.setdefault("turns", [])
     for turn in turns:
         _show_turn(turn, visitor, pipeline, db, catalogue)
+    scroll_if_new_answer()
     show_open_report(visitor, pipeline, db)
 
     if intent is None:
@@ -47,13 +55,53 @@ def chat_page(settings: Settings, visitor: Visitor, pipeline: Pipeline, db: Data
         return
     topic = _topic_picker(intent)
     question = _suggested_questions(intent) if not turns else None
-    typed = st.chat_input(
-        f"Ask about {intent.label.lower()} (up to {settings.max_input_chars} characters)",
-        max_chars=settings.max_input_chars,
-    )
+    typed = _question_input(intent, settings.max_input_chars)
     question = typed or question
     if question:
         _ask(question, intent, topic, visitor, pipeline, db)
+
+
+def _header(settings: Settings, has_turns: bool, db: Database, user_hash: str) -> None:
+    # The title and the button on one row (the button moves below the title on a narrow screen).
+    row = st.container(horizontal=True, horizontal_alignment="distribute", vertical_alignment="center")
+    row.title(f"{settings.company_name} help", width="content")
+    row.button(
+        "New conversation",
+        key="new-conversation",
+        icon=":material/add_comment:",
+        disabled=not has_turns,
+        help="Start again with an empty chat",
+        on_click=start_new_conversation,
+        args=(db, user_hash, st.session_state.get("intent") or ""),
+    )
+
+
+def _question_input(intent: Intent, max_chars: int) -> str | None:
+    """The chat box. Its length limit is checked here, not in the browser: a browser-side limit makes a
+    paste that is too long do nothing at all, without a word."""
+    typed = st.chat_input(
+        f"Ask about {intent.label.lower()} (up to {max_chars:,} characters)",
+        key="question",
+        on_submit=_hold_if_too_long,
+        args=(max_chars,),
+    )
+    too_long = st.session_state.pop("too_long", 0) or (len(typed) if typed and len(typed) > max_chars else 0)
+    if too_long:
+        st.warning(
+            f"Your message is {too_long:,} characters long; the limit is {max_chars:,}. "
+            "It was not sent: please shorten it in the box below and send it again.",
+            icon=":material/content_cut:",
+        )
+        return None
+    return typed
+
+
+def _hold_if_too_long(max_chars: int) -> None:
+    """A question over the limit is not sent: it goes back into the box, to be shortened there."""
+    text = st.session_state.get("question")
+    if isinstance(text, str) and len(text) > max_chars:
+        st.session_state["too_long"] = len(text)
+        st.session_state["question"] = text  # set in a callback: shown in the box again, not submitted
 
 
 def _intent_picker(catalogue: Catalogue) -> Intent | None:
@@ -65,7 +113,6 @@ def _intent_picker(catalogue: Catalogue) -> Intent | None:
         format_func=labels.__getitem__,
         placeholder="Choose a topic",
         key="intent",
-        on_change=_new_conversation,
     )
     return catalogue.get(chosen) if chosen else None
 
@@ -85,13 +132,11 @@ def _suggested_questions(intent: Intent) -> str | None:
     st.caption(intent.description or "Suggested questions")
     columns = st.columns(min(3, len(intent.suggested_questions)))
     for n, suggestion in enumerate(intent.suggested_questions):
-        if columns[n % len(columns)].button(suggestion, key=f"suggest-{intent.id}-{n}", width="stretch"):
+        # wrap: a label wider than its column wraps onto more lines instead of ending in "…"
+        column = columns[n % len(columns)]
+        if column.button(suggestion, key=f"suggest-{intent.id}-{n}", width="stretch", wrap=True):
             return suggestion
     return None
-
-
-def _new_conversation() -> None:
-    st.session_state["conversation_id"] = uuid.uuid4().hex
 
 
 def _ask(question: str, intent: Intent, topic: str, visitor: Visitor, pipeline: Pipeline, db: Database) -> None:
@@ -105,9 +150,9 @@ def _ask(question: str, intent: Intent, topic: str, visitor: Visitor, pipeline: 
         preview = st.empty()
         with st.spinner("Looking in the help centre…"):
             turn = pipeline.run(question, intent.id, visitor.user, history, topic, on_text=preview.markdown)
-    st.session_state.setdefault("conversation_id", uuid.uuid4().hex)
     turns.append(turn)
     _ensure_recorded(turn, visitor, pipeline, db)
+    scroll_to_new_answer()
     st.rerun()
 
 
@@ -117,7 +162,7 @@ def _ensure_recorded(turn: Turn, visitor: Visitor, pipeline: Pipeline, db: Datab
     recorded: set[str] = st.session_state.setdefault("recorded", set())
     if turn.id in recorded:
         return True
-    conversation = st.session_state.setdefault("conversation_id", uuid.uuid4().hex)
+    conversation = conversation_id()
     if _saved(lambda: records.record_turn(db, turn, pipeline.identifier(visitor.user), conversation), "this answer"):
         recorded.add(turn.id)
         return True
@@ -210,7 +255,12 @@ def show_open_report(visitor: Visitor, pipeline: Pipeline, db: Database) -> None
 
 @st.dialog("Report a problem", on_dismiss=_close_report)
 def report_dialog(turn_id: str, visitor: Visitor, pipeline: Pipeline, db: Database) -> None:
+    turn = next((t for t in session_turns() if t.id == turn_id), None)
+    if turn is None:
+        st.write("This answer is no longer in the conversation.")
+        return
     st.write("Tell us what went wrong with this answer. Our support staff read every report.")
+    answer_quote(turn)
     reason = st.selectbox("Reason", list(REASONS), format_func=REASONS.__getitem__, key=f"report-reason-{turn_id}")
     text = st.text_area(
         "What happened? (optional)",
@@ -218,14 +268,18 @@ def report_dialog(turn_id: str, visitor: Visitor, pipeline: Pipeline, db: Databa
         key=f"report-text-{turn_id}",
         help="Please don't include personal details; any we find are removed.",
     )
+    contact = contact_field(turn_id)
     if st.button("Send report", type="primary", key=f"report-send-{turn_id}"):
-        turn = next((t for t in st.session_state.get("turns", []) if t.id == turn_id), None)
-        if turn is None or not _ensure_recorded(turn, visitor, pipeline, db):
+        if contact.error:
+            st.error(contact.error, icon=":material/alternate_email:")
+            return
+        if not _ensure_recorded(turn, visitor, pipeline, db):
             return  # the dialog stays open with what was typed; the error is shown above
         saved: list[str] = []
-        if _saved(
-            lambda: saved.append(records.add_report(db, turn_id, turn.safety_identifier, reason, text)), "your report"
-        ):
+        file_report = lambda: saved.append(  # noqa: E731
+            records.add_report(db, turn_id, turn.safety_identifier, reason, text, contact=contact.address)
+        )
+        if _saved(file_report, "your report"):
             st.session_state.setdefault("reports", {})[turn_id] = saved[0]
             _close_report()
             st.rerun()
