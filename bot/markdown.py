@@ -34,7 +34,7 @@ _PARSER = markdown_parser("commonmark", {"html": True}).enable(["table", "strike
 _BARE_URL = re.compile(r"(?:https?://|www\.)[^\s<>]*", re.IGNORECASE)
 _TRAILING = ".,:;!?\"'*_~"
 # A citation marker stays as written ([1]); any other bracket is escaped.
-_ESCAPE = re.compile(rf"(?P<marker>{MARKER.pattern})(?![\[(:])|[\\`*_\[\]<~$]|&(?=#?\w+;)")
+_ESCAPE = re.compile(rf"(?P<marker>{MARKER.pattern})(?![(:])|[\\`*_\[\]<~$]|&(?=#?\w+;)")
 # What would start a block at the start of a line: a list item, a quote, a heading, a rule.
 _LINE_START = re.compile(r"^(\s*)(>|#{1,6}(?=\s|$)|[-+=](?=[\s=+-]|$))", re.MULTILINE)
 _ORDERED_DOT = re.compile(r"^(\s*\d{1,9})([.)])(?=\s|$)", re.MULTILINE)
