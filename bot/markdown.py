@@ -17,9 +17,9 @@ from collections.abc import Iterable
 from html.parser import HTMLParser
 from urllib.parse import quote
 
+from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
-from bot.markdown_parser import markdown_parser
 from bot.safety.citations import MARKER
 
 LINK_REMOVED = "(link removed)"
@@ -29,7 +29,7 @@ REMOVED_URL = "removed URL outside the KB"
 REMOVED_HTML = "removed HTML tags"
 REMOVED_EMBED = "removed script/embedded content"
 
-_PARSER = markdown_parser("commonmark", {"html": True}).enable(["table", "strikethrough"])
+_PARSER = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 # What GFM autolinks in text (upper case too), wherever it starts; trailing punctuation is not part of it.
 _BARE_URL = re.compile(r"(?:https?://|www\.)[^\s<>]*", re.IGNORECASE)
 _TRAILING = ".,:;!?\"'*_~"

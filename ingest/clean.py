@@ -12,9 +12,9 @@ import html
 import re
 
 from bs4 import BeautifulSoup
+from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from bot.markdown_parser import markdown_parser
 from ingest.spans import sub_spans
 
 MAX_CODE_LINES = 15  # longer code blocks are noise to a support answer
@@ -31,7 +31,7 @@ _MDX_STATEMENT = re.compile(r"^(import|export)\s.+$", re.MULTILINE)
 _ADMONITION = re.compile(r"^\s*:::\s*([a-zA-Z]+)?\s*(.*)$")
 # Links and images are found by a CommonMark parser (labels nest brackets; references live
 # elsewhere); escapes and entities are kept as written, so only links and images change.
-_MARKDOWN = markdown_parser().disable("text_join")
+_MARKDOWN = MarkdownIt("commonmark").disable("text_join")
 _INDENT = str.maketrans({" ": "\x02", "\t": "\x03"})  # the inline parser drops a line's indentation
 _UNINDENT = str.maketrans({"\x02": " ", "\x03": "\t"})
 _ALT = re.compile(r"""\balt\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
@@ -241,6 +241,8 @@ def _tag_end(text: str, start: int) -> tuple[int, int]:
             return j, -1
         elif ch == "<" and depth == 0 and j > start + 1 and text[j + 1 : j + 2].isalpha():
             return -1, j  # a stray '<' in prose, not a tag: the next tag may start here
+        elif ch == "\n" and text[j - 1] == "\n":
+            return -1, j  # a blank line: no tag spans paragraphs, so the scan stops here too
     return -1, max(limit, start + 1)
 
 
