@@ -31,8 +31,11 @@ _MDX_STATEMENT = re.compile(r"^(import|export)\s.+$", re.MULTILINE)
 _ADMONITION = re.compile(r"^\s*:::\s*([a-zA-Z]+)?\s*(.*)$")
 # Links and images are found by a CommonMark parser (labels nest brackets; references live
 # elsewhere); escapes and entities are kept as written, so only links and images change.
-_MARKDOWN = MarkdownIt("commonmark").disable("text_join")
+# Nesting deeper than 6 (links in emphasis in links…) is kept as text; the output sanitizer, which
+# parses with the default depth, still sees it. Each level costs a pass over crafted text.
+_MARKDOWN = MarkdownIt("commonmark", {"maxNesting": 6}).disable("text_join")
 _INDENT = str.maketrans({" ": "\x02", "\t": "\x03"})  # the inline parser drops a line's indentation
+_LINK_SIGN = re.compile(r"\][(\[:]")  # an inline link or image, a reference, a definition
 _UNINDENT = str.maketrans({"\x02": " ", "\x03": "\t"})
 _ALT = re.compile(r"""\balt\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
 _TAG_NAME = re.compile(r"</?([A-Za-z][\w.:-]*)")
@@ -151,12 +154,19 @@ def _code_tag(code: str) -> str:
 
 
 def _without_links(text: str) -> str:
-    """Links as their text, images as their alt text, reference definitions gone."""
+    """Links as their text, images as their alt text, reference definitions gone.
+
+    markdown-it is linear but slow on crafted text (20 KB of `![a` takes seconds): text that
+    can hold no link, as most text, is not parsed."""
+    if not _LINK_SIGN.search(text):
+        return text
     env: dict[str, object] = {}
-    blocks = _MARKDOWN.parse(text, env)  # the reference definitions, for `[x][ref]` below
-    covered = {line for t in blocks if t.level == 0 and t.map for line in range(*t.map)}
-    # A line no block holds (blank lines aside) is a reference definition.
-    lines = [line for n, line in enumerate(text.split("\n")) if n in covered or not line.strip()]
+    lines = text.split("\n")
+    if "]:" in text:  # reference definitions: gone, and known for `[x][ref]` below
+        blocks = _MARKDOWN.parse(text, env)
+        covered = {line for t in blocks if t.level == 0 and t.map for line in range(*t.map)}
+        # A line no block holds (blank lines aside) is a reference definition.
+        lines = [line for n, line in enumerate(lines) if n in covered or not line.strip()]
     tokens = _MARKDOWN.parseInline("\n".join(_masked_indent(line) for line in lines), env)
     return "".join(_written(t) for t in tokens[0].children or []).translate(_UNINDENT)
 
