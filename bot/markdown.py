@@ -33,8 +33,8 @@ _PARSER = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrou
 # What GFM autolinks in text (upper case too), wherever it starts; trailing punctuation is not part of it.
 _BARE_URL = re.compile(r"(?:https?://|www\.)[^\s<>]*", re.IGNORECASE)
 _TRAILING = ".,:;!?\"'*_~"
-# A citation marker stays as written ([1]); any other bracket is escaped.
-_ESCAPE = re.compile(rf"(?P<marker>{MARKER.pattern})(?![(:])|[\\`*_\[\]<~$]|&(?=#?\w+;)")
+# A citation marker stays as written ([1]) for bot.pipeline to renumber; any other bracket is escaped.
+_ESCAPE = re.compile(rf"(?P<marker>{MARKER.pattern})(?P<after>[(:])?|[\\`*_\[\]<~$]|&(?=#?\w+;)")
 # What would start a block at the start of a line: a list item, a quote, a heading, a rule.
 _LINE_START = re.compile(r"^(\s*)(>|#{1,6}(?=\s|$)|[-+=](?=[\s=+-]|$))", re.MULTILINE)
 _ORDERED_DOT = re.compile(r"^(\s*\d{1,9})([.)])(?=\s|$)", re.MULTILINE)
@@ -46,9 +46,15 @@ _URL_UNSAFE = "()<>\"' \\`[]{}|^"
 
 def escape(text: str) -> str:
     """Plain text as Markdown that renders as exactly that text (bare URLs aside: see `text`)."""
-    escaped = _ESCAPE.sub(lambda m: m.group("marker") or "\\" + m.group(0), text)
+    escaped = _ESCAPE.sub(_escaped, text)
     escaped = _ORDERED_DOT.sub(r"\1\\\2", escaped)
     return _LINE_START.sub(r"\1\\\2", escaped)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    if match.group("marker"):  # `[1]` stays, but `[1](…)` or `[1]:` must not become a link
+        return match.group("marker") + ("\\" + match.group("after") if match.group("after") else "")
+    return "\\" + match.group(0)
 
 
 def encode_url(url: str) -> str:

@@ -73,6 +73,8 @@ def test_tables_lists_emphasis_and_code_render_as_before() -> None:
 
 def test_citation_markers_stay_as_written() -> None:
     assert safe_markdown("Delivery takes 3 to 5 days [1][2].", ())[0] == "Delivery takes 3 to 5 days [1][2]."
+    out = safe_markdown("As [1]: see [2] (x) and [3]\\(y).", ())[0]  # written as text: stays text
+    assert out == "As [1]\\: see [2] (x) and [3]\\(y)." and GFM.renderInline(out) == "As [1]: see [2] (x) and [3](y)."
 
 
 @pytest.mark.parametrize(
