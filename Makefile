@@ -49,6 +49,7 @@ debian-faq:  ## the Debian FAQ (a retrieval benchmark nobody here wrote)
 bench: install debian-faq  ## every benchmark; figures are printed
 	$(PY) -m bench.bench_embedding
 	$(PY) -m bench.bench_ingest
+	$(PY) -m bench.bench_clean
 	$(PY) -m bench.bench_query
 	$(PY) -m bench.bench_retrieval
 	$(PY) -m bench.bench_turn

@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from bot.config import Settings
+from bot.markdown import escape
 from bot.pipeline import Pipeline
 from bot.storage import records
 from bot.storage.db import Database
@@ -60,7 +61,7 @@ def main() -> None:
 
 def _sidebar(visitor: Visitor, settings: Settings, pipeline: Pipeline, db: Database) -> None:
     with st.sidebar:
-        st.markdown(f"Signed in as **{visitor.name}**" + (" (staff)" if visitor.user.staff else ""))
+        st.markdown(f"Signed in as **{escape(visitor.name)}**" + (" (staff)" if visitor.user.staff else ""))
         if not visitor.user.guest:
             st.button("Log out", on_click=st.logout, icon=":material/logout:")
         notice_in_sidebar(settings)

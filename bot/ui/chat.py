@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
 from bot.intents import Catalogue, Intent
+from bot.markdown import escape
 from bot.pipeline import Pipeline
 from bot.responders import Exchange
 from bot.storage import records
@@ -27,6 +28,7 @@ from bot.ui.conversation import (
     start_new_conversation,
 )
 from bot.ui.identity import Visitor
+from bot.ui.markdown import sources_markdown
 from bot.ui.report_form import answer_quote, contact_field
 
 _LOG = logging.getLogger(__name__)
@@ -186,11 +188,7 @@ def _show_turn(turn: Turn, visitor: Visitor, pipeline: Pipeline, db: Database, c
     with st.chat_message("assistant"):
         if turn.decision is Decision.ANSWERED:
             st.markdown(turn.answer)
-            sources = "\n".join(
-                f"{c.number}. [{_plain(c.title)}]({c.url})" + (f" — {_plain(c.heading)}" if c.heading else "")
-                for c in turn.citations
-            )
-            st.markdown(f"**Sources**\n\n{sources}")
+            st.markdown(f"**Sources**\n\n{sources_markdown(turn.citations)}")
             if turn.intent in catalogue:
                 # The bot cannot always tell that the nearest article misses the question (bench_answerability):
                 # every answer keeps a way to a person.
@@ -286,7 +284,5 @@ def report_dialog(turn_id: str, visitor: Visitor, pipeline: Pipeline, db: Databa
 
 
 def _plain(text: str) -> str:
-    """KB metadata inside Markdown: escape the characters that would start links or emphasis."""
-    for char in "\\[]()*_`#<>":
-        text = text.replace(char, "\\" + char)
-    return text
+    """KB metadata inside Markdown: rendered as exactly that text."""
+    return escape(text)

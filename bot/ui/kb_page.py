@@ -9,6 +9,7 @@ import streamlit as st
 from bot.intents import ALL_INTENTS, Catalogue
 from bot.kb_status import kb_status
 from bot.retrieval import Retriever
+from bot.ui.markdown import passage_text, passage_title
 
 
 def kb_page(retriever: Retriever, catalogue: Catalogue) -> None:
@@ -36,7 +37,6 @@ def kb_page(retriever: Retriever, catalogue: Catalogue) -> None:
         st.info("Nothing in the help centre reaches the relevance threshold: users would be handed off.")
     for n, passage in enumerate(passages, 1):
         with st.container(border=True):
-            heading = f" › {passage.heading}" if passage.heading else ""
-            st.markdown(f"**[{n}] [{passage.title}]({passage.url})**{heading}")
+            st.markdown(passage_title(n, passage))
             st.caption(f"score {passage.score:.3f} · cosine {passage.dense:.3f} · BM25 {passage.lexical:.3f}")
-            st.markdown(passage.text)  # Markdown only: Streamlit never renders HTML here
+            st.markdown(passage_text(passage))

