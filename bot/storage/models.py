@@ -51,6 +51,7 @@ BLOCK_KINDS = ("temporary", "permanent")
 STAFF_NAME_MAX_CHARS = 200
 NOTE_MAX_CHARS = 2000
 TEXT_MAX_CHARS = 1000  # report text and feedback comment, after PII redaction
+CONTACT_MAX_CHARS = 254  # the longest valid email address (RFC 5321 path limit)
 
 USER_ID_LENGTH = 64  # the hex HMAC-SHA256 safety identifier (bot.identity)
 
@@ -183,6 +184,8 @@ class Report(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     turn: Mapped[dict[str, Any]]  # the turn's JSON as it was when reported
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # An email the user chose to leave so staff can reply: kept as given (not redacted), shown to staff only.
+    contact: Mapped[str | None] = mapped_column(String(CONTACT_MAX_CHARS))
     note: Mapped[str | None] = mapped_column(String(NOTE_MAX_CHARS))  # the reviewer's latest note
     updated_at: Mapped[datetime | None]  # the last status change
     resolved_at: Mapped[datetime | None]  # when it was resolved or dismissed; None while open or in review

@@ -21,6 +21,7 @@ from bot.safety.pii import redact
 from bot.storage import ids
 from bot.storage.db import Database
 from bot.storage.models import (
+    CONTACT_MAX_CHARS,
     FEEDBACK_REASONS,
     REPORT_REASONS,
     TEXT_MAX_CHARS,
@@ -39,6 +40,12 @@ USER_HASH = re.compile(r"[0-9a-f]{64}")
 CONVERSATION_ID = re.compile(r"[0-9a-f]{32}")  # uuid4().hex
 NOTICE_VERSION_MAX_CHARS = 32
 REPORT_ID_ATTEMPTS = 20
+# A plain address: local@domain.tld, no spaces, no display name. Deliberately simple: it catches typos
+# and pasted text, and anything it accepts is a string a person can copy into a mail client.
+CONTACT_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ class ReportView:
     status: str
     created_at: datetime
     turn: dict[str, Any]
+    contact: str | None = None  # an email the user chose to leave, unredacted: for staff eyes only
 
 
 @dataclass(frozen=True)
@@ -153,15 +161,18 @@ def set_feedback(
         )
 
 
-def add_report(db: Database, turn_id: str, user_hash: str, reason: str, text: str) -> str:
+def add_report(db: Database, turn_id: str, user_hash: str, reason: str, text: str, contact: str | None = None) -> str:
     """File a report on one of the user's turns; returns its id (e.g. R-7K3Q9).
 
     The text is PII-redacted, then capped at TEXT_MAX_CHARS. The turn's JSON is copied into the
     report, so the reviewer sees exactly what the user saw even if the turn is later removed.
+    `contact` is an email address the user chose to leave (see `check_contact`): it is stored as
+    given, not redacted, because the user asked to be contacted there; only staff reads show it.
     """
     _check_user(user_hash)
     if reason not in REPORT_REASONS:
         raise ValueError(f"unknown report reason {reason!r}; expected one of {', '.join(REPORT_REASONS)}")
+    address = check_contact(contact) if contact is not None else None
     cleaned = _clean_user_text(text)
     with db.transaction() as session:
         turn = _owned_turn(session, turn_id, user_hash)
@@ -176,6 +187,7 @@ def add_report(db: Database, turn_id: str, user_hash: str, reason: str, text: st
                 "status": "open",
                 "turn": turn.turn,
                 "created_at": utcnow(),
+                "contact": address,
             }
             if insert_ignore(session, Report, values, conflict=["id"]):
                 return report_id
@@ -194,6 +206,18 @@ def acknowledge(db: Database, user_hash: str, version: str) -> None:
             {"user_id": user_hash, "notice_version": version},
             conflict=["user_id", "notice_version"],
         )
+
+
+def check_contact(contact: str) -> str:
+    """The contact address to store: an email, surrounding spaces removed. Raises ValueError otherwise."""
+    address = contact.strip()
+    if not address:
+        raise ValueError("the contact address is empty")
+    local = address.rpartition("@")[0]
+    if len(address) > CONTACT_MAX_CHARS or len(local) > 64 or not CONTACT_EMAIL.fullmatch(address):
+        # The value stays out of the message: it is personal data, and messages end up in logs.
+        raise ValueError("the contact address is not an email address such as name@example.com")
+    return address
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -326,4 +350,5 @@ def _view(row: Report) -> ReportView:
         status=row.status,
         created_at=row.created_at,
         turn=dict(row.turn),
+        contact=row.contact,
     )

@@ -314,6 +314,57 @@ def test_a_report_with_no_text_is_kept(db: Database) -> None:
     assert report is not None and report.text == ""
 
 
+def test_a_contact_address_is_kept_as_given_for_staff(db: Database) -> None:
+    turn_id = recorded_turn(db)
+    text = "Write to me at ann.lee@example.org please"
+    report_id = add_report(db, turn_id, ALICE, "wrong_answer", text, contact="  Ann.Lee+help@mail.example.co.uk ")
+    report = get_report(db, report_id)
+    assert report is not None
+    assert report.contact == "Ann.Lee+help@mail.example.co.uk"  # unredacted: the user chose to leave it
+    assert report.text == "Write to me at [EMAIL REMOVED] please"  # the free text is still redacted
+    assert [r.contact for r in open_reports(db)] == ["Ann.Lee+help@mail.example.co.uk"]
+
+
+def test_a_report_without_a_contact_has_none(db: Database) -> None:
+    report = get_report(db, add_report(db, recorded_turn(db), ALICE, "other", "x"))
+    assert report is not None and report.contact is None
+
+
+@pytest.mark.parametrize(
+    "contact",
+    [
+        "",
+        "   ",
+        "ann",
+        "ann@",
+        "@example.com",
+        "ann@example",
+        "ann lee@example.com",
+        "Ann <ann@example.com>",
+        "ann@@example.com",
+        "ann@exa_mple.com",
+        "a" * 65 + "@example.com",
+        "ann@" + "d" * 250 + ".com",
+        ".ann@example.com",
+    ],
+)
+def test_a_contact_that_is_not_an_email_is_refused_and_nothing_is_filed(db: Database, contact: str) -> None:
+    turn_id = recorded_turn(db)
+    with pytest.raises(ValueError, match="contact address") as err:
+        add_report(db, turn_id, ALICE, "other", "x", contact=contact)
+    # The address is personal data: the message never repeats it (messages end up in logs).
+    assert str(err.value) in {
+        "the contact address is empty",
+        "the contact address is not an email address such as name@example.com",
+    }
+    assert count(db, Report) == 0
+
+
+def test_check_contact_accepts_common_addresses() -> None:
+    for address in ("ann@example.com", "o'brien@example.ie", "first.last+tag@sub.example.travel", "x@a-b.io"):
+        assert records.check_contact(f" {address} ") == address
+
+
 def test_a_report_on_an_unknown_turn_or_with_an_unknown_reason_is_refused(db: Database) -> None:
     turn_id = recorded_turn(db)
     with pytest.raises(ValueError, match="unknown turn 'nope'"):
