@@ -106,7 +106,9 @@ class _DatabaseState:
 class DatabaseLimits:
     """A `LimitStore` in the records. `key` turns the gate's user id into the hashed id the rows are keyed by."""
 
-    def __init__(self, db: Database, key: Callable[[str], str] = lambda user_id: user_id, slow_seconds: float = 3600) -> None:
+    def __init__(
+        self, db: Database, key: Callable[[str], str] = lambda user_id: user_id, slow_seconds: float = 3600
+    ) -> None:
         self.db = db
         self.key = key
         self.keep_admissions_s = max(RATE_WINDOW_S, slow_seconds)

@@ -14,8 +14,8 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     DateTime,
-    Float,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     MetaData,
@@ -226,7 +226,7 @@ class KBGap(Base):
 
 
 class ArticleFix(Base):
-    """"This article needs a fix": listed on the KB page until someone marks it fixed."""
+    """ "This article needs a fix": listed on the KB page until someone marks it fixed."""
 
     __tablename__ = "article_fixes"
     __table_args__ = (CheckConstraint(_in("status", FIX_STATUSES), name="status"), Index(None, "status", "article_id"))

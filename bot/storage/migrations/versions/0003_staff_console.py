@@ -29,8 +29,10 @@ def upgrade() -> None:
         batch.add_column(sa.Column("note", sa.String(length=2000), nullable=True))
         batch.add_column(sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True))
-    op.execute("UPDATE reports SET status = 'resolved', resolved_at = created_at, updated_at = created_at "
-               "WHERE status = 'reviewed'")
+    op.execute(
+        "UPDATE reports SET status = 'resolved', resolved_at = created_at, updated_at = created_at "
+        "WHERE status = 'reviewed'"
+    )
     with op.batch_alter_table("reports") as batch:
         batch.create_check_constraint(op.f("ck_reports_status"), NEW_STATUSES)
 
@@ -90,9 +92,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_article_fixes")),
     )
-    op.create_index(
-        op.f("ix_article_fixes_status_article_id"), "article_fixes", ["status", "article_id"], unique=False
-    )
+    op.create_index(op.f("ix_article_fixes_status_article_id"), "article_fixes", ["status", "article_id"], unique=False)
 
     op.create_table(
         "blocks",
