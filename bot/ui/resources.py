@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from bot.config import Settings, get_settings
+from bot.gate import Gate
 from bot.intents import Catalogue, load_catalogue
 from bot.pipeline import Pipeline, build_pipeline
 from bot.storage.db import Database, open_database
@@ -16,7 +17,8 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner="Loading the help centre…")
 def pipeline() -> Pipeline:
-    return build_pipeline(get_settings())
+    # Limits and strikes live in the records, so every app process behind a load balancer agrees.
+    return build_pipeline(get_settings(), gate=Gate.from_settings(get_settings(), db=database()))
 
 
 @st.cache_resource
