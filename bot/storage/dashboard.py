@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Float, bindparam, case, func, literal, select, text, union_all
+from sqlalchemy import ColumnElement, Float, case, func, literal, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.storage.db import Database
-from bot.storage.models import Block, Feedback, Report, TurnRecord, UTCDateTime, utcnow
+from bot.storage.models import Block, Feedback, Report, TurnFlag, TurnRecord, utcnow
 
 CLOSED = ("resolved", "dismissed")
 
@@ -85,43 +85,18 @@ def turns_per_day(db: Database, since: datetime, until: datetime) -> list[tuple[
         return [(d, decision, int(n)) for d, decision, n in session.execute(query)]
 
 
-FLAGS_SQL = {
-    # A moderation verdict names its categories in reasons ("flagged: violence"); any other screen that
-    # said no counts under its own name (injection, groundedness, ...).
-    "sqlite": """
-        SELECT category, count(*) FROM (
-          SELECT substr(r.value, 10) AS category
-          FROM turns AS t, json_each(t.turn, '$.verdicts') AS v, json_each(v.value, '$.reasons') AS r
-          WHERE t.created_at >= :since AND t.created_at < :until AND r.value LIKE 'flagged: %'
-          UNION ALL
-          SELECT json_extract(v.value, '$.screen')
-          FROM turns AS t, json_each(t.turn, '$.verdicts') AS v
-          WHERE t.created_at >= :since AND t.created_at < :until
-            AND json_extract(v.value, '$.ok') = 0 AND json_extract(v.value, '$.screen') NOT LIKE 'moderation%'
-        ) AS flags GROUP BY category ORDER BY count(*) DESC, category""",
-    "postgresql": """
-        SELECT category, count(*) FROM (
-          SELECT substr(r.value, 10) AS category
-          FROM turns AS t, json_array_elements(t.turn -> 'verdicts') AS v(value),
-               json_array_elements_text(v.value -> 'reasons') AS r(value)
-          WHERE t.created_at >= :since AND t.created_at < :until AND r.value LIKE 'flagged: %'
-          UNION ALL
-          SELECT v.value ->> 'screen'
-          FROM turns AS t, json_array_elements(t.turn -> 'verdicts') AS v(value)
-          WHERE t.created_at >= :since AND t.created_at < :until
-            AND (v.value ->> 'ok') = 'false' AND (v.value ->> 'screen') NOT LIKE 'moderation%'
-        ) AS flags GROUP BY category ORDER BY count(*) DESC, category""",
-}
-
-
 def flags_by_category(db: Database, since: datetime, until: datetime) -> list[tuple[str, int]]:
-    """(category, flags) over every verdict of the turns in range, most frequent first."""
+    """(category, turns flagged for it), most frequent first: moderation categories and screens (bot.storage.flags)."""
     _check(since, until)
-    query = text(FLAGS_SQL[db.backend]).bindparams(
-        bindparam("since", since, type_=UTCDateTime()), bindparam("until", until, type_=UTCDateTime())
+    flags = func.count().label("flags")
+    query = (
+        select(TurnFlag.category, flags)
+        .where(TurnFlag.created_at >= since, TurnFlag.created_at < until)
+        .group_by(TurnFlag.category)
+        .order_by(flags.desc(), TurnFlag.category)
     )
     with db.transaction() as session:
-        return [(str(category), int(n)) for category, n in session.execute(query)]
+        return [(category, int(n)) for category, n in session.execute(query)]
 
 
 def top_intents(db: Database, since: datetime, until: datetime, limit: int = 10) -> list[tuple[str, int]]:
@@ -185,10 +160,10 @@ def median_seconds_to_resolve(db: Database, since: datetime, until: datetime) ->
 
 
 def latency_per_day(db: Database, since: datetime, until: datetime) -> list[LatencyDay]:
-    """p50 and p95 of each day's turn latency (timings_ms.total of the turn's JSON), in milliseconds."""
+    """p50 and p95 of each day's turn latency (the turn's timings_ms.total), in milliseconds."""
     _check(since, until)
     day = _day(db, TurnRecord.created_at)
-    latency = TurnRecord.turn[("timings_ms", "total")].as_float()
+    latency = TurnRecord.latency_ms
     ranked = (
         select(
             day.label("day"),

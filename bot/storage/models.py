@@ -142,6 +142,19 @@ class TurnRecord(Base):
     model: Mapped[str] = mapped_column(String(200))
     turn: Mapped[dict[str, Any]]  # Turn.to_dict(): passages, verdicts and scores, timings, citations
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    latency_ms: Mapped[float | None] = mapped_column(Float)  # timings_ms.total, for the dashboard
+
+
+class TurnFlag(Base):
+    """One thing a turn was flagged for (bot.storage.flags): a moderation category or a screen's name."""
+
+    __tablename__ = "turn_flags"
+    __table_args__ = (Index(None, "created_at", "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    turn_id: Mapped[str] = mapped_column(ForeignKey("turns.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]  # the turn's
 
 
 class Feedback(Base):

@@ -12,7 +12,7 @@ from bot.storage import dashboard
 from bot.storage.audit import Staff
 from bot.storage.db import Database
 from bot.storage.limits import block_user
-from bot.storage.models import Block, Feedback, Report, TurnRecord
+from bot.storage.models import Block, Feedback, Report, TurnFlag, TurnRecord
 from bot.storage.records import add_report, record_turn, set_feedback
 from bot.storage.review import set_report_status
 from bot.turn import Decision, VerdictRecord
@@ -47,6 +47,7 @@ def turn_at(
         session.execute(
             update(TurnRecord).where(TurnRecord.id == turn.id).values(created_at=when, decision=str(decision))
         )
+        session.execute(update(TurnFlag).where(TurnFlag.turn_id == turn.id).values(created_at=when))
     return turn.id
 
 

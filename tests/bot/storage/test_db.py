@@ -29,6 +29,7 @@ TABLES = {
     "strikes",
     "admissions",
     "ingest_runs",
+    "turn_flags",
 }
 
 

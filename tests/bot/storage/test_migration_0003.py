@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
@@ -10,10 +11,12 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
+from bot.storage import dashboard
 from bot.storage.audit import Staff
 from bot.storage.db import Database, alembic_config, make_engine, migrate
-from bot.storage.records import add_report, record_turn
+from bot.storage.records import add_report
 from bot.storage.review import set_report_status
+from bot.turn import Decision, VerdictRecord
 from tests.bot.storage.factories import make_turn, new_conversation, user_hash
 
 ALICE = user_hash("alice")
@@ -27,10 +30,29 @@ def test_reports_of_todays_schema_survive_the_upgrade_and_reviewed_becomes_resol
         migrate(engine, "0002_report_contact")
         assert "audit_events" not in inspect(engine).get_table_names()
         db = Database(engine)
-        turn = make_turn(ALICE)
-        record_turn(db, turn, ALICE, new_conversation())
+        turn = make_turn(ALICE, decision=Decision.BLOCKED_INPUT)
+        turn.timings_ms["total"] = 42.5
+        turn.verdicts.append(VerdictRecord("moderation-in", False, {}, ("flagged: violence", "model: x"), False, 1.0))
+        turn.verdicts.append(VerdictRecord("injection", False, {}, ("injection",), False, 1.0))
+        conversation = new_conversation()
         with engine.begin() as conn:  # rows as the 0002 schema holds them
             created = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
+            stamp = created if engine.dialect.name == "postgresql" else "2026-11-01 09:30:00.000000"
+            conn.execute(
+                text("INSERT INTO users (id, created_at, is_staff) VALUES (:u, :t, false)"), {"u": ALICE, "t": stamp}
+            )
+            conn.execute(
+                text("INSERT INTO conversations (id, user_id, intent, started_at) VALUES (:c, :u, 'billing', :t)"),
+                {"c": conversation, "u": ALICE, "t": stamp},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO turns (id, conversation_id, user_id, started_at, intent, decision, question, answer,"
+                    " model, turn, created_at) VALUES (:id, :c, :u, :t, 'billing', 'blocked_input', 'q', 'a', '',"
+                    " :body, :t)"
+                ),
+                {"id": turn.id, "c": conversation, "u": ALICE, "t": stamp, "body": json.dumps(turn.to_dict())},
+            )
             for report_id, status in (("R-AAAAA", "open"), ("R-BBBBB", "reviewed")):
                 conn.execute(
                     text(
@@ -42,12 +64,17 @@ def test_reports_of_todays_schema_survive_the_upgrade_and_reviewed_becomes_resol
                         "turn": turn.id,
                         "user": ALICE,
                         "status": status,
-                        "created": created if engine.dialect.name == "postgresql" else "2026-11-01 09:30:00.000000",
+                        "created": stamp,
                     },
                 )
         migrate(engine)
         with engine.connect() as conn:
             rows = dict(conn.execute(text("SELECT id, status FROM reports")).all())
+            assert conn.scalar(text("SELECT latency_ms FROM turns")) == 42.5  # backfilled from the JSON
+        assert dashboard.flags_by_category(db, created, created + timedelta(days=1)) == [
+            ("injection", 1),
+            ("violence", 1),
+        ]
         assert rows == {"R-AAAAA": "open", "R-BBBBB": "resolved"}
         assert {"audit_events", "kb_gaps", "article_fixes", "blocks", "strikes", "admissions", "ingest_runs"} <= set(
             inspect(engine).get_table_names()

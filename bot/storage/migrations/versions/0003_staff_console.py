@@ -150,8 +150,80 @@ def upgrade() -> None:
     # The dashboard's figures read these by time.
     op.create_index(op.f("ix_reports_created_at"), "reports", ["created_at"], unique=False)
 
+    op.add_column("turns", sa.Column("latency_ms", sa.Float(), nullable=True))
+    op.create_table(
+        "turn_flags",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("turn_id", sa.String(length=64), nullable=False),
+        sa.Column("category", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["turn_id"], ["turns.id"], name=op.f("fk_turn_flags_turn_id_turns"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_turn_flags")),
+    )
+    op.create_index(op.f("ix_turn_flags_created_at_category"), "turn_flags", ["created_at", "category"], unique=False)
+    op.create_index(op.f("ix_turn_flags_turn_id"), "turn_flags", ["turn_id"], unique=False)
+    _backfill_turns()
+
+
+TURNS = sa.table(
+    "turns",
+    sa.column("id", sa.String()),
+    sa.column("turn", sa.JSON()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+    sa.column("latency_ms", sa.Float()),
+)
+FLAGS = sa.table(
+    "turn_flags",
+    sa.column("turn_id", sa.String()),
+    sa.column("category", sa.String()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+)
+BACKFILL_BATCH = 1000
+
+
+def _flags(turn: dict) -> list[str]:
+    """A frozen copy of bot.storage.flags.flags_of as it was for this revision."""
+    found: list[str] = []
+    for verdict in turn.get("verdicts") or []:
+        if not isinstance(verdict, dict) or verdict.get("ok", True):
+            continue
+        named = [str(r)[len("flagged: ") :] for r in verdict.get("reasons") or [] if str(r).startswith("flagged: ")]
+        for flag in named or [str(verdict.get("screen") or "unknown")]:
+            if flag[:64] not in found:
+                found.append(flag[:64])
+    return found
+
+
+def _backfill_turns() -> None:
+    """Latency and flags of the turns recorded before this revision, read from their JSON in batches."""
+    bind = op.get_bind()
+    last = ""
+    while True:
+        batch = bind.execute(
+            sa.select(TURNS.c.id, TURNS.c.turn, TURNS.c.created_at)
+            .where(TURNS.c.id > last)
+            .order_by(TURNS.c.id)
+            .limit(BACKFILL_BATCH)
+        ).all()
+        if not batch:
+            return
+        flags = []
+        for turn_id, body, created_at in batch:
+            total = (body.get("timings_ms") or {}).get("total")
+            if isinstance(total, int | float):
+                bind.execute(sa.update(TURNS).where(TURNS.c.id == turn_id).values(latency_ms=float(total)))
+            flags += [{"turn_id": turn_id, "category": c, "created_at": created_at} for c in _flags(body)]
+        if flags:
+            bind.execute(sa.insert(FLAGS), flags)
+        last = batch[-1][0]
+
 
 def downgrade() -> None:
+    op.drop_table("turn_flags")
+    # Not a batch block: SQLite would copy `turns`, and dropping the old table cascades to its reports.
+    op.drop_column("turns", "latency_ms")  # SQLite >= 3.35 drops a column in place
     op.drop_index(op.f("ix_reports_created_at"), table_name="reports")
     for table in ("ingest_runs", "admissions", "strikes", "blocks", "article_fixes", "kb_gaps", "audit_events"):
         op.drop_table(table)
