@@ -151,6 +151,9 @@ def upgrade() -> None:
     op.create_index(op.f("ix_reports_created_at"), "reports", ["created_at"], unique=False)
 
     op.add_column("turns", sa.Column("latency_ms", sa.Float(), nullable=True))
+    op.create_index(
+        op.f("ix_turns_created_at_intent_latency_ms"), "turns", ["created_at", "intent", "latency_ms"], unique=False
+    )
     op.create_table(
         "turn_flags",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -223,6 +226,7 @@ def _backfill_turns() -> None:
 def downgrade() -> None:
     op.drop_table("turn_flags")
     # Not a batch block: SQLite would copy `turns`, and dropping the old table cascades to its reports.
+    op.drop_index(op.f("ix_turns_created_at_intent_latency_ms"), table_name="turns")
     op.drop_column("turns", "latency_ms")  # SQLite >= 3.35 drops a column in place
     op.drop_index(op.f("ix_reports_created_at"), table_name="reports")
     for table in ("ingest_runs", "admissions", "strikes", "blocks", "article_fixes", "kb_gaps", "audit_events"):
