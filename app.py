@@ -30,6 +30,7 @@ def main() -> None:
         return
 
     pipeline, db, catalogue = resources.pipeline(), resources.database(), resources.catalogue()
+    resources.daily_purge()
     user_hash = pipeline.identifier(visitor.user)
     pages = [
         st.Page(

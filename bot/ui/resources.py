@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import streamlit as st
 
 from bot.config import Settings, get_settings
@@ -9,6 +11,7 @@ from bot.gate import Gate
 from bot.intents import Catalogue, load_catalogue
 from bot.pipeline import Pipeline, build_pipeline
 from bot.storage.db import Database, open_database
+from bot.storage.retention import Purged, purge
 
 
 def settings() -> Settings:
@@ -29,3 +32,9 @@ def database() -> Database:
 @st.cache_resource
 def catalogue() -> Catalogue:
     return load_catalogue(get_settings().intents_file)
+
+
+@st.cache_resource(ttl=timedelta(days=1), show_spinner=False)
+def daily_purge() -> Purged:
+    """Retention (SAFEDESK_RETENTION_DAYS), run by the first visit of each day in each process."""
+    return purge(database(), get_settings().retention_days)
