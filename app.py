@@ -12,6 +12,7 @@ import streamlit as st
 from bot.config import Settings
 from bot.pipeline import Pipeline
 from bot.storage import records
+from bot.storage.audit import Staff
 from bot.storage.db import Database
 from bot.ui import resources
 from bot.ui.chat import chat_page, open_report
@@ -19,6 +20,7 @@ from bot.ui.identity import Visitor, current_visitor
 from bot.ui.kb_page import kb_page
 from bot.ui.login import login_page
 from bot.ui.notice import NOTICE_VERSION, notice_gate, notice_in_sidebar
+from bot.ui.staff_pages import staff_pages
 
 
 def main() -> None:
@@ -50,6 +52,7 @@ def main() -> None:
                 icon=":material/library_books:",
             )
         )
+        pages += staff_pages(db, Staff(user_hash, visitor.name or "staff"), catalogue)
     navigation = st.navigation(pages)
     _sidebar(visitor, settings, pipeline, db)
     acknowledged = records.has_acknowledged(db, user_hash, NOTICE_VERSION)
