@@ -52,7 +52,8 @@ def main() -> None:
                 icon=":material/library_books:",
             )
         )
-        pages += staff_pages(db, Staff(user_hash, visitor.name or "staff"), catalogue)
+        staff = Staff(user_hash, visitor.name or "staff")
+        pages += staff_pages(db, staff, catalogue, pipeline.stages.retriever.embedder)
     navigation = st.navigation(pages)
     _sidebar(visitor, settings, pipeline, db)
     acknowledged = records.has_acknowledged(db, user_hash, NOTICE_VERSION)

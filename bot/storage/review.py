@@ -303,8 +303,12 @@ def flagged_turns(
 # --- KB gaps and article fixes -------------------------------------------------------------------
 
 
-def add_kb_gap(db: Database, staff: Staff, turn_id: str, report_id: str | None = None, note: str = "") -> int:
-    """The turn's question becomes a gap entry (status open). Audited."""
+def add_kb_gap(
+    db: Database, staff: Staff, turn_id: str, report_id: str | None = None, note: str = "", status: str = "open"
+) -> int:
+    """The turn's question becomes a gap entry (open, or straight to needs_article). Audited."""
+    if status not in GAP_STATUSES:
+        raise ValueError(f"unknown gap status {status!r}; expected one of {', '.join(GAP_STATUSES)}")
     with db.transaction() as session:
         turn = session.get(TurnRecord, turn_id)
         if turn is None:
@@ -314,14 +318,14 @@ def add_kb_gap(db: Database, staff: Staff, turn_id: str, report_id: str | None =
             intent=turn.intent,
             turn_id=turn.id,
             report_id=_report_id(session, report_id),
-            status="open",
+            status=status,
             note=clean_note(note),
             created_by=staff.id,
             created_at=utcnow(),
         )
         session.add(gap)
         session.flush()
-        audit(session, staff, "kb_gap", f"gap:{gap.id}", None, "open", note)
+        audit(session, staff, "kb_gap", f"gap:{gap.id}", None, status, note)
         return gap.id
 
 

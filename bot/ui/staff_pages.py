@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from bot.embedding import Embedder
 from bot.intents import Catalogue
 from bot.storage.audit import Staff
 from bot.storage.db import Database
@@ -18,7 +19,7 @@ from bot.ui.review_page import review_page
 STAFF_URLS = ("staff-review", "staff-flagged", "staff-dashboard", "staff-gaps")
 
 
-def staff_pages(db: Database, staff: Staff, catalogue: Catalogue) -> list[Any]:
+def staff_pages(db: Database, staff: Staff, catalogue: Catalogue, embedder: Embedder) -> list[Any]:
     return [
         st.Page(lambda: review_page(db, staff, catalogue), title="Review queue", url_path="staff-review",
                 icon=":material/inbox:"),
@@ -26,5 +27,5 @@ def staff_pages(db: Database, staff: Staff, catalogue: Catalogue) -> list[Any]:
                 icon=":material/flag:"),
         st.Page(lambda: dashboard_page(db), title="Dashboard", url_path="staff-dashboard",
                 icon=":material/monitoring:"),
-        st.Page(lambda: gaps_page(db, staff), title="KB gaps", url_path="staff-gaps", icon=":material/help:"),
+        st.Page(lambda: gaps_page(db, staff, embedder), title="KB gaps", url_path="staff-gaps", icon=":material/help:"),
     ]  # fmt: skip

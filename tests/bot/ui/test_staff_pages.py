@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from bot.embedding import local_embedder
 from bot.intents import Catalogue, load_catalogue
 from bot.storage.audit import Staff, audit_trail
 from bot.storage.db import Database, open_database
+from bot.storage.ingest_runs import record_ingest_run
 from bot.storage.limits import blocked_users
 from bot.storage.models import Report
 from bot.storage.records import add_report, record_turn, set_feedback
@@ -68,10 +70,10 @@ def _dashboard(db):  # type: ignore[no-untyped-def]
     dashboard_page(db)
 
 
-def _gaps(db, staff):  # type: ignore[no-untyped-def]
+def _gaps(db, staff, embedder):  # type: ignore[no-untyped-def]
     from bot.ui.gaps_page import gaps_page
 
-    gaps_page(db, staff)
+    gaps_page(db, staff, embedder)
 
 
 def markdown(at: AppTest) -> str:
@@ -158,12 +160,30 @@ def test_kb_gaps_and_article_fixes_change_status(db: Database) -> None:
     turn_id = turn(db, Decision.NOT_IN_KB, "Do you deliver to Jersey?")
     gap = add_kb_gap(db, LEAD, turn_id)
     fix = flag_article(db, LEAD, "returns-policy", "wrong period")
-    at = page(_gaps, db, LEAD)
+    at = page(_gaps, db, LEAD, local_embedder())
     assert "Do you deliver to Jersey?" in markdown(at) and "returns-policy" in markdown(at)
     at.button(key=f"needs-{gap}").click().run()
     assert [g.status for g in kb_gaps(db)] == ["needs_article"]
     at.button(key=f"fixed-{fix}").click().run()
     assert article_fixes(db) == []
+    assert "No ingest has been recorded yet." in [i.value for i in at.info]
+
+
+def test_unanswered_questions_are_grouped_and_a_group_can_need_an_article(db: Database) -> None:
+    jersey = [turn(db, Decision.NOT_IN_KB, q) for q in ("Do you deliver to Jersey?", "Can you ship to Jersey?")]
+    turn(db, Decision.NOT_IN_KB, "How do I reset my password?")
+    record_ingest_run(
+        db, started_at=datetime.now(UTC), finished_at=datetime.now(UTC), by="kb-bot", articles=3, chunks=8,
+        counts={}, rejects=[{"source": "kb/old.md", "article": "old", "reason": "past its review date"}],
+    )  # fmt: skip
+    at = page(_gaps, db, LEAD, local_embedder())
+    text = markdown(at)
+    assert "**2** question(s)" in text and "**1** question(s)" in text and "by **kb-bot**" in text
+    assert list(at.dataframe[0].value["reason"]) == ["past its review date"]
+    group_button = next(b for b in at.button if b.label == "Needs an article" and b.key.startswith("group-0-"))
+    group_button.click().run()
+    [gap] = kb_gaps(db)
+    assert (gap.status, gap.turn_id in jersey, gap.note) == ("needs_article", True, "2 similar question(s)")
 
 
 def test_a_range_with_one_end_picked_waits_for_the_other(db: Database) -> None:
