@@ -29,7 +29,7 @@ def dashboard_page(db: Database) -> None:
     cols[0].metric("Turns", sum(n for _, _, n in turns))
     cols[1].metric("Reports opened", sum(r.opened for r in reports))
     cols[2].metric("Reports resolved", sum(r.closed for r in reports))
-    cols[3].metric("Median time to resolve", f"{median / 3600:.1f} h" if median is not None else "—")
+    cols[3].metric("Median time to resolve", _duration(median))
     cols[4].metric("Blocked users", sum(blocked.values()), help=", ".join(f"{k}: {n}" for k, n in blocked.items()))
 
     st.subheader("Turns per day by decision")
@@ -40,6 +40,8 @@ def dashboard_page(db: Database) -> None:
     flags = dashboard.flags_by_category(db, *days)
     if flags:
         st.bar_chart(pd.DataFrame(flags, columns=["category", "flags"]), x="category", y="flags", horizontal=True)
+    else:
+        st.caption("No turn was flagged in this range.")
     st.subheader("Top intents")
     intents = dashboard.top_intents(db, *days)
     if intents:
@@ -56,3 +58,9 @@ def dashboard_page(db: Database) -> None:
     if latency:
         frame = pd.DataFrame([(d.day, d.p50_ms, d.p95_ms) for d in latency], columns=["day", "p50", "p95"])
         st.line_chart(frame, x="day", y=["p50", "p95"])
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    return f"{seconds / 60:.0f} min" if seconds < 3600 else f"{seconds / 3600:.1f} h"

@@ -16,6 +16,7 @@ from bot.storage.models import REPORT_REASONS, REPORT_STATUSES, REPORT_TRANSITIO
 from bot.ui.turn_view import show_turn
 
 ANY = "any"
+FLASH = "review-flash"
 
 
 def day_range(picked: object) -> tuple[datetime, datetime] | None:
@@ -31,6 +32,8 @@ def day_range(picked: object) -> tuple[datetime, datetime] | None:
 
 def review_page(db: Database, staff: Staff, catalogue: Catalogue) -> None:
     st.title("Review queue")
+    if FLASH in st.session_state:
+        st.success(st.session_state.pop(FLASH))
     cols = st.columns(4)
     status = cols[0].selectbox("Status", [ANY, *REPORT_STATUSES], index=1)
     intent = cols[1].selectbox("Intent", [ANY, *sorted(catalogue.ids())])
@@ -76,7 +79,8 @@ def report_detail(db: Database, staff: Staff, report: review.ReportRow) -> None:
         note = st.text_area("Note", max_chars=2000)
         if st.form_submit_button("Save status"):
             review.set_report_status(db, report.id, target, staff, note=note)
-            st.toast(f"{report.id}: {target}")
+            # Shown after the rerun, when the report may have left the filtered list.
+            st.session_state[FLASH] = f"{report.id} is now {target.replace('_', ' ')}."
             st.rerun()
 
     st.markdown("**Actions**")

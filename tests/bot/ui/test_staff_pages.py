@@ -109,6 +109,7 @@ def test_resolving_with_a_note_and_the_actions_are_saved_and_audited(db: Databas
     assert not at.exception, at.exception
     row = report_row(db, report_id)
     assert row is not None and (row.status, row.note) == ("resolved", "Article corrected")
+    assert at.success[0].value == f"{report_id} is now resolved."  # though it left the list of open reports
     [event] = audit_trail(db, report_id)
     assert (event.staff_name, event.from_value, event.to_value) == ("Sam Lead", "open", "resolved")
 
