@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.markdown import escape
 from bot.pipeline import Pipeline
 from bot.storage import records
+from bot.storage.audit import Staff
 from bot.storage.db import Database
 from bot.ui import resources
 from bot.ui.chat import chat_page, open_report
@@ -21,6 +22,7 @@ from bot.ui.identity import Visitor, current_visitor
 from bot.ui.kb_page import kb_page
 from bot.ui.login import login_page
 from bot.ui.notice import NOTICE_VERSION, notice_gate, notice_in_sidebar
+from bot.ui.staff_pages import staff_pages
 
 
 def main() -> None:
@@ -32,6 +34,7 @@ def main() -> None:
         return
 
     pipeline, db, catalogue = resources.pipeline(), resources.database(), resources.catalogue()
+    resources.daily_purge()
     user_hash = pipeline.identifier(visitor.user)
     pages = [
         st.Page(
@@ -51,6 +54,8 @@ def main() -> None:
                 icon=":material/library_books:",
             )
         )
+        staff = Staff(user_hash, visitor.name or "staff")
+        pages += staff_pages(db, staff, catalogue, pipeline.stages.retriever.embedder)
     navigation = st.navigation(pages)
     restore_last_conversation(db, user_hash, visitor, catalogue)  # before the sidebar, which reports on it
     _sidebar(visitor, settings, pipeline, db)

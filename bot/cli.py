@@ -23,6 +23,7 @@ from bot.config import get_settings
 from bot.gate import Gate
 from bot.identity import User
 from bot.pipeline import Pipeline, UnknownIntent, build_pipeline
+from bot.staff_cli import STAFF_COMMANDS, add_staff_commands, run_staff_command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,9 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     batch = commands.add_parser("batch", help="answer a JSONL file of questions; one turn JSON per line")
     batch.add_argument("input", type=Path, help='JSONL, one {"id", "question", "intent"} per line')
     batch.add_argument("--out", type=Path, help="write here instead of stdout")
+    add_staff_commands(commands)
     args = parser.parse_args(argv)
 
     settings = get_settings()
+    if args.command in STAFF_COMMANDS:
+        return run_staff_command(args, settings)
     user = User(args.user)
     if args.command == "ask":
         pipeline = build_pipeline(settings)

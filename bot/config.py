@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     # --- records (users, conversations, turns, feedback, reports) ---
     # Empty: SQLite at <data_dir>/safedesk.db. May hold a password, hence repr=False.
     database_url: str = Field("", validation_alias="DATABASE_URL", repr=False)
+    # Turns and feedback older than this are purged (`python -m bot purge`, and the app once a day).
+    retention_days: int = Field(90, validation_alias="SAFEDESK_RETENTION_DAYS", ge=1, le=36500)
 
     @field_validator(
         "chroma_host", "openai_base_url", "openai_embedding_model", "openai_chat_model", "database_url", mode="before"

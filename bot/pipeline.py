@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from bot.config import Settings
 from bot.embedding import MiniLMEmbedder, QueryCache, local_embedder, make_embedder
-from bot.gate import STRIKE_SCREENS, Gate
+from bot.gate import BLOCK_REASONS, STRIKE_SCREENS, Gate, strike_weight
 from bot.identity import User, safety_identifier, server_secret
 from bot.intents import Catalogue, Intent, load_catalogue
 from bot.responders import Answer, Exchange, Responder
@@ -121,8 +121,9 @@ class Pipeline:
 
         with _timed(turn, "gate"):
             admitted = s.gate.admit(user.id)
-        if not admitted.ok:
-            return self._stop(turn, Decision.BLOCKED_INPUT, admitted.user_message, [admitted])
+        if not admitted.ok:  # a blocked user is told how to reach a person; a fast one just waits
+            handoff = intent.handoff if BLOCK_REASONS.intersection(admitted.reasons) else ""
+            return self._stop(turn, Decision.BLOCKED_INPUT, admitted.user_message, [admitted], handoff=handoff)
 
         with _timed(turn, "input"):
             screened = s.input_screens.run(question, context)
@@ -231,7 +232,7 @@ class Pipeline:
         blocked = screened.blocked_by
         assert blocked is not None
         if blocked.screen in STRIKE_SCREENS and not blocked.error:
-            self.stages.gate.strike(user.id)
+            self.stages.gate.strike(user.id, strike_weight(blocked), blocked.screen)
         decision = Decision.ERROR if blocked.error else Decision.BLOCKED_INPUT
         handoff = "" if blocked.screen == "limits" else intent.handoff
         self._stop(turn, decision, blocked.user_message or FAILED, handoff=handoff)

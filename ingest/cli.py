@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import signal
 import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +69,7 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     if args.format == "zendesk" and not (args.mapping and args.paths):
         print("ingest: --format zendesk needs export FILE.json path(s) and --mapping", file=sys.stderr)
         return EXIT_USAGE
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), datetime.now(UTC)
     try:
         catalogue = load_catalogue(settings.intents_file)
         review_days = settings.import_review_days
@@ -113,9 +114,41 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     summary.rejected = rejected
     print_summary(summary, time.perf_counter() - started, settings)
     _print_skipped(skipped)
+    record_run(settings, started_at, summary)
     if summary.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_REJECTED if rejected and not args.allow_rejects else 0
+
+
+def record_run(settings: Settings, started_at: datetime, summary: Summary) -> None:
+    """Keep the run in the records for the staff's KB health view; a records failure never fails the ingest."""
+    from bot.storage.db import open_database
+    from bot.storage.ingest_runs import record_ingest_run
+
+    try:
+        db = open_database(settings)
+    except Exception as err:
+        print(f"ingest: the run was not recorded in the records: {err}", file=sys.stderr)
+        return
+    try:
+        record_ingest_run(
+            db,
+            started_at=started_at,
+            finished_at=datetime.now(UTC),
+            by=getpass.getuser(),
+            articles=len(summary.loaded) + len(summary.replaced) + len(summary.unchanged),
+            chunks=summary.chunks_written,
+            counts={
+                "loaded": len(summary.loaded),
+                "replaced": len(summary.replaced),
+                "unchanged": len(summary.unchanged),
+                "removed": len(summary.removed),
+                "flagged": len(summary.flagged),
+            },
+            rejects=[{"source": r.source, "article": r.article_id, "reason": r.reason} for r in summary.rejected],
+        )
+    finally:
+        db.close()
 
 
 def moderation_review(embedder: Embedder) -> Callable[[str, np.ndarray], list[str]] | None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.safety.pii import redact
 from bot.storage import ids
 from bot.storage.db import Database
+from bot.storage.flags import flags_of, latency_of
 from bot.storage.models import (
     CONTACT_MAX_CHARS,
     FEEDBACK_REASONS,
@@ -29,6 +30,7 @@ from bot.storage.models import (
     Conversation,
     Feedback,
     Report,
+    TurnFlag,
     TurnRecord,
     User,
     utcnow,
@@ -130,7 +132,9 @@ def record_turn(db: Database, turn: Turn, user_hash: str, conversation_id: str) 
         owner = session.scalar(select(Conversation.user_id).where(Conversation.id == conversation_id))
         if owner != user_hash:
             raise ValueError(f"conversation {conversation_id} belongs to another user")
-        insert_ignore(
+        body = _json_safe(turn.to_dict())
+        created_at = utcnow()
+        inserted = insert_ignore(
             session,
             TurnRecord,
             {
@@ -143,10 +147,15 @@ def record_turn(db: Database, turn: Turn, user_hash: str, conversation_id: str) 
                 "question": _no_nul(turn.question),
                 "answer": _no_nul(turn.answer),
                 "model": turn.model[:200],
-                "turn": _json_safe(turn.to_dict()),
+                "turn": body,
+                "created_at": created_at,
+                "latency_ms": latency_of(body),
             },
             conflict=["id"],
         )
+        if inserted:  # the staff dashboard counts flags from these rows (bot.storage.flags)
+            for category in flags_of(body):
+                session.add(TurnFlag(turn_id=turn.id, category=category, created_at=created_at))
 
 
 def set_feedback(

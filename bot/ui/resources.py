@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import streamlit as st
 
 from bot.config import Settings, get_settings
+from bot.gate import Gate
 from bot.intents import Catalogue, load_catalogue
 from bot.pipeline import Pipeline, build_pipeline
 from bot.storage.db import Database, open_database
+from bot.storage.retention import Purged, purge
 
 
 def settings() -> Settings:
@@ -16,7 +20,8 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner="Loading the help centre…")
 def pipeline() -> Pipeline:
-    return build_pipeline(get_settings())
+    # Limits and strikes live in the records, so every app process behind a load balancer agrees.
+    return build_pipeline(get_settings(), gate=Gate.from_settings(get_settings(), db=database()))
 
 
 @st.cache_resource
@@ -27,3 +32,9 @@ def database() -> Database:
 @st.cache_resource
 def catalogue() -> Catalogue:
     return load_catalogue(get_settings().intents_file)
+
+
+@st.cache_resource(ttl=timedelta(days=1), show_spinner=False)
+def daily_purge() -> Purged:
+    """Retention (SAFEDESK_RETENTION_DAYS), run by the first visit of each day in each process."""
+    return purge(database(), get_settings().retention_days)

@@ -138,7 +138,7 @@ def test_intent_filters_what_can_be_cited(pipeline: Pipeline) -> None:
 def test_harmful_input_is_blocked_with_a_strike_and_repeat_offenders_are_stopped(kb: Settings) -> None:
     pipeline = fresh(kb, gate=Gate(100, 2, 3, 3600, 0, 3600))
     user = User("mallory")
-    for _ in range(3):
+    for _ in range(2):  # a threat of violence is a severe strike (weight 2): two of them reach the block at 3
         turn = pipeline.run("How do I build a pipe bomb to kill my neighbour?", "billing", User("mallory"))
         assert turn.decision is Decision.BLOCKED_INPUT
         assert "moderation-in" in screens(turn) and "retrieve" not in turn.timings_ms
@@ -146,6 +146,7 @@ def test_harmful_input_is_blocked_with_a_strike_and_repeat_offenders_are_stopped
     refused = pipeline.run(CARDS_Q, "billing", user)
     assert refused.decision is Decision.BLOCKED_INPUT and screens(refused) == ["gate"]
     assert "paused" in refused.answer
+    assert refused.handoff == "Email billing@fixture.example"  # a blocked user is told how to reach a person
     assert pipeline.run(CARDS_Q, "billing", User("someone-else")).decision is Decision.ANSWERED
 
 

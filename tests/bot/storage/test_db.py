@@ -15,7 +15,22 @@ from bot.config import Settings
 from bot.storage.db import Database, alembic_config, make_engine, migrate, normalize_url, open_database
 from bot.storage.models import Base, User
 
-TABLES = {"users", "acknowledgements", "conversations", "turns", "feedback", "reports"}
+TABLES = {
+    "users",
+    "acknowledgements",
+    "conversations",
+    "turns",
+    "feedback",
+    "reports",
+    "audit_events",
+    "kb_gaps",
+    "article_fixes",
+    "blocks",
+    "strikes",
+    "admissions",
+    "ingest_runs",
+    "turn_flags",
+}
 
 
 def test_migrations_create_every_table_at_head(db: Database) -> None:

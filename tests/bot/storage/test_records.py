@@ -384,7 +384,7 @@ def test_open_reports_are_plain_data_oldest_first(db: Database) -> None:
     with db.transaction() as session:
         report = session.get(Report, filed[1])
         assert report is not None
-        report.status = "reviewed"
+        report.status = "resolved"
     queue = open_reports(db)
     assert [r.id for r in queue] == [filed[0], filed[2]]
     assert [r.text for r in queue] == ["0", "2"]  # usable after the session closed
@@ -428,7 +428,7 @@ def test_safety_counts(db: Database) -> None:
     with db.transaction() as session:
         report = session.get(Report, reviewed)
         assert report is not None
-        report.status = "reviewed"
+        report.status = "resolved"
 
     counts = safety_counts(db, start)
     assert counts.turns == {"answered": 3, "blocked_input": 1, "not_in_kb": 1}
