@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.pipeline import Pipeline
 from bot.storage import records
 from bot.storage.db import Database
+from bot.store import StoreError
 from bot.ui import resources
 from bot.ui.chat import chat_page, open_report
 from bot.ui.identity import Visitor, current_visitor
@@ -29,7 +30,12 @@ def main() -> None:
         st.navigation([st.Page(lambda: login_page(settings), title="Log in", url_path="login")]).run()
         return
 
-    pipeline, db, catalogue = resources.pipeline(), resources.database(), resources.catalogue()
+    try:
+        pipeline = resources.pipeline()
+    except StoreError as err:  # not cached: the next page load tries again, e.g. after an ingest
+        st.error(f"The help centre is not available: {err}.")
+        st.stop()
+    db, catalogue = resources.database(), resources.catalogue()
     user_hash = pipeline.identifier(visitor.user)
     pages = [
         st.Page(

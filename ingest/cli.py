@@ -16,12 +16,13 @@ from tqdm import tqdm
 from bot.config import Settings, get_settings
 from bot.embedding import Embedder, MiniLMEmbedder, local_embedder, make_embedder
 from bot.intents import CatalogueError, load_catalogue
-from bot.safety.injection import match_patterns
+from bot.safety.injection_classifier import InjectionClassifier
 from bot.safety.local_moderator import LocalModerator, ModelMissing
-from bot.store import StoreError, chroma_client, kb_collection
+from bot.store import StoreError, open_kb
 from bot.tokens import count_tokens
 from ingest.articles import Article, MappingError, Rejection, find_files, load_mapping, read_article
-from ingest.sync import KBSync, Plan, Summary
+from ingest.screen import ArticleInjectionScreen, ClassifierHit
+from ingest.sync import KBSync, Plan, PruneScope, Summary
 
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
@@ -36,7 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: SAFEDESK_KB_DIR)")
     parser.add_argument("--mapping", type=Path, help="import a help centre without our metadata: path globs -> intents")
     parser.add_argument("--verified-by", default="", help="who attests an import's content (required with --mapping)")
-    parser.add_argument("--prune", action="store_true", help="remove stored articles whose files are gone")
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove stored articles whose files under PATHS are gone (a rejected file keeps its stored version)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="show what would happen; change nothing")
     parser.add_argument("--allow-rejects", action="store_true", help="exit 0 even if some articles were rejected")
     parser.add_argument(
@@ -62,20 +67,27 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         return EXIT_USAGE
 
     started = time.perf_counter()
-    articles, rejected = read_all(files, catalogue, today, mapping, quiet=args.quiet)
+    embedder = make_embedder(settings)
+    screen = ArticleInjectionScreen(injection_classifier(embedder))
+    articles, rejected, hits = read_all(
+        files, catalogue, today, mapping, quiet=args.quiet, screen=screen, max_bytes=settings.max_article_bytes
+    )
 
     try:
-        embedder = make_embedder(settings)
-        collection = kb_collection(chroma_client(settings), settings.collection, embedder)
+        _, collection = open_kb(settings, embedder, create=True)
     except StoreError as err:
         print(f"ingest: {err}", file=sys.stderr)
         return EXIT_USAGE
     sync = KBSync(collection, embedder, settings.chunk_tokens, count_tokens, moderation_review(embedder))
-    plan = sync.plan(articles, prune=args.prune)
+    roots = args.paths or [settings.kb_dir]
+    plan = sync.plan(articles, prune=PruneScope.of(roots, rejected) if args.prune else None)
 
     if args.dry_run:
         print_plan(plan, rejected)
+        _print_injection_hits(hits)
         return EXIT_REJECTED if rejected and not args.allow_rejects else 0
+    if plan.remove:
+        print_removals(plan, roots)
 
     stop = _StopFlag()
     with (
@@ -91,6 +103,7 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         summary = sync.apply(plan, on_article=lambda article, n: bar.update(1), should_stop=stop.is_set)
     summary.rejected = rejected
     print_summary(summary, time.perf_counter() - started, settings)
+    _print_injection_hits(hits)
     if summary.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_REJECTED if rejected and not args.allow_rejects else 0
@@ -114,17 +127,42 @@ def moderation_review(embedder: Embedder) -> Callable[[str, np.ndarray], list[st
     return review
 
 
-def read_all(files, catalogue, today, mapping, quiet=False) -> tuple[list[Article], list[Rejection]]:  # type: ignore[no-untyped-def]
-    """Read every file; reject bad ones and duplicate ids (each with a reason)."""
+def injection_classifier(embedder: Embedder) -> InjectionClassifier | None:
+    """The trained injection classifier for the article screen; it reads MiniLM vectors."""
+    try:
+        return InjectionClassifier(embedder if embedder.model_id == MiniLMEmbedder.model_id else local_embedder())
+    except ModelMissing as err:
+        print(f"ingest: articles screened by the injection rules only: {err}", file=sys.stderr)
+        return None
+
+
+def read_all(  # type: ignore[no-untyped-def]
+    files,
+    catalogue,
+    today,
+    mapping,
+    quiet=False,
+    screen: ArticleInjectionScreen | None = None,
+    max_bytes: int | None = None,
+) -> tuple[list[Article], list[Rejection], list[tuple[str, ClassifierHit]]]:
+    """Read every file; reject bad ones, oversized ones, injected ones and duplicate ids (each
+    with a reason). Also returns the injection classifier's hits, (article id, hit)."""
     articles: dict[str, Article] = {}
     rejected: list[Rejection] = []
+    hits: list[tuple[str, ClassifierHit]] = []
+    screen = screen or ArticleInjectionScreen(None)
     for file, root in tqdm(files, desc="reading", unit="file", disable=quiet, file=sys.stderr, leave=False):
+        size = file.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            reason = f"too large: {size:,} bytes, over SAFEDESK_MAX_ARTICLE_BYTES={max_bytes:,}; split the article"
+            rejected.append(Rejection(str(file), reason))
+            continue
         result = read_article(file, root, catalogue, today, mapping)
         if isinstance(result, Rejection):
             rejected.append(result)
-        elif hits := match_patterns(f"{result.title}\n{result.body}"):
-            reason = f"carries instructions aimed at the bot (indirect prompt injection): {', '.join(hits)}"
-            rejected.append(Rejection(result.source, reason, result.id))
+        elif findings := screen(f"{result.title}\n\n{result.body}"):
+            rejected.append(Rejection(result.source, findings.reason(), result.id))
+            hits.extend((result.id, hit) for hit in findings.classifier)
         elif result.id in articles:
             rejected.append(
                 Rejection(
@@ -133,7 +171,15 @@ def read_all(files, catalogue, today, mapping, quiet=False) -> tuple[list[Articl
             )
         else:
             articles[result.id] = result
-    return list(articles.values()), rejected
+    return list(articles.values()), rejected, hits
+
+
+def print_removals(plan: Plan, roots: Sequence[Path]) -> None:
+    """What --prune is about to remove, before it goes."""
+    where = ", ".join(str(root) for root in roots)
+    print(f"Pruning {len(plan.remove)} article(s) stored from {where} whose files are gone:")
+    for article_id in plan.remove:
+        print(f"    - {article_id} ({plan.sources.get(article_id, '?')})")
 
 
 def print_plan(plan: Plan, rejected: list[Rejection]) -> None:
@@ -177,7 +223,14 @@ def _print_rejected(rejected: list[Rejection]) -> None:
     for item in rejected:
         print(f"    - {item.source}: {item.reason}")
     if rejected:
-        print("  Rejected articles were not loaded; any version already in the store is kept until --prune.")
+        print("  Rejected articles were not loaded; any version already in the store is kept, also by --prune.")
+
+
+def _print_injection_hits(hits: list[tuple[str, ClassifierHit]]) -> None:
+    if hits:
+        print(f"  flagged by the injection classifier: {len(hits)} sentences (their articles were rejected)")
+        for article_id, hit in hits:
+            print(f"    - {article_id}: {hit}")
 
 
 class _StopFlag:
