@@ -1,9 +1,6 @@
-import subprocess
-import sys
-import time
+from collections.abc import Iterator
 from pathlib import Path
 
-import chromadb
 import pytest
 
 from bot.config import Settings
@@ -11,8 +8,7 @@ from bot.embedding import local_embedder
 from bot.retrieval import make_retriever
 from bot.store import StoreError, bump_revision, chroma_client, kb_collection, revision
 from ingest import cli
-
-CHROMA = Path(sys.executable).parent / "chroma"
+from tests.chroma_server import running_chroma_server
 
 
 class OtherModel:
@@ -38,26 +34,9 @@ def test_revision_is_bumped_and_visible_to_a_new_client(settings: Settings) -> N
 
 
 @pytest.fixture
-def chroma_server(tmp_path: Path, free_port: int):  # type: ignore[no-untyped-def]
-    proc = subprocess.Popen(
-        [str(CHROMA), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(free_port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                chromadb.HttpClient(host="127.0.0.1", port=free_port).heartbeat()
-                break
-            except Exception:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("chroma server did not start") from None
-                time.sleep(0.2)
-        yield free_port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+def chroma_server(tmp_path: Path) -> Iterator[int]:
+    with running_chroma_server(tmp_path / "server") as port:
+        yield port
 
 
 def test_ingest_and_search_against_a_real_chroma_server(settings: Settings, chroma_server: int, capsys) -> None:  # type: ignore[no-untyped-def]
