@@ -10,8 +10,10 @@ from bot.store import chroma_client, kb_collection
 from ingest import cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-STAFF_ONLY = (FIXTURES / "kb" / "articles" / "billing-cards.md").read_text().replace(
-    "id: billing-cards", "id: billing-staff-notes\naudience: staff"
+STAFF_ONLY = (
+    (FIXTURES / "kb" / "articles" / "billing-cards.md")
+    .read_text()
+    .replace("id: billing-cards", "id: billing-staff-notes\naudience: staff")
 )
 
 

@@ -126,6 +126,58 @@ def test_deleted_article_is_removed_only_with_prune(settings: Settings, kb: Path
     assert "shipping-times" not in stored(settings)
 
 
+def _extra_folder(tmp_path: Path) -> Path:
+    """Another folder of articles loaded into the same collection (e.g. an import)."""
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    text = (FIXTURES / "kb" / "articles" / "billing-cards.md").read_text()
+    (extra / "billing-extra.md").write_text(text.replace("id: billing-cards", "id: billing-extra"))
+    return extra
+
+
+def test_prune_removes_only_within_the_folders_given(
+    settings: Settings, kb: Path, tmp_path: Path, counting, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    extra = _extra_folder(tmp_path)
+    assert cli.main([str(kb), str(extra), "--quiet"], settings) == 0
+    (kb / "shipping-times.md").unlink()
+    capsys.readouterr()
+    assert cli.main([str(kb), "--quiet", "--prune"], settings) == 0
+    assert "removed:   1" in capsys.readouterr().out
+    assert set(stored(settings)) == {"billing-cards", "account-password", "billing-extra"}
+    default = settings.model_copy(update={"kb_dir": kb})  # `make kb`: `python -m ingest --prune`, no PATHS
+    assert cli.main(["--quiet", "--prune"], default) == 0
+    assert "billing-extra" in stored(settings)
+
+
+def test_prune_keeps_the_stored_version_of_an_article_whose_new_file_was_rejected(
+    settings: Settings, kb: Path, counting, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    assert cli.main([str(kb), "--quiet"], settings) == 0
+    (kb / "billing-cards.md").write_text((kb / "billing-cards.md").read_text().replace("review_by: 2099-12-31", ""))
+    (kb / "account-password.md").write_text("---\nid: [unclosed\n---\nbody\n")  # unreadable: no id at all
+    capsys.readouterr()
+    assert cli.main([str(kb), "--quiet", "--prune"], settings) == cli.EXIT_REJECTED
+    out = capsys.readouterr().out
+    assert "rejected:  2" in out and "removed:   0" in out
+    assert set(stored(settings)) == {"billing-cards", "account-password", "shipping-times"}
+
+
+def test_prune_says_what_will_go_with_a_count_before_it_goes(settings: Settings, kb: Path, counting, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert cli.main([str(kb), "--quiet"], settings) == 0
+    (kb / "shipping-times.md").unlink()
+    (kb / "billing-cards.md").unlink()
+    capsys.readouterr()
+    assert cli.main([str(kb), "--quiet", "--prune", "--dry-run"], settings) == 0
+    assert "would remove: 2  (billing-cards, shipping-times)" in capsys.readouterr().out
+    assert cli.main([str(kb), "--quiet", "--prune"], settings) == 0
+    out = capsys.readouterr().out
+    notice = out.index("Pruning 2 article(s)")
+    assert notice < out.index("Ingest done") < out.index("removed:   2")
+    assert f"- shipping-times ({kb / 'shipping-times.md'})" in out[notice:]
+    assert set(stored(settings)) == {"account-password"}
+
+
 def test_dry_run_changes_nothing(settings: Settings, kb: Path, counting, capsys) -> None:  # type: ignore[no-untyped-def]
     assert cli.main([str(kb), "--dry-run"], settings) == 0
     out = capsys.readouterr().out
