@@ -82,6 +82,13 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     roots = args.paths or [settings.kb_dir]
     plan = sync.plan(articles, prune=PruneScope.of(roots, rejected) if args.prune else None)
 
+    if plan.remove and not articles:  # an emptied or mistyped folder would take its whole KB with it
+        print(
+            f"ingest: no valid article under {', '.join(map(str, roots))}: refusing to prune the "
+            f"{len(plan.remove)} stored from there. Check the path; delete the store to start again.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     if args.dry_run:
         print_plan(plan, rejected)
         _print_injection_hits(hits)

@@ -150,6 +150,18 @@ def test_prune_removes_only_within_the_folders_given(
     assert "billing-extra" in stored(settings)
 
 
+def test_prune_refuses_to_empty_a_folder_it_finds_no_article_in(
+    settings: Settings, kb: Path, tmp_path: Path, counting, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    assert cli.main([str(kb), "--quiet"], settings) == 0
+    for file in kb.glob("*.md"):
+        file.unlink()
+    capsys.readouterr()
+    assert cli.main([str(kb), "--quiet", "--prune"], settings) == cli.EXIT_USAGE
+    assert "refusing to prune the 3 stored from there" in capsys.readouterr().err
+    assert len(stored(settings)) == 3
+
+
 def test_prune_keeps_the_stored_version_of_an_article_whose_new_file_was_rejected(
     settings: Settings, kb: Path, counting, capsys
 ) -> None:  # type: ignore[no-untyped-def]
