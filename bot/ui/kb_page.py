@@ -13,7 +13,11 @@ from bot.retrieval import Retriever
 
 def kb_page(retriever: Retriever, catalogue: Catalogue) -> None:
     st.title("Knowledge base")
-    retriever.index()  # checks the store's version marker (and refreshes) as a question would
+    try:
+        retriever.index()  # checks the store's version marker (and refreshes) as a question would
+    except Exception as err:  # the first snapshot could not be read: say so instead of a traceback
+        st.error(f"The knowledge base store cannot be read: {type(err).__name__}: {err}")
+        return
     freshness = retriever.freshness()
     if freshness.error:
         since = freshness.failing_since.strftime("%Y-%m-%d %H:%M UTC") if freshness.failing_since else "?"
