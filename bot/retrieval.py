@@ -10,7 +10,9 @@ texts, metadata and a BM25 index), refreshed when an ingest run (in any process)
 changes the version marker in the collection's metadata. Each refresh reopens the
 store, since an embedded client's readers go stale when another process writes. A
 failed refresh keeps the previous snapshot, is logged, is retried, and shows in
-`freshness()` (the staff KB page). Dense search over the snapshot is exact, and filtering happens there:
+`freshness()` (the staff KB page).
+
+Dense search over the snapshot is exact, and filtering happens there:
 Chroma's own `where` filter cost ~75 ms a query at 10,000 chunks (bench_query).
 Ranking is hybrid by default: a weighted sum of the dense cosine and the BM25
 score (bm25s) normalised by the best BM25 score among servable chunks.
