@@ -348,7 +348,8 @@ def _start_and_wait_for_progress(folder: Path, settings: Settings) -> subprocess
         buffer = ""
         while chunk := proc.stderr.read(1):  # type: ignore[union-attr]
             buffer += chunk
-            if "embedding:" in buffer and "| 2/" in buffer:
+            # after the embedding bar starts: the reading bar before it also counts "| 2/"
+            if "embedding:" in buffer and "| 2/" in buffer[buffer.index("embedding:") :]:
                 seen.set()
 
     threading.Thread(target=watch, daemon=True).start()
