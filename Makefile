@@ -26,7 +26,7 @@ $(NODE_STAMP): devauth/package.json devauth/package-lock.json  ## the local deve
 
 install: $(STAMP) $(NODE_STAMP)
 
-kb: install  ## load (or update) the sample KB into the embedded store
+kb: install  ## load (or update) the KB folder; prune removes only articles whose files left that folder
 	$(PY) -m ingest --prune
 
 run: kb  ## the app and the local development OpenID provider, at http://localhost:$(PORT)

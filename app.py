@@ -15,6 +15,7 @@ from bot.pipeline import Pipeline
 from bot.storage import records
 from bot.storage.audit import Staff
 from bot.storage.db import Database
+from bot.store import StoreError
 from bot.ui import resources
 from bot.ui.chat import chat_page, open_report
 from bot.ui.conversation import restore_last_conversation
@@ -33,7 +34,12 @@ def main() -> None:
         st.navigation([st.Page(lambda: login_page(settings), title="Log in", url_path="login")]).run()
         return
 
-    pipeline, db, catalogue = resources.pipeline(), resources.database(), resources.catalogue()
+    try:
+        pipeline = resources.pipeline()
+    except StoreError as err:  # not cached: the next page load tries again, e.g. after an ingest
+        st.error(f"The help centre is not available: {err}.")
+        st.stop()
+    db, catalogue = resources.database(), resources.catalogue()
     resources.daily_purge()
     user_hash = pipeline.identifier(visitor.user)
     pages = [

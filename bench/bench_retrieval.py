@@ -28,7 +28,7 @@ from bot.retrieval import Retriever
 from bot.store import chroma_client, kb_collection
 from bot.tokens import count_tokens
 from ingest.articles import Article, find_files, read_article
-from ingest.sync import KBSync
+from ingest.sync import KBSync, PruneScope
 
 MODES = ("dense", "bm25", "hybrid")
 
@@ -43,7 +43,7 @@ class Question:
 def load_articles(settings: Settings, articles: list[Article]) -> None:
     collection = kb_collection(chroma_client(settings), settings.collection, local_embedder())
     sync = KBSync(collection, local_embedder(), settings.chunk_tokens, count_tokens)
-    sync.apply(sync.plan(articles, prune=True))
+    sync.apply(sync.plan(articles, prune=PruneScope.everywhere()))
 
 
 def sample_kb(settings: Settings) -> tuple[list[Article], list[Question]]:

@@ -19,11 +19,14 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from bot.config import get_settings
+from bot.config import Settings, get_settings
 from bot.gate import Gate
 from bot.identity import User
 from bot.pipeline import Pipeline, UnknownIntent, build_pipeline
 from bot.staff_cli import STAFF_COMMANDS, add_staff_commands, run_staff_command
+from bot.store import StoreError
+
+EXIT_STORE = 3  # the knowledge base store is missing or unreadable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_staff_command(args, settings)
     user = User(args.user)
     if args.command == "ask":
-        pipeline = build_pipeline(settings)
+        pipeline = _pipeline(settings)
         try:
             turn = pipeline.run(args.question, args.intent, user)
         except UnknownIntent as err:
@@ -55,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.input.is_file():
         parser.error(f"input file not found: {args.input}")
     # A staff batch asks many questions at once: strikes apply, the per-minute limit does not.
-    pipeline = build_pipeline(settings, gate=Gate.from_settings(settings, rate_limited=False))
+    pipeline = _pipeline(settings, gate=Gate.from_settings(settings, rate_limited=False))
     out = args.out.open("w", encoding="utf-8") if args.out else sys.stdout
     try:
         failures = run_batch(pipeline, args.input, user, out)
@@ -65,6 +68,15 @@ def main(argv: list[str] | None = None) -> int:
     if failures:
         print(f"{failures} line(s) could not be run; see their 'error' field", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _pipeline(settings: Settings, **options: Any) -> Pipeline:
+    """The pipeline, or exit with the store's message: never answer from a missing or broken KB."""
+    try:
+        return build_pipeline(settings, **options)
+    except StoreError as err:
+        print(f"python -m bot: {err}", file=sys.stderr)
+        raise SystemExit(EXIT_STORE) from None
 
 
 def run_batch(pipeline: Pipeline, path: Path, user: User, out: TextIO) -> int:

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
         "o200k_base", validation_alias="SAFEDESK_TOKEN_ENCODING"
     )
     import_review_days: int = Field(180, validation_alias="SAFEDESK_IMPORT_REVIEW_DAYS", ge=1, le=3650)
+    max_article_bytes: int = Field(100_000, validation_alias="SAFEDESK_MAX_ARTICLE_BYTES", ge=1_000, le=10_000_000)
 
     # --- safety screens ---
     max_input_chars: int = Field(800, validation_alias="SAFEDESK_MAX_INPUT_CHARS", ge=20, le=20000)

@@ -2,6 +2,9 @@
 
 It also keeps each chunk's metadata and embedding, so that hybrid scoring can
 give every candidate a dense score and filter it like Chroma does.
+
+Only chunks of articles for customers (`audience: customers`) enter the snapshot: articles
+written for staff are stored and counted (bot.kb_status) but never served.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from bot.intents import ALL_INTENTS
 from bot.store import INTENT_KEY, date_key
 
 PAGE = 5000
+SERVED_AUDIENCE = "customers"
 _STEMMER = Stemmer.Stemmer("english")
 
 
@@ -35,14 +39,17 @@ class LexicalIndex:
     bm25: bm25s.BM25 | None
 
     def __post_init__(self) -> None:
-        # Columns for fast filtering, the same test as bot.store.servable_filter.
-        self._verified = np.array([m.get("verified") is True for m in self.metadatas], dtype=bool)
+        # Columns for fast filtering. The audience test repeats what `build` already did, for
+        # an index made some other way.
+        self._served = np.array(
+            [m.get("verified") is True and m.get("audience") == SERVED_AUDIENCE for m in self.metadatas], dtype=bool
+        )
         self._review_by = np.array([int(m.get("review_by", 0)) for m in self.metadatas], dtype=np.int64)
         self._intent_masks: dict[str, np.ndarray] = {}
 
     def servable(self, intent: str, today: date) -> np.ndarray:
         """Boolean mask of chunks that may be served for this intent today."""
-        mask = self._verified & (self._review_by >= date_key(today))
+        mask = self._served & (self._review_by >= date_key(today))
         if intent == ALL_INTENTS:
             return mask
         if intent not in self._intent_masks:
@@ -59,11 +66,12 @@ class LexicalIndex:
         offset = 0
         while True:
             page = collection.get(include=["documents", "metadatas", "embeddings"], limit=PAGE, offset=offset)
-            ids.extend(page["ids"])
-            documents.extend(page["documents"] or [])
-            metadatas.extend(dict(m) for m in page["metadatas"] or [])
-            if len(page["ids"]):
-                vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
+            keep = [i for i, m in enumerate(page["metadatas"] or []) if m.get("audience") == SERVED_AUDIENCE]
+            ids.extend(page["ids"][i] for i in keep)
+            documents.extend((page["documents"] or [])[i] for i in keep)
+            metadatas.extend(dict((page["metadatas"] or [])[i]) for i in keep)
+            if keep:
+                vectors.append(np.asarray(page["embeddings"], dtype=np.float32)[keep])
             if len(page["ids"]) < PAGE:
                 break
             offset += PAGE

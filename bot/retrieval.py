@@ -6,8 +6,13 @@ its dense cosine similarity to the query reaches the relevance threshold; when
 none does, the result is empty and the caller hands off to a human.
 
 Chroma is the store; the retriever keeps an in-memory snapshot of it (vectors,
-texts, metadata and a BM25 index), refreshed when ingest bumps the collection's
-revision. Dense search over the snapshot is exact, and filtering happens there:
+texts, metadata and a BM25 index), refreshed when an ingest run (in any process)
+changes the version marker in the collection's metadata. Each refresh reopens the
+store, since an embedded client's readers go stale when another process writes. A
+failed refresh keeps the previous snapshot, is logged, is retried, and shows in
+`freshness()` (the staff KB page).
+
+Dense search over the snapshot is exact, and filtering happens there:
 Chroma's own `where` filter cost ~75 ms a query at 10,000 chunks (bench_query).
 Ranking is hybrid by default: a weighted sum of the dense cosine and the BM25
 score (bm25s) normalised by the best BM25 score among servable chunks.
@@ -15,11 +20,12 @@ score (bm25s) normalised by the best BM25 score among servable chunks.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Literal
 
@@ -32,9 +38,11 @@ from bot.config import Settings
 from bot.embedding import Embedder, make_embedder
 from bot.intents import ALL_INTENTS
 from bot.lexical import LexicalIndex
-from bot.store import chroma_client, kb_collection, revision
+from bot.store import open_kb, version
 
 Mode = Literal["hybrid", "dense", "bm25"]
+Reopen = Callable[[], tuple[ClientAPI, Collection]]
+log = logging.getLogger(__name__)
 DENSE_WEIGHT = 0.85  # chosen on the sample-KB question set (bench/bench_retrieval.py); Debian FAQ held out
 
 
@@ -52,6 +60,20 @@ class Passage:
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # the chunk's embedding
 
 
+@dataclass(frozen=True)
+class Freshness:
+    """How the served snapshot relates to the store, for the staff KB page."""
+
+    served_revision: int
+    stored_revision: int
+    error: str = ""  # why the last refresh failed; empty when it worked
+    failing_since: datetime | None = None
+
+    @property
+    def current(self) -> bool:
+        return not self.error and self.served_revision == self.stored_revision
+
+
 class Retriever:
     def __init__(
         self,
@@ -64,7 +86,10 @@ class Retriever:
         threshold: float = 0.35,
         today: Callable[[], date] = date.today,
         refresh_seconds: float = 5.0,
+        reopen: Reopen | None = None,
     ) -> None:
+        """`reopen()` gives a fresh client and collection for each refresh (see `make_retriever`);
+        without it, refreshes read through the given collection."""
         self.client = client
         self.collection = collection
         self.embedder = embedder
@@ -76,7 +101,11 @@ class Retriever:
         self._index: LexicalIndex | None = None
         self._building = threading.Lock()
         _single_threaded_blas()
-        self._revision = -1
+        self.reopen = reopen
+        self._version: tuple[int, str] = (-1, "")  # of the snapshot being served
+        self._stored: tuple[int, str] = (-1, "")  # in the store, as last seen
+        self._error = ""
+        self._failing_since: datetime | None = None
         self._checked_at = 0.0
 
     def search(
@@ -130,7 +159,7 @@ class Retriever:
         )
 
     def index(self) -> LexicalIndex:
-        """The in-memory snapshot of the KB, rebuilt when ingest bumps the collection's revision.
+        """The in-memory snapshot of the KB, rebuilt when ingest changes the version marker.
 
         The first build happens here; later rebuilds run in a background thread while queries
         keep using the previous snapshot, so no user waits seconds after a re-ingest.
@@ -139,20 +168,51 @@ class Retriever:
         if self._index is not None and now - self._checked_at < self.refresh_seconds:
             return self._index
         self._checked_at = now
-        # The collection object caches its metadata: ask the client for the current revision.
-        current = revision(self.client.get_collection(self.collection.name))
         if self._index is None:
-            self._index, self._revision = LexicalIndex.build(self.collection), current
-        elif current != self._revision and self._building.acquire(blocking=False):
-            threading.Thread(target=self._rebuild, args=(current,), daemon=True).start()
+            self._version = self._stored = self._current_version()
+            self._index = LexicalIndex.build(self.collection)
+            return self._index
+        try:
+            self._stored = self._current_version()
+        except Exception as err:  # the store may be briefly unreadable while another process writes
+            self._failed("reading the store's version", err)
+            stale = True
+        else:
+            stale = self._stored != self._version or bool(self._error)
+        if stale and self._building.acquire(blocking=False):
+            threading.Thread(target=self._rebuild, daemon=True, name="kb-refresh").start()
         return self._index
 
-    def _rebuild(self, current: int) -> None:
+    def _current_version(self) -> tuple[int, str]:
+        # The collection object caches its metadata: ask the client for the current marker.
+        return version(self.client.get_collection(self.collection.name))
+
+    def _rebuild(self) -> None:
         try:  # the lock was taken by index(); released here when the new snapshot is in place
-            index = LexicalIndex.build(self.collection)
-            self._index, self._revision = index, current
+            client, collection = self.reopen() if self.reopen else (self.client, self.collection)
+            marker = version(client.get_collection(collection.name))  # read before the data: a later run
+            index = LexicalIndex.build(collection)  # changes the marker again and triggers another refresh
+            self.client, self.collection = client, collection
+            self._index, self._version, self._stored = index, marker, marker
+            if self._error:
+                log.warning("KB snapshot refreshed again after failures, to revision %d", marker[0])
+            else:
+                log.info("KB snapshot refreshed to revision %d (%d passages)", marker[0], len(index.ids))
+            self._error, self._failing_since = "", None
+        except Exception as err:
+            self._failed("refreshing the snapshot", err)
         finally:
             self._building.release()
+
+    def _failed(self, doing: str, err: Exception) -> None:
+        message = f"{doing} failed: {type(err).__name__}: {err}"
+        if message != self._error:  # once per distinct failure, not every few seconds
+            log.error("KB %s; still serving revision %d. Will retry.", message, self._version[0], exc_info=err)
+        self._error = message
+        self._failing_since = self._failing_since or datetime.now(UTC)
+
+    def freshness(self) -> Freshness:
+        return Freshness(self._version[0], self._stored[0], self._error, self._failing_since)
 
     def wait_for_refresh(self) -> None:
         """Block until a background rebuild (if any) is done; for tests and benchmarks."""
@@ -170,14 +230,17 @@ def _single_threaded_blas() -> object:
 
 
 def make_retriever(settings: Settings, embedder: Embedder | None = None) -> Retriever:
-    """A retriever over the configured store, with the configured embedder and thresholds."""
+    """A retriever over the configured store, with the configured embedder and thresholds.
+
+    Raises `StoreError` if the store is missing or unreadable: an empty KB is never served."""
     embedder = embedder or make_embedder(settings)
-    client = chroma_client(settings)
+    client, collection = open_kb(settings, embedder, create=False)
     return Retriever(
         client,
-        kb_collection(client, settings.collection, embedder),
+        collection,
         embedder,
         mode=settings.retrieval_mode,
         top_k=settings.top_k,
         threshold=settings.relevance_threshold,
+        reopen=lambda: open_kb(settings, embedder, create=False, fresh=True),
     )

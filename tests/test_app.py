@@ -228,3 +228,22 @@ def test_a_report_that_cannot_be_saved_says_so_and_keeps_what_was_typed(
     next(b for b in at.button if b.label == "Send report").click().run()
     (report,) = stored(app_env, Report)
     assert report.text == "The answer was wrong" and any(report.id in s.value for s in at.success)
+
+
+def test_without_a_knowledge_base_the_app_says_what_to_run(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAFEDESK_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("SAFEDESK_INTENTS_FILE", str(settings.intents_file))
+    monkeypatch.setenv("SAFEDESK_COLLECTION", settings.collection)
+    config.get_settings.cache_clear()
+    st.cache_resource.clear()
+    try:
+        at = app(ALICE)
+        (error,) = at.error
+        assert "no knowledge base at" in error.value and str(settings.chroma_path.resolve()) in error.value
+        assert "python -m ingest" in error.value and not at.chat_input
+        assert not settings.chroma_path.exists()  # not silently created empty
+        assert cli.main([str(settings.kb_dir), "--quiet"], settings) == 0
+        assert not app(ALICE).error  # the next page load finds it: the failure was not cached
+    finally:
+        config.get_settings.cache_clear()
+        st.cache_resource.clear()

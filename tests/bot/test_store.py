@@ -1,18 +1,20 @@
+import os
 import subprocess
 import sys
-import time
+from collections.abc import Iterator
 from pathlib import Path
 
-import chromadb
 import pytest
 
+from bot import cli as bot_cli
 from bot.config import Settings
 from bot.embedding import local_embedder
 from bot.retrieval import make_retriever
-from bot.store import StoreError, bump_revision, chroma_client, kb_collection, revision
+from bot.store import SQLITE_FILE, StoreError, bump_revision, chroma_client, kb_collection, revision
 from ingest import cli
+from tests.chroma_server import running_chroma_server
 
-CHROMA = Path(sys.executable).parent / "chroma"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class OtherModel:
@@ -38,26 +40,9 @@ def test_revision_is_bumped_and_visible_to_a_new_client(settings: Settings) -> N
 
 
 @pytest.fixture
-def chroma_server(tmp_path: Path, free_port: int):  # type: ignore[no-untyped-def]
-    proc = subprocess.Popen(
-        [str(CHROMA), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(free_port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                chromadb.HttpClient(host="127.0.0.1", port=free_port).heartbeat()
-                break
-            except Exception:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("chroma server did not start") from None
-                time.sleep(0.2)
-        yield free_port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+def chroma_server(tmp_path: Path) -> Iterator[int]:
+    with running_chroma_server(tmp_path / "server") as port:
+        yield port
 
 
 def test_ingest_and_search_against_a_real_chroma_server(settings: Settings, chroma_server: int, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -69,3 +54,55 @@ def test_ingest_and_search_against_a_real_chroma_server(settings: Settings, chro
     assert passages[0].article_id == "billing-cards"
     assert cli.main([str(settings.kb_dir), "--quiet"], remote) == 0
     assert "unchanged: 3" in capsys.readouterr().out
+
+
+def _run(module: str, settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "SAFEDESK_ENV_FILE": "",
+        "SAFEDESK_DATA_DIR": str(settings.data_dir),
+        "SAFEDESK_INTENTS_FILE": str(settings.intents_file),
+        "SAFEDESK_COLLECTION": settings.collection,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def _damage(settings: Settings) -> None:
+    sqlite = settings.chroma_path / SQLITE_FILE
+    sqlite.write_bytes(sqlite.read_bytes()[:5000])  # a truncated copy, as a full disk or a bad restore leaves it
+
+
+ASK = ("ask", "--intent", "billing", "which credit cards can I pay with?")
+
+
+def test_a_missing_store_is_refused_not_created_empty(settings: Settings) -> None:
+    with pytest.raises(StoreError, match=r"no knowledge base at .*python -m ingest"):
+        make_retriever(settings)
+    assert not settings.chroma_path.exists()
+    done = _run("bot", settings, *ASK)
+    assert done.returncode == bot_cli.EXIT_STORE and not done.stdout
+    assert str(settings.chroma_path.resolve()) in done.stderr and "python -m ingest" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not settings.chroma_path.exists()
+
+
+def test_a_store_without_the_collection_is_refused(settings: Settings) -> None:
+    kb_collection(chroma_client(settings), "another_kb", local_embedder())
+    with pytest.raises(StoreError, match=r"no collection 'test_kb'.*python -m ingest"):
+        make_retriever(settings)
+
+
+def test_a_damaged_store_is_a_clear_error_everywhere(settings: Settings) -> None:
+    assert cli.main([str(settings.kb_dir), "--quiet"], settings) == 0
+    _damage(settings)
+    path = str(settings.chroma_path.resolve())
+    with pytest.raises(StoreError, match="cannot be read") as raised:
+        make_retriever(settings)
+    assert path in str(raised.value) and "python -m ingest" in str(raised.value)
+    for module, args, code in (("bot", ASK, bot_cli.EXIT_STORE), ("ingest", ("--quiet",), cli.EXIT_USAGE)):
+        done = _run(module, settings, *args)
+        assert done.returncode == code, done.stdout + done.stderr
+        assert path in done.stderr and f"mv {path} {path}.broken" in done.stderr and "python -m ingest" in done.stderr
+        assert "Traceback" not in done.stderr
