@@ -1,0 +1,125 @@
+"""Three bands, not two: answer, suggest the closest articles, or hand off.
+
+No offline score separates answerable from unanswerable questions well enough for a yes/no
+decision (bench/bench_answerability.py). So a turn is `answered` only when the evidence is
+strong, `not_in_kb` when there is none, and in between `suggested`: the hand-off first, then
+the 1-3 articles that look closest, each with its heading and one line of its best block.
+
+The confidence combines what the ranking of blocks (bot.responders.extractive) measured:
+the retriever's cosine of the top passage, the cosine of the best block, the share of the
+question's rare words the best block holds, and whether it holds the kind of answer asked
+for. The weights and the two thresholds were calibrated on the sample KB's question sets and
+validated, untouched, on the Plausible help centre (bench/bench_turn.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot.responders.extractive import Ranking
+from bot.responders.blocks import Block
+from bot.retrieval import Passage
+from bot.safety.grounding import LIST_MARKER, split_sentences
+
+SUGGESTED_INTRO = "I'm not sure our help centre answers this exactly. These articles look closest:"
+MAX_SUGGESTIONS = 3
+LINE_WORDS = 28  # one line of the best block under each suggestion
+# Logistic weights of the confidence (calibrated by bench/bench_turn.py --calibrate on the sample KB).
+WEIGHTS = {"dense": 4.0, "cosine": 4.0, "coverage": 3.0, "kind": 0.5}
+BIAS = -6.5
+
+
+class Band(StrEnum):
+    ANSWERED = "answered"
+    SUGGESTED = "suggested"
+    NOT_IN_KB = "not_in_kb"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    article_id: str
+    title: str
+    url: str
+    heading: str
+    line: str  # the start of the article's best block, quoted
+    passage: int  # index into the passages (for its citation marker)
+
+
+@dataclass(frozen=True)
+class Banding:
+    band: Band
+    confidence: float
+    features: dict[str, float] = field(default_factory=dict)
+    suggestions: list[Suggestion] = field(default_factory=list)
+
+
+def features(ranking: Ranking) -> dict[str, float]:
+    best = ranking.best
+    dense = max((p.dense for p in ranking.passages), default=0.0)
+    known = {"reach": ranking.reach, "unknown": ranking.unknown}
+    if best is None:
+        return {"dense": dense, "cosine": 0.0, "coverage": 0.0, "kind": 0.0, **known}
+    return {
+        **known,
+        "dense": dense,
+        "cosine": best.features["cosine"],
+        "coverage": best.features["coverage"],
+        "kind": best.features["kind"],
+    }
+
+
+def confidence(values: dict[str, float]) -> float:
+    z = BIAS + sum(WEIGHTS[name] * values.get(name, 0.0) for name in WEIGHTS)
+    return 1 / (1 + math.exp(-z))
+
+
+def decide(ranking: Ranking, answer_at: float, suggest_at: float) -> Banding:
+    """The band of a turn from its ranking: `answer_at` and `suggest_at` are the two thresholds."""
+    values = features(ranking)
+    score = confidence(values)
+    if ranking.best is None or score < suggest_at:
+        return Banding(Band.NOT_IN_KB, score, values)
+    suggestions = suggest(ranking)
+    if score >= answer_at:
+        return Banding(Band.ANSWERED, score, values, suggestions)
+    return Banding(Band.SUGGESTED if suggestions else Band.NOT_IN_KB, score, values, suggestions)
+
+
+def suggest(ranking: Ranking, limit: int = MAX_SUGGESTIONS) -> list[Suggestion]:
+    """The best openable block of each article, best first: one suggestion per article."""
+    out: list[Suggestion] = []
+    seen: set[str] = set()
+    for block in ranking.blocks:
+        passage = ranking.passages[block.passage]
+        if not block.openable or passage.article_id in seen:
+            continue
+        seen.add(passage.article_id)
+        out.append(_suggestion(block, passage))
+        if len(out) == limit:
+            break
+    return out
+
+
+def _suggestion(block: Block, passage: Passage) -> Suggestion:
+    return Suggestion(passage.article_id, passage.title, passage.url, passage.heading, _line(block), block.passage)
+
+
+def _line(block: Block) -> str:
+    """The block's first sentence (or item), at most LINE_WORDS words."""
+    first = next((line for segment in block.segments for line in segment if line.strip()), "")
+    first = LIST_MARKER.sub("", first).strip(" |")
+    sentence = (split_sentences(first) or [first])[0]
+    words = sentence.split()
+    return sentence if len(words) <= LINE_WORDS else " ".join(words[:LINE_WORDS]) + " …"
+
+
+def suggestion_text(suggestions: Sequence[Suggestion]) -> str:
+    """The suggestions as Markdown, each line cited ([n] = its passage), for the record and the CLI."""
+    lines = [SUGGESTED_INTRO, ""]
+    for s in suggestions:
+        where = f"{s.title} › {s.heading}" if s.heading else s.title
+        lines.append(f"- [{where}]({s.url}): {s.line} [{s.passage + 1}]")
+    return "\n".join(lines)
