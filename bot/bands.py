@@ -19,10 +19,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.responders.extractive import Ranking
 from bot.responders.blocks import Block
+from bot.responders.extractive import Ranking
 from bot.retrieval import Passage
 from bot.safety.grounding import LIST_MARKER, split_sentences
+from bot.turn import VerdictRecord
 
 SUGGESTED_INTRO = "I'm not sure our help centre answers this exactly. These articles look closest:"
 MAX_SUGGESTIONS = 3
@@ -80,12 +81,23 @@ def decide(ranking: Ranking, answer_at: float, suggest_at: float) -> Banding:
     """The band of a turn from its ranking: `answer_at` and `suggest_at` are the two thresholds."""
     values = features(ranking)
     score = confidence(values)
-    if ranking.best is None or score < suggest_at:
-        return Banding(Band.NOT_IN_KB, score, values)
     suggestions = suggest(ranking)
+    if ranking.best is None or score < suggest_at:
+        return Banding(Band.NOT_IN_KB, score, values, suggestions)
     if score >= answer_at:
         return Banding(Band.ANSWERED, score, values, suggestions)
     return Banding(Band.SUGGESTED if suggestions else Band.NOT_IN_KB, score, values, suggestions)
+
+
+def band_verdict(banding: Banding) -> VerdictRecord:
+    """The banding as the record keeps it: the confidence and its features, the band, and the
+    closest articles (as "closest:<article id>", whatever the band, so reviewers and the bench
+    see what a suggestion would have shown)."""
+    scores = {"confidence": banding.confidence, **banding.features}
+    reasons = (banding.band.value, *(f"closest:{s.article_id}" for s in banding.suggestions))
+    return VerdictRecord(
+        "bands", banding.band is Band.ANSWERED, {k: round(v, 4) for k, v in scores.items()}, reasons, False, 0.0
+    )
 
 
 def suggest(ranking: Ranking, limit: int = MAX_SUGGESTIONS) -> list[Suggestion]:
@@ -117,9 +129,9 @@ def _line(block: Block) -> str:
 
 
 def suggestion_text(suggestions: Sequence[Suggestion]) -> str:
-    """The suggestions as Markdown, each line cited ([n] = its passage), for the record and the CLI."""
+    """The intro and the suggestions as Markdown links: the answer text of a `suggested` turn."""
     lines = [SUGGESTED_INTRO, ""]
     for s in suggestions:
         where = f"{s.title} › {s.heading}" if s.heading else s.title
-        lines.append(f"- [{where}]({s.url}): {s.line} [{s.passage + 1}]")
+        lines.append(f"- [{where}]({s.url}): {s.line}")
     return "\n".join(lines)

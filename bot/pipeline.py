@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.bands import SUGGESTED_INTRO, Band, Banding, decide
+from bot.bands import Band, Banding, band_verdict, decide, suggestion_text
 from bot.config import Settings
 from bot.embedding import MiniLMEmbedder, QueryCache, local_embedder, make_embedder
 from bot.gate import STRIKE_SCREENS, Gate
@@ -140,8 +140,9 @@ class Pipeline:
         turn.passages = [_passage_record(p) for p in passages]
         if not passages:
             return self._stop(turn, Decision.NOT_IN_KB, NOT_IN_KB, handoff=intent.handoff)
-        banding = decide(s.extractive.rank(text, passages), *s.bands)  # the same bands whatever the responder
-        turn.confidence = round(banding.confidence, 4)
+        with _timed(turn, "bands"):  # the same bands whatever the responder
+            banding = decide(s.extractive.rank(text, passages), *s.bands)
+        turn.verdicts.append(band_verdict(banding))
         if banding.band is not Band.ANSWERED:
             return self._suggest(turn, banding, intent)
 
@@ -163,7 +164,9 @@ class Pipeline:
                 answer = s.extractive.respond(text, intent.label, passages)
                 turn.notes.append(REPLACED_NOTE)
         if answer.not_in_kb:  # the model's NOT_IN_KB: the close articles are still worth showing
-            return self._suggest(turn, Banding(Band.SUGGESTED, banding.confidence, suggestions=banding.suggestions), intent)
+            return self._suggest(
+                turn, Banding(Band.SUGGESTED, banding.confidence, suggestions=banding.suggestions), intent
+            )
         if not answer.text.strip():  # e.g. the token cap cut the model off before one full sentence
             answer = s.extractive.respond(text, intent.label, passages)
             turn.notes.append(REPLACED_NOTE)
@@ -237,7 +240,7 @@ class Pipeline:
     def _suggest(self, turn: Turn, banding: Banding, intent: Intent) -> None:
         if banding.band is Band.NOT_IN_KB or not banding.suggestions:
             return self._stop(turn, Decision.NOT_IN_KB, NOT_IN_KB, handoff=intent.handoff)
-        self._stop(turn, Decision.SUGGESTED, SUGGESTED_INTRO, handoff=intent.handoff)
+        self._stop(turn, Decision.SUGGESTED, suggestion_text(banding.suggestions), handoff=intent.handoff)
         turn.suggestions = [Suggestion(s.article_id, s.title, s.url, s.heading, s.line) for s in banding.suggestions]
 
     def _blocked_input(self, turn: Turn, screened: ChainResult, intent: Intent, user: User) -> None:

@@ -91,7 +91,6 @@ class Turn:
     notes: list[str] = field(default_factory=list)  # messages shown beside the answer (PII warning, fallback)
     handoff: str = ""  # how to reach a person, shown when the bot did not answer
     suggestions: list[Suggestion] = field(default_factory=list)  # a `suggested` turn's closest articles
-    confidence: float | None = None  # of the answer band (bot.bands), None when it was not reached
     passages: list[PassageRecord] = field(default_factory=list)
     verdicts: list[VerdictRecord] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)

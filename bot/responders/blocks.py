@@ -63,18 +63,26 @@ def blocks_of(passage: int, text: str, heading: str = "") -> list[Block]:
     raw = _segments(text)
     blocks: list[Block] = []
     lead: list[list[str]] = []  # a paragraph ending with ":" waits for the list or table it introduces
+    attach = False  # the last block ends with a lead-in ("They include:"): its list joins it
     for segment in raw:
         is_items = any(LIST_MARKER.match(line) or line.lstrip().startswith("|") for line in segment)
+        introduces = segment[-1].rstrip().endswith(":") and not is_items
+        if attach and is_items:
+            blocks[-1].segments.append(segment)
+            attach = False
+            continue
+        attach = False
         opener = segment[0]
-        if dependent(opener) and not lead:
-            yes_no_under_question = bool(_YES_NO.match(opener.lstrip(" *_"))) and faq_question(heading)
-            if blocks and not yes_no_under_question:
-                blocks[-1].segments.append(segment)  # "They include: ..." stays with what "they" are
+        if dependent(opener) and not lead and not is_items:
+            under_question = bool(_YES_NO.match(opener.lstrip(" *_"))) and bool(faq_question(heading))
+            if not under_question:
+                if blocks:
+                    blocks[-1].segments.append(segment)  # "They include: ..." stays with what "they" are
+                else:
+                    blocks.append(Block(passage, len(blocks), [segment], openable=False))
+                attach = introduces
                 continue
-            if not yes_no_under_question:
-                blocks.append(Block(passage, len(blocks), [segment], openable=False))
-                continue
-        if segment[-1].rstrip().endswith(":") and not is_items:
+        if introduces:
             lead.append(segment)
             continue
         blocks.append(Block(passage, len(blocks), [*lead, segment]))

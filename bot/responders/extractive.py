@@ -39,9 +39,10 @@ WORD_WEIGHT = 0.5  # weight of the question's (rarity-weighted) words the block 
 EXAMPLE_SHARE = 0.4  # a word found only in a list item or an example "(for example ...)" counts this much
 KIND_WEIGHT = 0.12  # the block holds the kind of answer asked for (a duration, an amount, steps ...)
 RANK_WEIGHT = 0.6  # the retriever's hybrid score of the block's passage, relative to the top one
-PART_FLOOR = 0.35  # a second block must score this for the part it answers
+PART_FLOOR = 0.3  # a second block must score this for the part it answers
 PART_COVERED = 0.5  # a part whose rare words the answer holds to this share is answered
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_BARE_REPLY = re.compile(r"^(?:yes|no)\b[^\w]*$", re.IGNORECASE)  # "Yes." on its own
 _STEP = re.compile(r"^\s*(\d{1,3})[.)]\s+")
 _TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-[\s:|-]*$")
 _EXAMPLE = re.compile(r"\((?:for example|e\.g\.|such as|like)[^)]*\)|\b(?:for example|e\.g\.|such as)\b[^.;:]*", re.I)
@@ -154,7 +155,7 @@ class ExtractiveResponder:
         for n, block in enumerate(chosen):
             # The first block may use the whole budget; a second one gets what is left, at least half.
             allowance = budget if n == 0 else max(budget - sum(self.count(s) for s in shown), budget // 2)
-            shown.append(self._render(block, passages[block.passage], allowance))
+            shown.append(self._render(block, passages[block.passage], allowance, frozenset(_terms(question))))
         return Answer("\n\n".join(shown), self.model)
 
     def _coverage(self, terms: set[str], block: Block, passage: Passage) -> float:
@@ -196,9 +197,10 @@ class ExtractiveResponder:
                 best = (score, block)
         return best[1] if best and best[0] >= PART_FLOOR else None
 
-    def _render(self, block: Block, passage: Passage, budget: int) -> str:
-        """The block under its heading, cited, within `budget` tokens (cut at an item or a
-        sentence, with "…" and a link to the article)."""
+    def _render(self, block: Block, passage: Passage, budget: int, terms: frozenset[str] = frozenset()) -> str:
+        """The block under its heading, cited, within `budget` tokens. A list or table too long
+        for it keeps its items that share the most of the question's `terms` (all of them if
+        none does: the first ones), a paragraph its first sentences; "…" and a link follow."""
         cite = f"[{block.passage + 1}]"
         heading = f"**{_heading(passage)}**"
         used = self.count(heading)
@@ -206,21 +208,35 @@ class ExtractiveResponder:
         cut = False
         for segment in block.segments:
             lines = _segment_lines(segment, cite)
-            kept: list[str] = []
-            for line in lines:
-                cost = self.count(line)
-                if used + cost > budget and (kept or len(out) > 1):
-                    cut = True
-                    break
-                kept.append(line)
-                used += cost
-            if kept:
-                out.append("\n".join(_as_shown(kept)) if not _is_table(kept) else "\n".join(kept))
+            if used + sum(self.count(line) for line in lines) > budget:
+                lines = self._relevant(lines, terms, budget - used)
+                cut = True
+            if lines:
+                used += sum(self.count(line) for line in lines)
+                out.append("\n".join(_as_shown(lines)) if not _is_table(lines) else "\n".join(lines))
             if cut:
                 break
         if cut:
             out.append(f"{MORE} [more in “{passage.title}”]({passage.url})")
         return "\n\n".join(out)
+
+    def _relevant(self, lines: list[str], terms: frozenset[str], room: int) -> list[str]:
+        """The lines that fit in `room` tokens, whole: a table's header first, then the items
+        sharing the most rare words with the question, in their order (at least one line)."""
+        head = lines[:2] if _is_table(lines) and len(lines) > 2 and _TABLE_RULE.match(lines[1]) else []
+        items = lines[len(head) :]
+        weight = {n: sum(self.idf(t) for t in terms & _terms(line)) for n, line in enumerate(items)}
+        by_relevance = (head or any(LIST_MARKER.match(line) for line in items)) and any(weight.values())
+        order = sorted(range(len(items)), key=lambda n: -weight[n]) if by_relevance else range(len(items))
+        room -= sum(self.count(line) for line in head)
+        kept: list[int] = []
+        for n in order:
+            cost = self.count(items[n])
+            if kept and cost > room:
+                break
+            kept.append(n)
+            room -= cost
+        return head + [items[n] for n in sorted(kept)]
 
     def _cosines(self, question: str, blocks: list[Block], passages: Sequence[Passage]) -> list[float]:
         if self.embedder is None or not blocks:
@@ -258,15 +274,16 @@ def _heading(passage: Passage) -> str:
 
 
 def _embedded_text(passage: Passage, block: Block) -> str:
-    return f"{_heading(passage)}\n{block.text}"
+    """What a block's cosine is measured on: its heading and prose (lead-ins included), without
+    its list items and examples when it has prose: what a section says, not what it lists."""
+    main = _main_and_examples(block)[0].strip()
+    return f"{_heading(passage)}\n{main or block.text}"
 
 
 def _segment_lines(segment: list[str], cite: str) -> list[str]:
     """A segment's lines as quoted, each item, row or paragraph with its citation marker."""
     if _is_table(segment):
-        return [
-            line if _TABLE_RULE.match(line) or n == 0 else _cite_row(line, cite) for n, line in enumerate(segment)
-        ]
+        return [line if _TABLE_RULE.match(line) or n == 0 else _cite_row(line, cite) for n, line in enumerate(segment)]
     if any(LIST_MARKER.match(line) for line in segment):
         items: list[str] = []
         for line in segment:
@@ -276,7 +293,13 @@ def _segment_lines(segment: list[str], cite: str) -> list[str]:
                 items[-1] += " " + line.strip()  # an item's wrapped lines
         return [f"{item} {cite}" for item in items]
     paragraph = " ".join(line.strip() for line in segment)
-    return [f"{sentence} {cite}" for sentence in split_sentences(paragraph)]
+    sentences: list[str] = []
+    for sentence in split_sentences(paragraph):
+        if sentences and _BARE_REPLY.match(sentences[-1]):
+            sentences[-1] += " " + sentence  # "Yes." goes with the sentence after it
+        else:
+            sentences.append(sentence)
+    return [f"{sentence} {cite}" for sentence in sentences]
 
 
 def _cite_row(line: str, cite: str) -> str:
