@@ -110,21 +110,27 @@ def figures(asked: list[Asked], answer_at: float, suggest_at: float) -> Figures:
     u = [x for x in asked if not x.answerable]
     da = [decision(x, answer_at, suggest_at) for x in a]
     du = [decision(x, answer_at, suggest_at) for x in u]
-    cited = [
-        d == "answered" and x.question["article_id"] in {c.article_id for c in x.turn.citations} for x, d in zip(a, da)
-    ]
-    suggested = [d == "suggested" and x.question["article_id"] in x.closest for x, d in zip(a, da)]
-    facts = [d == "answered" and facts_present(x) for x, d in zip(a, da)]
+    cited = [d == "answered" and x.question["article_id"] in _cited(x.turn) for x, d in zip(a, da, strict=True)]
+    suggested = [d == "suggested" and x.question["article_id"] in x.closest for x, d in zip(a, da, strict=True)]
+    facts = [d == "answered" and facts_present(x) for x, d in zip(a, da, strict=True)]
     share = lambda flags: sum(flags) / max(1, len(flags))  # noqa: E731
     return Figures(
         Counter(da),
         Counter(du),
         share(cited),
-        share([c or s for c, s in zip(cited, suggested)]),
+        share([c or s for c, s in zip(cited, suggested, strict=True)]),
         share(facts),
         share([d == "answered" for d in du]),
         share([d == "answered" for d in da]),
     )
+
+
+def _cited(turn: Turn) -> set[str]:
+    return {c.article_id for c in turn.citations}
+
+
+def _cited(turn: Turn) -> set[str]:
+    return {c.article_id for c in turn.citations}
 
 
 def ingest(settings: Settings, args: list[str]) -> None:
@@ -160,15 +166,13 @@ def report(name: str, asked: list[Asked], answer_at: float, suggest_at: float) -
     print(f"\n{name}   (answer at {answer_at}, suggest at {suggest_at})")
     print(f"  answerable   ({sum(f.answerable.values())}): {_decisions(f.answerable)}")
     print(f"  unanswerable ({sum(f.unanswerable.values())}): {_decisions(f.unanswerable)}")
-    print(
-        f"  right article cited {f.right_cited:.3f}   right article in the answer or the suggestions {f.right_anywhere:.3f}"
-    )
+    print(f"  right article cited {f.right_cited:.3f}; in the answer or the suggestions {f.right_anywhere:.3f}")
     print(f"  answered with all facts present {f.facts:.3f}")
     for key, target in TARGETS.items():
-        value = getattr(f, key)
-        met = value <= target if key == "unanswerable_answered" else value >= target
+        value, at_most = getattr(f, key), key == "unanswerable_answered"
+        met = value <= target if at_most else value >= target
         print(
-            f"    target {key:22} {'<=' if key == 'unanswerable_answered' else '>='} {target:.2f}: {value:.3f} {'met' if met else 'NOT met'}"
+            f"    target {key:22} {'<=' if at_most else '>='} {target:.2f}: {value:.3f} {'met' if met else 'NOT met'}"
         )
     styles = sorted({x.question.get("style", "?") for x in asked})
     print(
@@ -184,19 +188,26 @@ def report(name: str, asked: list[Asked], answer_at: float, suggest_at: float) -
             g = figures(group, answer_at, suggest_at)
             c = g.answerable if kind == "answerable" else g.unanswerable
             n = sum(c.values())
-            row = f"  {style:10} {kind[:6]:11} {n:4} {c['answered'] / n:9.2f} {c['suggested'] / n:10.2f} {c['not_in_kb'] / n:9.2f}"
+            row = f"  {style:10} {kind[:6]:11} {n:4} " + " ".join(
+                f"{c[d] / n:{w}.2f}" for d, w in (("answered", 9), ("suggested", 10), ("not_in_kb", 9))
+            )
             print(row + (f" {g.right_anywhere:10.2f} {g.facts:6.2f}" if kind == "answerable" else ""))
     return f
 
 
 def _decisions(counts: Counter[str]) -> str:
     n = sum(counts.values()) or 1
-    order = ["answered", "suggested", "not_in_kb"] + sorted(set(counts) - {"answered", "suggested", "not_in_kb"})
+    main = ["answered", "suggested", "not_in_kb"]
+    order = [*main, *sorted(set(counts) - set(main))]
     return "  ".join(f"{d} {counts[d] / n:.2f}" for d in order if d in counts or d in order[:3])
 
 
 def tradeoff(asked: list[Asked], suggest_at: float) -> list[tuple[float, Figures]]:
     return [(t, figures(asked, t, min(suggest_at, t))) for t in np.round(np.arange(0.05, 0.96, 0.05), 2)]
+
+
+def _first_cited(turn: Turn) -> str:
+    return turn.citations[0].article_id if turn.citations else ""
 
 
 def calibrate(asked: list[Asked]) -> None:
@@ -219,44 +230,37 @@ def calibrate(asked: list[Asked]) -> None:
         w -= 0.5 * (x.T @ (p - y) / len(y) + 0.001 * w)
         b -= 0.5 * float((p - y).mean())
     print("\nCalibration on the sample KB (paste into bot/bands.py):")
-    print("  WEIGHTS = {" + ", ".join(f'"{n}": {v:.2f}' for n, v in zip(names, w)) + f"}}\n  BIAS = {b:.2f}")
+    print(
+        "  WEIGHTS = {" + ", ".join(f'"{n}": {v:.2f}' for n, v in zip(names, w, strict=True)) + f"}}\n  BIAS = {b:.2f}"
+    )
     conf = 1 / (1 + np.exp(-(x @ w + b)))
     u = np.array([not r.answerable for r in rows])
     ok = [t for t in np.arange(0.05, 0.99, 0.01) if (conf[u] >= t).mean() <= TARGETS["unanswerable_answered"]]
     print(f"  lowest answer threshold with unanswerable answered <= 0.10: {min(ok):.2f}" if ok else "  none")
 
 
-def plot(curves: dict[str, list[tuple[float, Figures]]], answer_at: float) -> Path | None:
+def plot(curves: dict[str, list[tuple[float, Figures]]], shipped: dict[str, Figures], answer_at: float) -> Path | None:
     plt = pyplot()
     if plt is None:
         return None
     fig, ax = plt.subplots(figsize=(7.2, 4.8))
-    for (name, points), color in zip(curves.items(), ("tab:blue", "tab:orange")):
+    for (name, points), color in zip(curves.items(), ("tab:blue", "tab:orange"), strict=False):
         xs = [f.unanswerable_answered for _, f in points]
-        ax.plot(
-            xs,
-            [f.answerable_answered for _, f in points],
-            marker="o",
-            color=color,
-            label=f"{name}: answerable answered",
-        )
+        ys = [f.answerable_answered for _, f in points]
+        ax.plot(xs, ys, marker="o", color=color, label=f"{name}: answerable answered")
         ax.plot(xs, [f.facts for _, f in points], marker=".", ls="--", color=color, label=f"{name}: all facts present")
-        for t, f in points:
-            if abs(t - answer_at) < 1e-9:
-                ax.plot([f.unanswerable_answered], [f.answerable_answered], marker="*", ms=16, color=color)
-            elif round(t * 20) % 2 == 0:
-                ax.annotate(
-                    f"{t:.1f}",
-                    (f.unanswerable_answered, f.answerable_answered),
-                    fontsize=7,
-                    xytext=(3, 3),
-                    textcoords="offset points",
-                )
+        ax.plot(xs, [f.right_anywhere for _, f in points], ls=":", color=color, label=f"{name}: right article shown")
+        for (t, _), x, y in zip(points, xs, ys, strict=True):
+            if round(t * 20) % 2 == 0:
+                ax.annotate(f"{t:.1f}", (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        if name in shipped:
+            at = shipped[name]
+            ax.plot([at.unanswerable_answered], [at.answerable_answered], marker="*", ms=16, color=color)
     ax.axhline(TARGETS["answerable_answered"], color="grey", lw=0.8, ls=":")
     ax.axvline(TARGETS["unanswerable_answered"], color="grey", lw=0.8, ls=":")
     ax.set_xlabel("unanswerable questions answered directly")
     ax.set_ylabel("share of answerable questions")
-    ax.set_title(f"The answer threshold over the bands' confidence (star: shipped, {answer_at})")
+    ax.set_title(f"Answer threshold over the bands' confidence (labels; star: shipped {answer_at})")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.legend(loc="lower right", fontsize=7)
@@ -308,11 +312,9 @@ def main(argv: list[str] | None = None) -> None:
 
     sample = bench_settings("turn-sample")
     files = ("sample_questions.jsonl", "sample_unanswerable.jsonl")
-    curves = {
-        "sample KB (calibrated on)": tradeoff(
-            asked := run_set("Sample KB (calibrated on)", sample, files, ["--prune"]), sample.suggest_confidence
-        )
-    }
+    asked = run_set("Sample KB (calibrated on)", sample, files, ["--prune"])
+    curves = {"sample KB": tradeoff(asked, sample.suggest_confidence)}
+    shipped = {"sample KB": figures(asked, sample.answer_confidence, sample.suggest_confidence)}
     if args.calibrate:
         calibrate(asked)
     if not args.quick:
@@ -321,17 +323,16 @@ def main(argv: list[str] | None = None) -> None:
         p_files = ("plausible_questions.jsonl", "plausible_unanswerable.jsonl")
         p_asked = run_set("Plausible help centre (held out)", plausible, p_files, [str(PLAUSIBLE_DOCS), *mapping])
         curves["Plausible (held out)"] = tradeoff(p_asked, plausible.suggest_confidence)
+        shipped["Plausible (held out)"] = figures(p_asked, plausible.answer_confidence, plausible.suggest_confidence)
 
-    print(
-        "\nTrade-off over the answer threshold (suggest threshold as shipped): unanswerable answered / answerable answered / facts / right-anywhere"
-    )
+    print("\nTrade-off over the answer threshold (suggest threshold as shipped):")
+    print("  threshold: unanswerable answered / answerable answered / all facts / right article shown")
     for name, points in curves.items():
         print(f"  {name}:")
         for t, f in points:
-            print(
-                f"    {t:.2f}: {f.unanswerable_answered:.2f} / {f.answerable_answered:.2f} / {f.facts:.2f} / {f.right_anywhere:.2f}"
-            )
-    path = plot(curves, sample.answer_confidence)
+            shown = (f.unanswerable_answered, f.answerable_answered, f.facts, f.right_anywhere)
+            print(f"    {t:.2f}: " + " / ".join(f"{v:.2f}" for v in shown))
+    path = plot(curves, shipped, sample.answer_confidence)
     if path:
         print(f"figure: {path.relative_to(ROOT)}")
     questions = read_jsonl(DATA / files[0]) + read_jsonl(DATA / files[1])

@@ -7,8 +7,8 @@ the 1-3 articles that look closest, each with its heading and one line of its be
 
 The confidence combines what the ranking of blocks (bot.responders.extractive) measured:
 the retriever's cosine of the top passage, the cosine of the best block, the share of the
-question's rare words the best block holds, and whether it holds the kind of answer asked
-for. The weights and the two thresholds were calibrated on the sample KB's question sets and
+question's rare words the best block holds, the share that any retrieved passage holds
+(reach), and the share that no chunk of the KB holds at all (unknown: "pizza ovens"). The weights and the two thresholds were calibrated on the sample KB's question sets and
 validated, untouched, on the Plausible help centre (bench/bench_turn.py).
 """
 
@@ -29,8 +29,11 @@ SUGGESTED_INTRO = "I'm not sure our help centre answers this exactly. These arti
 MAX_SUGGESTIONS = 3
 LINE_WORDS = 28  # one line of the best block under each suggestion
 # Logistic weights of the confidence (calibrated by bench/bench_turn.py --calibrate on the sample KB).
-WEIGHTS = {"dense": 4.0, "cosine": 4.0, "coverage": 3.0, "kind": 0.5}
-BIAS = -6.5
+# Whether the best block holds the kind of answer asked for ranks blocks, but does not tell
+# answerable from unanswerable questions: unanswerable ones ask for specifics (a weight, a
+# price) that some block of the nearest article holds in kind but not in fact.
+WEIGHTS = {"dense": 1.12, "cosine": 1.33, "coverage": 0.64, "reach": 0.43, "unknown": -0.93}
+BIAS = -0.91
 
 
 class Band(StrEnum):
