@@ -15,7 +15,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 # /work/shared beside the main checkout; a git worktree (/work/wt/<branch>) is one level deeper.
-SHARED = next((p / "shared" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()), ROOT.parent / "shared")
+SHARED = next(
+    (p / "shared" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()), ROOT.parent / "shared"
+)
 PLAUSIBLE_DOCS = SHARED / "kb-real" / "plausible" / "docs"
 PLAUSIBLE_IMPORT = ROOT / "kb" / "imports" / "plausible"
 DATA = Path(__file__).resolve().parent / "data"

@@ -8,7 +8,8 @@ the 1-3 articles that look closest, each with its heading and one line of its be
 The confidence combines what the ranking of blocks (bot.responders.extractive) measured:
 the retriever's cosine of the top passage, the cosine of the best block, the share of the
 question's rare words the best block holds, the share that any retrieved passage holds
-(reach), and the share that no chunk of the KB holds at all (unknown: "pizza ovens"). The weights and the two thresholds were calibrated on the sample KB's question sets and
+(reach), and the share that no chunk of the KB holds at all (unknown: "pizza ovens").
+The weights and the two thresholds were calibrated on the sample KB's question sets and
 validated, untouched, on the Plausible help centre (bench/bench_turn.py).
 """
 

@@ -61,6 +61,7 @@ _CONDITION = re.compile(
     r"not possible|can|allowed|eligible|within)\b",
     re.IGNORECASE,
 )
+_ENUMERATION = re.compile(r"\b\w+(?: \w+)?, \w+(?: \w+)?(?:, \w+(?: \w+)?)*,? (?:and|or) \w+")
 _NUMBERED = re.compile(r"^\s*\d{1,3}[.)]\s+")
 # A part starts at the end of a sentence or before a question word after a comma or "and".
 _PART = re.compile(
@@ -118,6 +119,7 @@ def answers(kind: Kind, text: str) -> bool:
     lines = text.splitlines()
     if kind is Kind.STEPS:
         return sum(bool(_NUMBERED.match(line)) for line in lines) >= 2
-    if kind is Kind.OPTIONS:
-        return sum(bool(LIST_MARKER.match(line) or line.lstrip().startswith("|")) for line in lines) >= 2
+    if kind is Kind.OPTIONS:  # a list, a table, or an enumeration "Visa, Mastercard and American Express"
+        items = sum(bool(LIST_MARKER.match(line) or line.lstrip().startswith("|")) for line in lines)
+        return items >= 2 or bool(_ENUMERATION.search(text))
     return bool(_CONDITION.search(text))

@@ -34,6 +34,10 @@ class Block:
     vector_key: int = 0  # position of its vector among its passage's blocks
     score: float = 0.0
     features: dict[str, float] = field(default_factory=dict)
+    covers: tuple[int, ...] = ()  # positions of the blocks it stands for, when it joins several
+
+    def __post_init__(self) -> None:
+        self.covers = self.covers or (self.position,)
 
     @property
     def text(self) -> str:
@@ -91,6 +95,7 @@ def blocks_of(passage: int, text: str, heading: str = "") -> list[Block]:
         blocks.append(Block(passage, len(blocks), lead))
     for n, block in enumerate(blocks):
         block.position = block.vector_key = n
+        block.covers = (n,)
     return blocks
 
 

@@ -40,6 +40,8 @@ EXAMPLE_SHARE = 0.4  # a word found only in a list item or an example "(for exam
 KIND_WEIGHT = 0.12  # the block holds the kind of answer asked for (a duration, an amount, steps ...)
 RANK_WEIGHT = 0.6  # the retriever's hybrid score of the block's passage, relative to the top one
 PART_FLOOR = 0.3  # a second block must score this for the part it answers
+EVERY_KIND = True  # a one-part question too gets a second block for the kind of answer it asks for
+WHOLE_SECTION = True  # quote the best block's whole section when it fits the budget
 PART_COVERED = 0.5  # a part whose rare words the answer holds to this share is answered
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _BARE_REPLY = re.compile(r"^(?:yes|no)\b[^\w]*$", re.IGNORECASE)  # "Yes." on its own
@@ -144,8 +146,10 @@ class ExtractiveResponder:
         best = ranking.best
         if best is None:
             return Answer("", self.model, not_in_kb=True)
-        chosen = [best]
-        for part in ranking.parts if len(ranking.parts) > 1 else ():
+        chosen = [self._section(best, ranking)] if WHOLE_SECTION else [best]
+        # Every part of the question answered: one with a kind the first block lacks ("which cards"
+        # answered by a block without the list of cards) gets the best block that has it.
+        for part in ranking.parts if len(ranking.parts) > 1 or EVERY_KIND else ():
             if not self._covered(part, chosen, passages):
                 extra = self._block_for(part, ranking, chosen)
                 if extra is not None:
@@ -171,6 +175,28 @@ class ExtractiveResponder:
         held = sum(w * (1.0 if t in strong else EXAMPLE_SHARE if t in weak else 0.0) for t, w in weights.items())
         return held / total
 
+    def _section(self, best: Block, ranking: Ranking) -> Block:
+        """The whole section (the blocks of the best block's passage, in order, from its first
+        openable one) when it fits the budget: a heading's content read together; else the block."""
+        own = sorted((b for b in ranking.blocks if b.passage == best.passage), key=lambda b: b.position)
+        start = next(b.position for b in own if b.openable)
+        run = [b for b in own if b.position >= start]
+        if len(run) == 1:
+            return best
+        segments = [segment for b in run for segment in b.segments]
+        if sum(self.count(line) for segment in segments for line in segment) + 8 > self.max_tokens:
+            return best
+        return Block(
+            best.passage,
+            start,
+            segments,
+            True,
+            best.vector_key,
+            best.score,
+            best.features,
+            tuple(b.position for b in run),
+        )
+
     def _covered(self, part: Part, chosen: list[Block], passages: Sequence[Passage]) -> bool:
         texts = [f"{passages[b.passage].title} {passages[b.passage].heading} {b.text}" for b in chosen]
         decisive = part.kinds - {Kind.CONDITION}  # nearly every block states some condition
@@ -186,7 +212,7 @@ class ExtractiveResponder:
         decisive = part.kinds - {Kind.CONDITION}
         best: tuple[float, Block] | None = None
         for block in ranking.blocks:
-            if not block.openable or block in chosen:
+            if not block.openable or any(block.passage == c.passage and block.position in c.covers for c in chosen):
                 continue
             if decisive and not all(answers(k, block.text) for k in decisive):
                 continue

@@ -18,7 +18,8 @@ DELIVERY = passage("delivery", "Standard delivery takes 3 to 5 working days. Exp
 
 
 def test_quotes_the_block_that_answers_whole_under_its_title_and_cites_it() -> None:
-    answer = ExtractiveResponder(160).respond("how many days do I have to return an item", "Returns", [RETURNS])
+    # 40 tokens: too few for the whole section (a passage), enough for the paragraph that answers.
+    answer = ExtractiveResponder(40).respond("how many days do I have to return an item", "Returns", [RETURNS])
     assert answer.text.startswith(
         "**Returns**\n\nYou can return most items within 60 days of delivery. [1] "
         "Refunds go back to the original payment method. [1] Gift cards cannot be returned. [1]"
@@ -28,11 +29,20 @@ def test_quotes_the_block_that_answers_whole_under_its_title_and_cites_it() -> N
 
 
 def test_steps_are_kept_whole_with_their_lead_in_and_markers() -> None:
-    answer = ExtractiveResponder(160).respond("how do I start a return", "Returns", [RETURNS])
+    answer = ExtractiveResponder(40).respond("how do I start a return", "Returns", [RETURNS])
     steps = ["1. Open your orders. [1]", "2. Choose Return item. [1]"]
     steps.append("3. Print the label and drop the parcel off. [1]")
     # The lead-in is a paragraph of its own, the steps one list: Markdown shows them as such.
     assert answer.text == "**Returns**\n\nTo start a return: [1]\n\n" + "\n".join(steps)
+
+
+def test_a_section_that_fits_the_budget_is_quoted_whole_in_its_order() -> None:
+    answer = ExtractiveResponder(160).respond("how do I start a return", "Returns", [RETURNS])
+    assert answer.text.startswith("**Returns**\n\nYou can return most items within 60 days of delivery. [1]")
+    assert answer.text.endswith(
+        "To start a return: [1]\n\n1. Open your orders. [1]\n2. Choose Return item. [1]\n"
+        "3. Print the label and drop the parcel off. [1]"
+    )
 
 
 def test_every_sentence_is_copied_from_a_passage_and_cited() -> None:
@@ -90,7 +100,7 @@ def test_meaning_picks_the_block_and_block_vectors_are_embedded_once_per_chunk()
         "We accept Visa, Mastercard and American Express, as well as PayPal.",
     )
     embedder = Counting()
-    responder = ExtractiveResponder(60, embedder=embedder)
+    responder = ExtractiveResponder(30, embedder=embedder)  # too few tokens for the whole section
     first = responder.respond("which brands can I pay with?", "Billing", [cards])
     assert first.text == "**Cards**\n\nWe accept Visa, Mastercard and American Express, as well as PayPal. [1]"
     assert embedder.texts == 1 + 2  # the question and the chunk's two blocks
