@@ -295,8 +295,11 @@ def open_bands(settings: Settings) -> Settings:
     return settings.model_copy(update={"answer_confidence": 0.0, "suggest_confidence": 0.0})
 
 
-def run_set(name: str, settings: Settings, files: tuple[str, str], ingest_args: list[str]) -> list[Asked]:
-    ingest(settings, ingest_args)
+def run_set(
+    name: str, settings: Settings, files: tuple[str, str], ingest_args: list[str], reuse: bool = False
+) -> list[Asked]:
+    if not reuse:
+        ingest(settings, ingest_args)
     questions = read_jsonl(DATA / files[0]) + read_jsonl(DATA / files[1])
     asked = ask_all(pipeline_for(open_bands(settings)), questions)
     report(name, asked, settings.answer_confidence, settings.suggest_confidence)
@@ -308,20 +311,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="sample KB only")
     parser.add_argument("--calibrate", action="store_true", help="fit the bands' weights on the sample KB")
     parser.add_argument("--rounds", type=int, default=2, help="passes over the sample questions for latency")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        metavar="DIR",
+        help="data dirs DIR/sample and DIR/plausible from an earlier ingest of the same KBs (skips the ingest)",
+    )
     args = parser.parse_args(argv)
 
-    sample = bench_settings("turn-sample")
+    sample = bench_settings("turn-sample", **({"data_dir": args.reuse / "sample"} if args.reuse else {}))
     files = ("sample_questions.jsonl", "sample_unanswerable.jsonl")
-    asked = run_set("Sample KB (calibrated on)", sample, files, ["--prune"])
+    asked = run_set("Sample KB (calibrated on)", sample, files, ["--prune"], bool(args.reuse))
     curves = {"sample KB": tradeoff(asked, sample.suggest_confidence)}
     shipped = {"sample KB": figures(asked, sample.answer_confidence, sample.suggest_confidence)}
     if args.calibrate:
         calibrate(asked)
     if not args.quick:
-        plausible = plausible_settings("turn-plausible")
+        plausible = plausible_settings(
+            "turn-plausible", **({"data_dir": args.reuse / "plausible"} if args.reuse else {})
+        )
         mapping = ["--mapping", str(PLAUSIBLE_IMPORT / "mapping.yaml"), "--verified-by", "bench", "--prune"]
         p_files = ("plausible_questions.jsonl", "plausible_unanswerable.jsonl")
-        p_asked = run_set("Plausible help centre (held out)", plausible, p_files, [str(PLAUSIBLE_DOCS), *mapping])
+        p_asked = run_set(
+            "Plausible help centre (held out)", plausible, p_files, [str(PLAUSIBLE_DOCS), *mapping], bool(args.reuse)
+        )
         curves["Plausible (held out)"] = tradeoff(p_asked, plausible.suggest_confidence)
         shipped["Plausible (held out)"] = figures(p_asked, plausible.answer_confidence, plausible.suggest_confidence)
 

@@ -31,8 +31,8 @@ from bot.config import Settings, load_settings  # noqa: E402
 
 
 def bench_settings(name: str, **overrides: Any) -> Settings:
-    """Settings with a fresh data dir of their own."""
-    data_dir = Path(tempfile.mkdtemp(prefix=f"safedesk-bench-{name}-"))
+    """Settings with a fresh data dir of their own (or the `data_dir` given)."""
+    data_dir = overrides.pop("data_dir", None) or Path(tempfile.mkdtemp(prefix=f"safedesk-bench-{name}-"))
     return load_settings(env_file=None, data_dir=data_dir, **overrides)
 
 
