@@ -167,7 +167,9 @@ def report(name: str, asked: list[Asked], answer_at: float, suggest_at: float) -
     print(f"  answerable   ({sum(f.answerable.values())}): {_decisions(f.answerable)}")
     print(f"  unanswerable ({sum(f.unanswerable.values())}): {_decisions(f.unanswerable)}")
     print(f"  right article cited {f.right_cited:.3f}; in the answer or the suggestions {f.right_anywhere:.3f}")
-    print(f"  answered with all facts present {f.facts:.3f}")
+    answered = f.answerable_answered
+    among = f"; among answered turns {f.facts / answered:.3f}" if answered else ""
+    print(f"  answered with all facts present {f.facts:.3f} of answerable questions{among}")
     for key, target in TARGETS.items():
         value, at_most = getattr(f, key), key == "unanswerable_answered"
         met = value <= target if at_most else value >= target
