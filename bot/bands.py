@@ -136,6 +136,6 @@ def suggestion_text(suggestions: Sequence[Suggestion]) -> str:
     """The intro and the suggestions as Markdown links: the answer text of a `suggested` turn."""
     lines = [SUGGESTED_INTRO, ""]
     for s in suggestions:
-        where = f"{s.title} › {s.heading}" if s.heading else s.title
+        where = " › ".join([s.title, *s.heading.split(" > ")]) if s.heading else s.title
         lines.append(f"- [{where}]({s.url}): {s.line}")
     return "\n".join(lines)

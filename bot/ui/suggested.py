@@ -23,7 +23,7 @@ def show_suggested(turn: Turn) -> None:
 
 
 def _item(title: str, heading: str, url: str, line: str) -> str:
-    where = f"{_plain(title)} › {_plain(heading)}" if heading else _plain(title)
+    where = " › ".join(_plain(part) for part in [title, *heading.split(" > ")] if part)
     return f"- [{where}]({url})  \n  _{_plain(line.replace('**', ''))}_"
 
 
