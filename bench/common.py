@@ -14,7 +14,10 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+# /work/shared beside the main checkout; a git worktree (/work/wt/<branch>) is one level deeper.
+SHARED = next(
+    (p / "shared" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()), ROOT.parent / "shared"
+)
 PLAUSIBLE_DOCS = SHARED / "kb-real" / "plausible" / "docs"
 PLAUSIBLE_IMPORT = ROOT / "kb" / "imports" / "plausible"
 DATA = Path(__file__).resolve().parent / "data"
@@ -28,8 +31,8 @@ from bot.config import Settings, load_settings  # noqa: E402
 
 
 def bench_settings(name: str, **overrides: Any) -> Settings:
-    """Settings with a fresh data dir of their own."""
-    data_dir = Path(tempfile.mkdtemp(prefix=f"safedesk-bench-{name}-"))
+    """Settings with a fresh data dir of their own (or the `data_dir` given)."""
+    data_dir = overrides.pop("data_dir", None) or Path(tempfile.mkdtemp(prefix=f"safedesk-bench-{name}-"))
     return load_settings(env_file=None, data_dir=data_dir, **overrides)
 
 

@@ -55,12 +55,15 @@ class Settings(BaseSettings):
 
     # --- retrieval ---
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", validation_alias="SAFEDESK_RETRIEVAL_MODE")
-    top_k: int = Field(4, validation_alias="SAFEDESK_TOP_K", ge=1, le=50)
-    relevance_threshold: float = Field(0.35, validation_alias="SAFEDESK_RELEVANCE_THRESHOLD", ge=0.0, le=1.0)
+    top_k: int = Field(6, validation_alias="SAFEDESK_TOP_K", ge=1, le=50)
+    relevance_threshold: float = Field(0.25, validation_alias="SAFEDESK_RELEVANCE_THRESHOLD", ge=0.0, le=1.0)
 
     # --- answers ---
     answer_mode: Literal["extractive", "llm"] = Field("extractive", validation_alias="SAFEDESK_ANSWER_MODE")
-    answer_max_words: int = Field(120, validation_alias="SAFEDESK_ANSWER_MAX_WORDS", ge=20, le=1000)
+    answer_tokens: int = Field(160, validation_alias="SAFEDESK_ANSWER_TOKENS", ge=32, le=2000)
+    # The three bands (bot.bands), calibrated on the sample KB by bench/bench_turn.py.
+    answer_confidence: float = Field(0.68, validation_alias="SAFEDESK_ANSWER_CONFIDENCE", ge=0.0, le=1.0)
+    suggest_confidence: float = Field(0.3, validation_alias="SAFEDESK_SUGGEST_CONFIDENCE", ge=0.0, le=1.0)
     openai_chat_model: str = Field("gpt-4o-mini", validation_alias="OPENAI_CHAT_MODEL", min_length=1)
     llm_max_output_tokens: int = Field(300, validation_alias="SAFEDESK_LLM_MAX_OUTPUT_TOKENS", ge=16, le=4000)
     llm_max_input_tokens: int = Field(3000, validation_alias="SAFEDESK_LLM_MAX_INPUT_TOKENS", ge=500, le=100000)

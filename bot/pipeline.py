@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.bands import Band, Banding, band_verdict, decide, suggestion_text
 from bot.config import Settings
 from bot.embedding import MiniLMEmbedder, QueryCache, local_embedder, make_embedder
 from bot.gate import BLOCK_REASONS, STRIKE_SCREENS, Gate, strike_weight
@@ -34,7 +35,8 @@ from bot.safety.normalize import normalize_text
 from bot.safety.pii import redact
 from bot.safety.verdict import ChainResult, ScreenChain, ScreenContext, Verdict
 from bot.streaming import ScreenedStream, StreamScreens
-from bot.turn import Citation, Decision, PassageRecord, Turn, VerdictRecord
+from bot.tokens import count_tokens
+from bot.turn import Citation, Decision, PassageRecord, Suggestion, Turn, VerdictRecord
 
 NOT_IN_KB = "I couldn't find an answer to that in our help centre, and I'd rather not guess."
 NO_SAFE_ANSWER = "I couldn't put together an answer from our help centre that I can stand behind."
@@ -62,6 +64,7 @@ class Stages:
     moderation_model: str
     history_turns: int
     streaming: StreamScreens | None = None  # what a streamed answer passes, sentence by sentence
+    bands: tuple[float, float] = (0.0, 0.0)  # confidence to answer, to suggest (bot.bands); 0, 0: always answer
 
 
 class Pipeline:
@@ -138,6 +141,11 @@ class Pipeline:
         turn.passages = [_passage_record(p) for p in passages]
         if not passages:
             return self._stop(turn, Decision.NOT_IN_KB, NOT_IN_KB, handoff=intent.handoff)
+        with _timed(turn, "bands"):  # the same bands whatever the responder
+            banding = decide(s.extractive.rank(text, passages), *s.bands)
+        turn.verdicts.append(band_verdict(banding))
+        if banding.band is not Band.ANSWERED:
+            return self._suggest(turn, banding, intent)
 
         canary = f"SD-{secrets.token_hex(8)}"
         out_context = ScreenContext(
@@ -156,8 +164,10 @@ class Pipeline:
             if sink and sink.flagged and answer.text:  # moderation still holds the end of the streamed answer
                 answer = s.extractive.respond(text, intent.label, passages)
                 turn.notes.append(REPLACED_NOTE)
-        if answer.not_in_kb:
-            return self._stop(turn, Decision.NOT_IN_KB, NOT_IN_KB, handoff=intent.handoff)
+        if answer.not_in_kb:  # the model's NOT_IN_KB: the close articles are still worth showing
+            return self._suggest(
+                turn, Banding(Band.SUGGESTED, banding.confidence, suggestions=banding.suggestions), intent
+            )
         if not answer.text.strip():  # e.g. the token cap cut the model off before one full sentence
             answer = s.extractive.respond(text, intent.label, passages)
             turn.notes.append(REPLACED_NOTE)
@@ -227,6 +237,12 @@ class Pipeline:
                 on_text(_renumber(text, context.passages)[0])
 
         return ScreenedStream(self.stages.streaming, context, show, turn.verdicts)
+
+    def _suggest(self, turn: Turn, banding: Banding, intent: Intent) -> None:
+        if banding.band is Band.NOT_IN_KB or not banding.suggestions:
+            return self._stop(turn, Decision.NOT_IN_KB, NOT_IN_KB, handoff=intent.handoff)
+        self._stop(turn, Decision.SUGGESTED, suggestion_text(banding.suggestions), handoff=intent.handoff)
+        turn.suggestions = [Suggestion(s.article_id, s.title, s.url, s.heading, s.line) for s in banding.suggestions]
 
     def _blocked_input(self, turn: Turn, screened: ChainResult, intent: Intent, user: User) -> None:
         blocked = screened.blocked_by
@@ -339,7 +355,12 @@ def build_pipeline(
     screening = embedder if embedder.model_id == MiniLMEmbedder.model_id else QueryCache(local_embedder())
     local = LocalModerator(screening)
     moderator = make_moderator(settings, local)
-    extractive = ExtractiveResponder(settings.answer_max_words, lambda: retriever.index().documents, embedder)
+    extractive = ExtractiveResponder(
+        settings.answer_tokens,
+        lambda: retriever.index().documents,
+        embedder,
+        lambda text: count_tokens(text, settings.token_encoding),
+    )
     if responder is None:
         responder = LLMResponder.from_settings(settings) if settings.answer_mode == "llm" else extractive
     stages = Stages(
@@ -354,5 +375,6 @@ def build_pipeline(
         moderation_model=getattr(moderator, "model_id", getattr(moderator, "model", "")),
         history_turns=settings.history_turns,
         streaming=stream_screens(moderator, embedder),
+        bands=(settings.answer_confidence, settings.suggest_confidence),
     )
     return Pipeline(stages, record)

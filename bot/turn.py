@@ -15,6 +15,7 @@ from bot.safety.verdict import Verdict
 
 class Decision(StrEnum):
     ANSWERED = "answered"
+    SUGGESTED = "suggested"  # not sure the KB answers: the hand-off, then the closest articles (bot.bands)
     NOT_IN_KB = "not_in_kb"  # nothing relevant and verified: hand off, no generation
     BLOCKED_INPUT = "blocked_input"  # gate, limits, moderation or injection said no
     BLOCKED_OUTPUT = "blocked_output"  # the answer failed an output screen and no fallback passed
@@ -28,6 +29,17 @@ class Citation:
     title: str
     url: str
     heading: str
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An article shown in a `suggested` turn: its heading and one line of its best block."""
+
+    article_id: str
+    title: str
+    url: str
+    heading: str
+    line: str
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,7 @@ class Turn:
     citations: list[Citation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # messages shown beside the answer (PII warning, fallback)
     handoff: str = ""  # how to reach a person, shown when the bot did not answer
+    suggestions: list[Suggestion] = field(default_factory=list)  # a `suggested` turn's closest articles
     passages: list[PassageRecord] = field(default_factory=list)
     verdicts: list[VerdictRecord] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)

@@ -233,7 +233,7 @@ def latency_figures(
     streams = stream_screens(moderator, moderator.model.embedder)
     per_sentence: list[float] = []
     kb_passages = sample_passages()[:passages]
-    responder = ExtractiveResponder(get_settings().answer_max_words, embedder=moderator.model.embedder)
+    responder = ExtractiveResponder(get_settings().answer_tokens, embedder=moderator.model.embedder)
     for i, passage in enumerate(kb_passages):
         # What the extractive responder quotes when asked about the passage's heading or title...
         quoted = responder.respond(passage.heading or passage.title, "", [passage]).text

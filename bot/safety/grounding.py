@@ -25,6 +25,8 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 # bracket; a citation marker "[n]" after the full stop belongs to the sentence before it.
 _SENTENCE = re.compile(r"(?<=[.!?]|\])\s+(?=[A-Z0-9(*]|\[(?!\d{1,2}\]))")
 LIST_MARKER = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*•])\s+")  # "1. ", "2) ", "- ", "* ", "• "
+# Where an extractive answer cut a block: "…" and a link to the article; it states nothing.
+CONTINUATION = re.compile(r"…(?: \[more in “[^”\]]*”\]\(\S+\))?")
 _STOPWORDS_TEXT = """
 a an the and or but if then so to of in on at by for with from as is are was were be been being it its
 this that these those you your yours we our us i me my he she they them their there here what which who
@@ -121,6 +123,8 @@ class GroundednessCheck:
         cited = [int(n) for n in MARKER.findall(sentence)]
         candidates = [passages[n - 1] for n in cited if 1 <= n <= len(passages)] or list(passages)
         plain = MARKER.sub("", sentence)
+        if CONTINUATION.fullmatch(plain.strip()):
+            return 1.0
         words = content_words(plain)
         if not words:  # "Steps:" and the like carry no claim
             return 1.0

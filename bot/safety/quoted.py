@@ -21,13 +21,14 @@ from typing import Any
 import numpy as np
 
 from bot.safety.citations import MARKER
-from bot.safety.grounding import LIST_MARKER, split_sentences
+from bot.safety.grounding import CONTINUATION, LIST_MARKER, split_sentences
 from bot.safety.moderation import CATEGORIES, ModerationResult
 from bot.safety.moderation_rules import rule_scores
 
 CACHE_PASSAGES = 4096
 _SPACE = re.compile(r"\s+")
 _MARKERS = re.compile(r"\[\d{1,2}\]")
+_PIECES = re.compile(r"\[\d{1,2}\]| › ")  # markers, and the separator of a heading path "Title › Heading"
 
 
 def _flat(text: str) -> str:
@@ -36,14 +37,15 @@ def _flat(text: str) -> str:
 
 def quoted_passages(answer: str, passages: Sequence[Any]) -> list[Any] | None:
     """The passages an answer quotes, or None when some sentence is not copied from one it cites."""
-    flat = [_flat(f"{getattr(p, 'heading', '')} {p.text}") for p in passages]  # an FAQ's question is quoted too
+    # An answer's block is shown under its title and heading path (an FAQ's question): quoted too.
+    flat = [_flat(f"{getattr(p, 'title', '')} {getattr(p, 'heading', '')} {p.text}") for p in passages]
     used: dict[int, Any] = {}
     for sentence in split_sentences(answer):
         cited = [int(n) - 1 for n in MARKER.findall(sentence) if 1 <= int(n) <= len(passages)]
         # Between its markers each piece must be copied whole (table rows come one per piece).
-        for piece in _MARKERS.split(LIST_MARKER.sub("", sentence)):
+        for piece in _PIECES.split(LIST_MARKER.sub("", sentence)):
             plain = _flat(piece).strip(" |*")
-            if not plain:
+            if not plain or CONTINUATION.fullmatch(plain):  # "… [more in “Title”](url)" where a block was cut
                 continue
             source = next((i for i in cited or range(len(passages)) if plain in flat[i]), None)
             if source is None:

@@ -30,6 +30,7 @@ from bot.ui.conversation import (
 from bot.ui.identity import Visitor
 from bot.ui.markdown import sources_markdown
 from bot.ui.report_form import answer_quote, contact_field
+from bot.ui.suggested import show_suggested
 
 _LOG = logging.getLogger(__name__)
 REASONS = {
@@ -193,9 +194,11 @@ def _show_turn(turn: Turn, visitor: Visitor, pipeline: Pipeline, db: Database, c
                 # The bot cannot always tell that the nearest article misses the question (bench_answerability):
                 # every answer keeps a way to a person.
                 st.caption(f"Not what you asked? {_plain(catalogue.get(turn.intent).handoff)}")
+        elif turn.decision is Decision.SUGGESTED:
+            show_suggested(turn)  # the hand-off first, then the closest articles
         else:
             st.info(turn.answer, icon=":material/support_agent:")
-        if turn.handoff:
+        if turn.handoff and turn.decision is not Decision.SUGGESTED:
             st.markdown(f"**To reach a person:** {_plain(turn.handoff)}")
         for note in turn.notes:
             st.caption(note)

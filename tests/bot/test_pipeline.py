@@ -16,6 +16,7 @@ import pytest
 from markdown_it import MarkdownIt
 from openai import OpenAI
 
+from bot.bands import SUGGESTED_INTRO
 from bot.config import Settings
 from bot.embedding import local_embedder
 from bot.gate import Gate
@@ -45,7 +46,10 @@ CARDS_Q = "which credit cards can I pay with?"
 
 @pytest.fixture(scope="module")
 def kb(settings_factory, tmp_path_factory) -> Settings:  # type: ignore[no-untyped-def]
-    settings = settings_factory(tmp_path_factory.mktemp("pipeline") / "data", secret_key="test-secret")
+    # Three articles are too few for the bands' calibration (made on the sample KB, bot/bands.py):
+    # a lower answer threshold here; the bands have tests of their own below.
+    data = tmp_path_factory.mktemp("pipeline") / "data"
+    settings = settings_factory(data, secret_key="test-secret", answer_confidence=0.2)
     assert cli.main([str(FIXTURES / "kb" / "articles"), "--quiet"], settings) == 0
     return settings
 
@@ -74,9 +78,9 @@ def test_a_kb_question_is_answered_with_cited_articles(pipeline: Pipeline, kb: S
     assert {f"[{c.number}]" for c in turn.citations} <= set(turn.answer.replace("]", "]\n").split())
     assert turn.model == "extractive" and turn.moderation_model.startswith("safedesk-local-moderator")
     assert turn.safety_identifier == safety_identifier(b"test-secret", "alice-sub")
-    assert set(turn.timings_ms) == {"gate", "input", "retrieve", "respond", "output", "total"}
+    assert set(turn.timings_ms) == {"gate", "input", "retrieve", "bands", "respond", "output", "total"}
     assert screens(turn) == [
-        "normalize", "limits", "moderation-in", "injection", "pii",
+        "normalize", "limits", "moderation-in", "injection", "pii", "bands",
         "moderation-out", "groundedness", "leakage", "citations", "sanitize",
     ]  # fmt: skip
     assert all(v.ok for v in turn.verdicts)
@@ -109,7 +113,7 @@ def test_with_another_retrieval_embedder_the_screens_keep_minilm(  # type: ignor
 ) -> None:
     for module in ("bot.pipeline", "ingest.cli"):
         monkeypatch.setattr(f"{module}.make_embedder", lambda settings: RenamedMiniLM())
-    settings = settings_factory(tmp_path / "data")
+    settings = settings_factory(tmp_path / "data", answer_confidence=0.2)  # as in `kb`
     assert cli.main([str(FIXTURES / "kb" / "articles"), "--quiet"], settings) == 0
     pipeline = fresh(settings)
     moderation_in = pipeline.stages.input_screens.screens[2]
@@ -126,6 +130,33 @@ def test_nothing_relevant_hands_off_without_generating(pipeline: Pipeline) -> No
     assert turn.decision is Decision.NOT_IN_KB
     assert turn.answer == NOT_IN_KB and turn.handoff == "Email billing@fixture.example"
     assert "respond" not in turn.timings_ms and not turn.citations
+
+
+def banded(kb: Settings, answer_at: float, suggest_at: float, records: list[Turn]) -> Pipeline:
+    bands = kb.model_copy(update={"answer_confidence": answer_at, "suggest_confidence": suggest_at})
+    return fresh(bands, record=records.append)
+
+
+def test_three_bands_answer_suggest_or_hand_off_and_each_is_recorded(kb: Settings) -> None:
+    records: list[Turn] = []
+    answered = banded(kb, 0.0, 0.0, records).run(CARDS_Q, "billing", User("u"))
+    assert answered.decision is Decision.ANSWERED and VISA in answered.answer and not answered.suggestions
+
+    suggested = banded(kb, 0.99, 0.0, records).run(CARDS_Q, "billing", User("u"))
+    assert suggested.decision is Decision.SUGGESTED and suggested.handoff == "Email billing@fixture.example"
+    assert suggested.answer.startswith(SUGGESTED_INTRO + "\n\n- [Payment methods we accept")
+    first = suggested.suggestions[0]
+    assert (first.article_id, first.url) == ("billing-cards", "https://help.fixture.example/billing-cards")
+    assert first.line and first.line in (FIXTURES / "kb" / "articles" / "billing-cards.md").read_text()
+    assert len({s.article_id for s in suggested.suggestions}) == len(suggested.suggestions) <= 3
+    assert "respond" not in suggested.timings_ms and not suggested.citations  # nothing was answered
+
+    declined = banded(kb, 0.99, 0.99, records).run(CARDS_Q, "billing", User("u"))
+    assert declined.decision is Decision.NOT_IN_KB and declined.answer == NOT_IN_KB and not declined.suggestions
+    (bands,) = [v for v in declined.verdicts if v.screen == "bands"]
+    assert bands.reasons[0] == "not_in_kb" and "closest:billing-cards" in bands.reasons
+    assert [t.decision for t in records] == [Decision.ANSWERED, Decision.SUGGESTED, Decision.NOT_IN_KB]
+    assert json.loads(json.dumps(suggested.to_dict()))["suggestions"][0]["article_id"] == "billing-cards"
 
 
 def test_intent_filters_what_can_be_cited(pipeline: Pipeline) -> None:
@@ -331,9 +362,18 @@ def test_a_leaked_system_prompt_never_reaches_the_user(kb: Settings) -> None:
     assert [v.screen for v in turn.verdicts if not v.ok] == ["leakage (streamed)"]  # the answer ended there
 
 
-def test_the_model_saying_it_does_not_know_hands_off(kb: Settings) -> None:
+def test_the_model_saying_it_does_not_know_hands_off_with_the_closest_articles(kb: Settings) -> None:
     turn = llm_pipeline(kb, lambda r: streamed("NOT_IN_KB"), []).run(CARDS_Q, "billing", User("u"))
-    assert turn.decision is Decision.NOT_IN_KB and turn.handoff == "Email billing@fixture.example"
+    assert turn.decision is Decision.SUGGESTED and turn.handoff == "Email billing@fixture.example"
+    assert turn.answer.startswith(SUGGESTED_INTRO) and turn.suggestions[0].article_id == "billing-cards"
+
+
+def test_the_model_saying_it_does_not_know_hands_off_when_nothing_is_close(kb: Settings) -> None:
+    far = kb.model_copy(update={"suggest_confidence": 0.99, "answer_confidence": 0.0})
+    seen: list[dict] = []
+    turn = llm_pipeline(far, lambda r: streamed("NOT_IN_KB"), seen).run(CARDS_Q, "billing", User("u"))
+    assert turn.decision is Decision.NOT_IN_KB and turn.handoff and not turn.suggestions
+    assert seen == []  # the bands said no before the model was asked
 
 
 def test_unsafe_model_output_is_blocked(kb: Settings) -> None:
@@ -471,7 +511,7 @@ def test_a_streamed_decline_hands_off_and_shows_nothing(kb: Settings) -> None:
     shown: list[str] = []
     pipeline = llm_pipeline(kb, lambda r: streamed("NOT_IN_KB"), [])
     turn = pipeline.run(CARDS_Q, "billing", User("u"), on_text=shown.append)
-    assert turn.decision is Decision.NOT_IN_KB and turn.handoff and shown == []
+    assert turn.decision is Decision.SUGGESTED and turn.handoff and shown == []
 
 
 def test_a_streamed_answer_with_nothing_supported_is_replaced_by_the_quoted_one(kb: Settings) -> None:
