@@ -75,7 +75,7 @@ def test_a_kb_question_is_answered_with_cited_articles(pipeline: Pipeline, kb: S
     assert turn.safety_identifier == safety_identifier(b"test-secret", "alice-sub")
     assert set(turn.timings_ms) == {"gate", "input", "retrieve", "respond", "output", "total"}
     assert screens(turn) == [
-        "normalize", "limits", "moderation-in", "injection", "pii",
+        "normalize", "limits", "pii", "moderation-in", "injection",
         "moderation-out", "groundedness", "leakage", "citations", "sanitize",
     ]  # fmt: skip
     assert all(v.ok for v in turn.verdicts)
@@ -111,7 +111,7 @@ def test_with_another_retrieval_embedder_the_screens_keep_minilm(  # type: ignor
     settings = settings_factory(tmp_path / "data")
     assert cli.main([str(FIXTURES / "kb" / "articles"), "--quiet"], settings) == 0
     pipeline = fresh(settings)
-    moderation_in = pipeline.stages.input_screens.screens[2]
+    moderation_in = pipeline.stages.input_screens.screens[3]
     assert moderation_in.moderator.model.embedder.model_id == "all-MiniLM-L6-v2-onnx-int8"
     assert pipeline.stages.retriever.embedder.model_id == "another-embedding-model"
     turn = pipeline.run(CARDS_Q, "billing", User("alice-sub"))
