@@ -2,7 +2,7 @@
 
 Users are identified by `user_hash`, the 64-hex safety identifier of `bot.identity`: an email or a
 raw OIDC subject is refused. Free text from users (report text, feedback comments) is PII-redacted
-with `bot.safety.pii.redact` and then capped before it is stored. Reads return plain dataclasses,
+and capped (`bot.safety.pii.redact_prefix`) before it is stored. Reads return plain dataclasses,
 never ORM objects, so nothing depends on a session that has closed.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.safety.pii import redact
+from bot.safety.pii import redact_prefix
 from bot.storage import ids
 from bot.storage.db import Database
 from bot.storage.models import (
@@ -300,8 +300,10 @@ def _no_nul(text: str) -> str:
 
 
 def _clean_user_text(text: str) -> str:
-    """Redact personal data from the whole text first (a cut could split a card number past recognition), then cap."""
-    redacted, _kinds = redact(_no_nul(text))
+    """Redacted, then capped. Only a prefix is redacted (bounded work, whatever the length), twice the
+    cap so that labels shorter than what they replace still leave a full text; a value the cut goes
+    through is redacted whole."""
+    redacted, _kinds = redact_prefix(_no_nul(text).strip(), 2 * TEXT_MAX_CHARS)
     return redacted.strip()[:TEXT_MAX_CHARS]
 
 

@@ -47,9 +47,7 @@ def test_openai_moderation_is_sent_the_redacted_question_only() -> None:
         seen.append(request)
         return moderation_response()
 
-    client = OpenAI(
-        api_key="sk-test", max_retries=0, http_client=httpx.Client(transport=httpx.MockTransport(handler))
-    )
+    client = OpenAI(api_key="sk-test", max_retries=0, http_client=httpx.Client(transport=httpx.MockTransport(handler)))
     result = input_chain(OpenAIModerator(client)).run(QUESTION, ScreenContext(safety_identifier="ab" * 32))
 
     assert result.ok and result.text == REDACTED
