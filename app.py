@@ -15,7 +15,7 @@ from bot.storage import records
 from bot.storage.db import Database
 from bot.ui import resources
 from bot.ui.chat import chat_page, open_report
-from bot.ui.identity import Visitor, current_visitor
+from bot.ui.identity import STAFF_EXPIRED, Visitor, current_visitor
 from bot.ui.kb_page import kb_page
 from bot.ui.login import login_page
 from bot.ui.notice import NOTICE_VERSION, notice_gate, notice_in_sidebar
@@ -59,6 +59,8 @@ def main() -> None:
 def _sidebar(visitor: Visitor, settings: Settings, pipeline: Pipeline, db: Database) -> None:
     with st.sidebar:
         st.markdown(f"Signed in as **{visitor.name}**" + (" (staff)" if visitor.user.staff else ""))
+        if visitor.staff_expired:
+            st.warning(STAFF_EXPIRED, icon=":material/schedule:")
         if not visitor.user.guest:
             st.button("Log out", on_click=st.logout, icon=":material/logout:")
         notice_in_sidebar(settings)

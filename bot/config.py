@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     guest_mode: bool = Field(False, validation_alias="SAFEDESK_GUEST_MODE")
     staff_group: str = Field("safedesk-staff", validation_alias="SAFEDESK_STAFF_GROUP")
     staff_emails: str = Field("", validation_alias="SAFEDESK_STAFF_EMAILS")  # comma-separated allowlist
+    # Staff status lasts this long after login; then staff log in again (the login cookie lasts 30 days).
+    staff_session_hours: float = Field(12.0, validation_alias="SAFEDESK_STAFF_SESSION_HOURS", gt=0, le=720)
     support_contact: str = Field(
         "support@nordlys-home.example or +44 20 7946 0000 (Mon-Fri 9:00-17:00 CET)",
         validation_alias="SAFEDESK_SUPPORT_CONTACT",

@@ -5,6 +5,7 @@ The browser end-to-end test against the real OpenID provider is tests/e2e/test_b
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from tests.support import stored
 
 ROOT = Path(__file__).resolve().parents[1]
 ALICE = {"is_logged_in": True, "sub": "alice", "iss": "http://localhost:9400", "name": "Alice", "email": "a@x.test"}
-STAFF = {**ALICE, "sub": "staff-anna", "name": "Anna", "groups": ["safedesk-staff"]}
+STAFF = {**ALICE, "sub": "staff-anna", "name": "Anna", "groups": ["safedesk-staff"], "iat": int(time.time())}
 AUTH = {
     "redirect_uri": "http://localhost:8501/oauth2callback",
     "cookie_secret": "x" * 32,
@@ -198,6 +199,22 @@ def test_staff_pages_exist_only_for_staff(app_env: Settings) -> None:
     assert "(staff)" not in at.sidebar.markdown[0].value
     staff = past_notice(app(STAFF))
     assert "(staff)" in staff.sidebar.markdown[0].value
+
+
+def test_staff_who_logged_in_too_long_ago_are_customers_until_they_log_in_again(app_env: Settings) -> None:
+    stale = past_notice(app({**STAFF, "iat": int(time.time()) - 13 * 3600}))
+    assert "(staff)" not in stale.sidebar.markdown[0].value
+    assert any("staff session has expired" in w.value for w in stale.sidebar.warning)
+    fresh = app(STAFF)  # the same user, logged in again (the notice was acknowledged above)
+    assert "(staff)" in fresh.sidebar.markdown[0].value and not fresh.sidebar.warning
+
+
+def test_an_unverified_allowlisted_email_is_not_staff(app_env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAFEDESK_STAFF_EMAILS", "a@x.test")
+    config.get_settings.cache_clear()
+    claimed = {**ALICE, "iat": int(time.time()), "email_verified": False}
+    assert "(staff)" not in past_notice(app(claimed)).sidebar.markdown[0].value
+    assert "(staff)" in app({**claimed, "email_verified": True}).sidebar.markdown[0].value
 
 
 def test_log_out_is_in_the_sidebar(app_env: Settings) -> None:
