@@ -15,8 +15,7 @@ from bot.config import Settings
 from bot.identity import User
 
 STAFF_EXPIRED = (
-    "Your staff session has expired, so you see the app as a customer. "
-    "Log out and log in again to use the staff pages."
+    "Your staff session has expired, so you see the app as a customer. Log out and log in again to use the staff pages."
 )
 
 
