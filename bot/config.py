@@ -15,6 +15,8 @@ from dotenv import load_dotenv
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MIN_SECRET_CHARS = 32  # SAFEDESK_SECRET_KEY: a short key would let the hashed user ids be guessed
+
 
 class SettingsError(SystemExit):
     """Raised when a setting is invalid; its message names the setting."""
@@ -104,6 +106,13 @@ class Settings(BaseSettings):
     def _strip(cls, value: object) -> object:
         return value.strip() if isinstance(value, str) else value
 
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value) < MIN_SECRET_CHARS:
+            raise ValueError(f"must be empty (a random one is generated) or at least {MIN_SECRET_CHARS} characters")
+        return value
+
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
@@ -132,7 +141,9 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> 
         lines = []
         for problem in err.errors():
             field = str(problem["loc"][0]) if problem["loc"] else "?"
-            lines.append(f"  {_env_name(field)}: {problem['msg']} (got {problem.get('input')!r})")
+            info = Settings.model_fields.get(field)
+            shown = "(value hidden)" if info is not None and not info.repr else f"(got {problem.get('input')!r})"
+            lines.append(f"  {_env_name(field)}: {problem['msg']} {shown}")
         raise SettingsError("Invalid setting(s):\n" + "\n".join(lines)) from None
 
 

@@ -17,6 +17,7 @@ from chromadb.config import Settings as ChromaSettings
 
 from bot.config import Settings
 from bot.embedding import ChromaEmbedder, Embedder
+from bot.private_files import private_dir
 
 INTENT_KEY = "intent:"
 REVISION_KEY = "revision"
@@ -36,6 +37,7 @@ def chroma_client(settings: Settings) -> ClientAPI:
             ssl=settings.chroma_ssl,
             settings=chroma_settings,
         )
+    private_dir(settings.data_dir)  # 0700 when created here (bot.private_files)
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
 

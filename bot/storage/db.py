@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
+from bot.private_files import create_private_file, private_dir
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another one to commit
@@ -58,7 +59,10 @@ def make_engine(url: str | URL) -> Engine:
 
 def _sqlite_engine(url: URL) -> Engine:
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # Created 0600 in a folder created 0700 before SQLite opens it (its -wal and -shm files take
+        # the database file's mode): the records hold every user's questions.
+        path = Path(url.database).expanduser()
+        create_private_file(private_dir(path.parent) / path.name)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")

@@ -40,11 +40,12 @@ from ingest import cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CARDS_Q = "which credit cards can I pay with?"
+SECRET = "test-secret-" + "0" * 32
 
 
 @pytest.fixture(scope="module")
 def kb(settings_factory, tmp_path_factory) -> Settings:  # type: ignore[no-untyped-def]
-    settings = settings_factory(tmp_path_factory.mktemp("pipeline") / "data", secret_key="test-secret")
+    settings = settings_factory(tmp_path_factory.mktemp("pipeline") / "data", secret_key=SECRET)
     assert cli.main([str(FIXTURES / "kb" / "articles"), "--quiet"], settings) == 0
     return settings
 
@@ -72,7 +73,7 @@ def test_a_kb_question_is_answered_with_cited_articles(pipeline: Pipeline, kb: S
     assert turn.citations[0].url == "https://help.fixture.example/billing-cards"
     assert {f"[{c.number}]" for c in turn.citations} <= set(turn.answer.replace("]", "]\n").split())
     assert turn.model == "extractive" and turn.moderation_model.startswith("safedesk-local-moderator")
-    assert turn.safety_identifier == safety_identifier(b"test-secret", "alice-sub")
+    assert turn.safety_identifier == safety_identifier(SECRET.encode(), "alice-sub")
     assert set(turn.timings_ms) == {"gate", "input", "retrieve", "respond", "output", "total"}
     assert screens(turn) == [
         "normalize", "limits", "pii", "moderation-in", "injection",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -106,6 +107,27 @@ def test_default_is_sqlite_under_the_data_dir(settings_factory: Callable[..., Se
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     finally:
         database.close()
+
+
+def test_the_sqlite_records_and_their_folder_are_private(
+    settings_factory: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """Even with the loosest umask: the folder is created 0700, the database and its WAL 0600."""
+    data = tmp_path / "data"
+    old = os.umask(0)
+    try:
+        database = open_database(settings_factory(data, database_url=""))
+        try:
+            with database.transaction() as session:
+                session.add(User(id="a" * 64))
+            files = [data / "safedesk.db", *data.glob("safedesk.db-*")]  # the WAL and its index while open
+            modes = {f.name: f.stat().st_mode & 0o777 for f in files}
+        finally:
+            database.close()
+    finally:
+        os.umask(old)
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert modes == {"safedesk.db": 0o600, "safedesk.db-wal": 0o600, "safedesk.db-shm": 0o600}
 
 
 def test_database_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
