@@ -53,12 +53,13 @@ class Gate:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, rate_limited: bool = True) -> Gate:
-        """The configured gate; `rate_limited=False` (staff batch runs) keeps only the strikes."""
+    def from_settings(cls, settings: Settings, *, rate_limited: bool = True, strikes: bool = True) -> Gate:
+        """The configured gate; `rate_limited=False` (staff batch runs) drops the per-minute limit,
+        `strikes=False` (evaluation and red-team batches) never slows or blocks after strikes."""
         return cls(
             settings.rate_limit_per_minute if rate_limited else UNLIMITED,
-            settings.strikes_to_slow,
-            settings.strikes_to_block,
+            settings.strikes_to_slow if strikes else UNLIMITED,
+            settings.strikes_to_block if strikes else UNLIMITED,
             settings.strike_window_minutes * 60.0,
             float(settings.slow_seconds),
             settings.block_minutes * 60.0,
