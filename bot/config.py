@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     # --- records (users, conversations, turns, feedback, reports) ---
     # Empty: SQLite at <data_dir>/safedesk.db. May hold a password, hence repr=False.
     database_url: str = Field("", validation_alias="DATABASE_URL", repr=False)
+    # SQLite: how long a write waits for another writer before it fails (reads never wait).
+    db_busy_timeout_seconds: float = Field(30.0, validation_alias="SAFEDESK_DB_BUSY_TIMEOUT_SECONDS", ge=0, le=600)
 
     @field_validator(
         "chroma_host", "openai_base_url", "openai_embedding_model", "openai_chat_model", "database_url", mode="before"

@@ -3,7 +3,8 @@
 Users are identified by `user_hash`, the 64-hex safety identifier of `bot.identity`: an email or a
 raw OIDC subject is refused. Free text from users (report text, feedback comments) is PII-redacted
 and capped (`bot.safety.pii.redact_prefix`) before it is stored. Reads return plain dataclasses,
-never ORM objects, so nothing depends on a session that has closed.
+never ORM objects, so nothing depends on a session that has closed. Reads use `Database.read()`: a
+plain transaction, which a writer holding SQLite never delays.
 """
 
 from __future__ import annotations
@@ -202,7 +203,7 @@ def acknowledge(db: Database, user_hash: str, version: str) -> None:
 def has_acknowledged(db: Database, user_hash: str, version: str) -> bool:
     _check_user(user_hash)
     _check_version(version)
-    with db.transaction() as session:
+    with db.read() as session:
         found = session.scalar(
             select(Acknowledgement.id).where(
                 Acknowledgement.user_id == user_hash, Acknowledgement.notice_version == version
@@ -215,7 +216,7 @@ def open_reports(db: Database, limit: int = 100) -> list[ReportView]:
     """Open reports, oldest first (the review queue)."""
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
-    with db.transaction() as session:
+    with db.read() as session:
         rows = session.scalars(
             select(Report).where(Report.status == "open").order_by(Report.created_at, Report.id).limit(limit)
         ).all()
@@ -224,7 +225,7 @@ def open_reports(db: Database, limit: int = 100) -> list[ReportView]:
 
 def get_report(db: Database, report_id: str) -> ReportView | None:
     """A report by id (case and surrounding spaces ignored), or None."""
-    with db.transaction() as session:
+    with db.read() as session:
         row = session.get(Report, report_id.strip().upper())
         return _view(row) if row is not None else None
 
@@ -232,7 +233,7 @@ def get_report(db: Database, report_id: str) -> ReportView | None:
 def safety_counts(db: Database, since: datetime) -> SafetyCounts:
     if since.tzinfo is None or since.utcoffset() is None:
         raise ValueError("since must be timezone-aware")
-    with db.transaction() as session:
+    with db.read() as session:
         turns = session.execute(
             select(TurnRecord.decision, func.count())
             .where(TurnRecord.created_at >= since)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import OperationalError
 
 from bot.config import Settings
 from bot.storage.db import Database, alembic_config, make_engine, migrate, normalize_url, open_database
@@ -128,6 +130,26 @@ def test_the_sqlite_records_and_their_folder_are_private(
         os.umask(old)
     assert data.stat().st_mode & 0o777 == 0o700
     assert modes == {"safedesk.db": 0o600, "safedesk.db-wal": 0o600, "safedesk.db-shm": 0o600}
+
+
+def test_reads_are_not_held_up_by_a_writer_holding_sqlite(
+    settings_factory: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """Another process holds the write lock: a write fails after the busy timeout (0 here), a read
+    goes through at once (it used to take the write lock too, and failed the same way)."""
+    database = open_database(settings_factory(tmp_path / "data", database_url="", db_busy_timeout_seconds=0))
+    with database.transaction() as session:
+        session.add(User(id="a" * 64))
+    holder = sqlite3.connect(tmp_path / "data" / "safedesk.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(OperationalError, match="database is locked"), database.transaction() as session:
+            session.add(User(id="b" * 64))
+        with database.read() as session:
+            assert session.scalars(select(User.id)).all() == ["a" * 64]
+    finally:
+        holder.close()
+        database.close()
 
 
 def test_database_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
