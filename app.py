@@ -11,14 +11,14 @@ import streamlit as st
 
 from bot.config import Settings
 from bot.pipeline import Pipeline
-from bot.storage import records
 from bot.storage.db import Database
 from bot.ui import resources
 from bot.ui.chat import chat_page, open_report
 from bot.ui.identity import STAFF_EXPIRED, Visitor, current_visitor
 from bot.ui.kb_page import kb_page
 from bot.ui.login import login_page
-from bot.ui.notice import NOTICE_VERSION, notice_gate, notice_in_sidebar
+from bot.ui.notice import acknowledge_notice, has_read_notice, notice_gate, notice_in_sidebar
+from bot.ui.resources import RECORDS_DOWN
 
 
 def main() -> None:
@@ -30,6 +30,9 @@ def main() -> None:
         return
 
     pipeline, db, catalogue = resources.pipeline(), resources.database(), resources.catalogue()
+    if db is None:
+        st.error(RECORDS_DOWN, icon=":material/error:")
+        st.stop()
     user_hash = pipeline.identifier(visitor.user)
     pages = [
         st.Page(
@@ -51,8 +54,7 @@ def main() -> None:
         )
     navigation = st.navigation(pages)
     _sidebar(visitor, settings, pipeline, db)
-    acknowledged = records.has_acknowledged(db, user_hash, NOTICE_VERSION)
-    if notice_gate(settings, acknowledged, lambda: records.acknowledge(db, user_hash, NOTICE_VERSION)):
+    if notice_gate(settings, has_read_notice(db, user_hash), lambda: acknowledge_notice(db, user_hash)):
         navigation.run()
 
 

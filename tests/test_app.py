@@ -245,3 +245,75 @@ def test_a_report_that_cannot_be_saved_says_so_and_keeps_what_was_typed(
     next(b for b in at.button if b.label == "Send report").click().run()
     (report,) = stored(app_env, Report)
     assert report.text == "The answer was wrong" and any(report.id in s.value for s in at.success)
+
+
+# --- database faults: a plain message, never the error ------------------------------------------
+
+
+def database_down(*args, **kwargs):  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import OperationalError
+
+    raise OperationalError("SELECT acknowledgements.id FROM acknowledgements", {}, Exception("database is locked"))
+
+
+def page_text(at: AppTest) -> str:
+    kinds = (at.markdown, at.error, at.warning, at.info, at.caption, at.text, at.exception, at.toast)
+    return "\n".join(str(getattr(element, "value", element)) for kind in kinds for element in kind)
+
+
+def assert_plain(at: AppTest) -> None:
+    assert not at.exception, at.exception
+    text = page_text(at)
+    for leak in ("Traceback", "OperationalError", "SELECT", "INSERT", "sqlite3"):
+        assert leak not in text, text
+
+
+def test_errors_are_never_shown_in_detail() -> None:
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_an_answer_that_cannot_be_saved_says_so_after_the_rerun(
+    app_env: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.storage import records
+
+    at = past_notice(app(ALICE))
+    monkeypatch.setattr(records, "record_turn", database_down)
+    ask(at, "billing", "which credit cards can I pay with?")
+    assert any("We accept Visa" in m.value for m in at.markdown)
+    (error,) = at.error
+    assert error.value == "Sorry, we couldn't save this answer just now. Please try again in a moment."
+    assert_plain(at)
+    assert not stored(app_env, TurnRecord)
+    monkeypatch.undo()  # the database is back: the answer is recorded before its feedback
+    at.feedback[0].set_value(1).run()
+    assert len(stored(app_env, TurnRecord)) == 1 and len(stored(app_env, Feedback)) == 1
+    assert not at.error  # said once, not on every rerun
+
+
+def test_unreadable_records_still_show_the_notice_and_let_the_visitor_ask(
+    app_env: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.storage import records
+
+    monkeypatch.setattr(records, "has_acknowledged", database_down)
+    monkeypatch.setattr(records, "acknowledge", database_down)
+    at = app(ALICE)
+    assert "I understand" in [b.label for b in at.button]
+    past_notice(at)
+    assert any("couldn't save that you read this notice" in t.value for t in at.toast)
+    ask(at, "billing", "which credit cards can I pay with?")
+    assert any("We accept Visa" in m.value for m in at.markdown)
+    assert_plain(at)
+
+
+def test_records_that_cannot_be_opened_give_a_plain_message(app_env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.ui import resources
+
+    monkeypatch.setattr(resources, "open_database", database_down)
+    at = app(ALICE)
+    assert [e.value for e in at.error] == [resources.RECORDS_DOWN]
+    assert_plain(at)

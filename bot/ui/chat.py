@@ -30,6 +30,7 @@ REASONS = {
     "other": "Something else",
 }
 REPORT_MAX_CHARS = 1000
+UNSAVED = "unsaved-message"  # session key: a save failure's message, shown after the rerun
 
 
 def chat_page(settings: Settings, visitor: Visitor, pipeline: Pipeline, db: Database, catalogue: Catalogue) -> None:
@@ -40,6 +41,8 @@ def chat_page(settings: Settings, visitor: Visitor, pipeline: Pipeline, db: Data
     turns: list[Turn] = st.session_state.setdefault("turns", [])
     for turn in turns:
         _show_turn(turn, visitor, pipeline, db, catalogue)
+    if unsaved := st.session_state.pop(UNSAVED, None):  # kept across the rerun that follows a question
+        st.error(unsaved, icon=":material/error:")
     show_open_report(visitor, pipeline, db)
 
     if intent is None:
@@ -107,7 +110,8 @@ def _ask(question: str, intent: Intent, topic: str, visitor: Visitor, pipeline: 
             turn = pipeline.run(question, intent.id, visitor.user, history, topic, on_text=preview.markdown)
     st.session_state.setdefault("conversation_id", uuid.uuid4().hex)
     turns.append(turn)
-    _ensure_recorded(turn, visitor, pipeline, db)
+    if not _ensure_recorded(turn, visitor, pipeline, db):
+        st.session_state[UNSAVED] = _not_saved("this answer")  # st.rerun() wipes the message shown
     st.rerun()
 
 
@@ -130,9 +134,13 @@ def _saved(write: Callable[[], object], what: str) -> bool:
         write()
     except SQLAlchemyError as err:
         _LOG.error("could not save %s: %s", what, err)
-        st.error(f"Sorry, we couldn't save {what} just now. Please try again in a moment.", icon=":material/error:")
+        st.error(_not_saved(what), icon=":material/error:")
         return False
     return True
+
+
+def _not_saved(what: str) -> str:
+    return f"Sorry, we couldn't save {what} just now. Please try again in a moment."
 
 
 def _show_turn(turn: Turn, visitor: Visitor, pipeline: Pipeline, db: Database, catalogue: Catalogue) -> None:
