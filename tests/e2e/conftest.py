@@ -12,12 +12,13 @@ from tests.e2e.browser import CHROMIUM, FLAGS, running_stack
 
 
 @pytest.fixture(scope="module")
-def stack(settings_factory, tmp_path_factory) -> Iterator[tuple[str, Settings]]:  # type: ignore[no-untyped-def]
-    """The app and the provider on the fixture KB, started here and stopped by pid."""
+def stack(request, settings_factory, tmp_path_factory) -> Iterator[tuple[str, Settings]]:  # type: ignore[no-untyped-def]
+    """The app and the provider on the fixture KB, started here and stopped by pid. A test module
+    may set `STACK_ENV` (a dict) for environment variables of its own app."""
     home = tmp_path_factory.mktemp("e2e")
     settings = settings_factory(home / "data")
     assert cli.main([str(settings.kb_dir), "--quiet"], settings) == 0
-    with running_stack(settings, home) as app_url:
+    with running_stack(settings, home, getattr(request.module, "STACK_ENV", None)) as app_url:
         yield app_url, settings
 
 
