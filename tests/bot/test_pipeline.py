@@ -173,6 +173,17 @@ def test_personal_data_is_not_recorded_even_when_the_turn_is_blocked_early(pipel
     assert "jane.doe" not in json.dumps(turn.to_dict())
 
 
+def test_only_what_the_length_limit_keeps_is_redacted_and_recorded(pipeline: Pipeline, kb: Settings) -> None:
+    words = (f"h{n} " for n in range(1000))  # all different: normalising would fold a repeated word
+    head = ""
+    while len(head) < kb.max_input_chars - 10:  # the email straddles the limit
+        head += next(words)
+    question = head + "jane.doe@example.com " + " ".join(f"w{n}" for n in range(20_000))
+    turn = pipeline.run(question, "billing", User("u"))
+    assert turn.decision is Decision.BLOCKED_INPUT and "characters" in turn.answer
+    assert turn.question == head + "[EMAIL REMOVED]"
+
+
 def test_unknown_intent_is_a_clear_error(pipeline: Pipeline) -> None:
     with pytest.raises(UnknownIntent, match="billing"):
         pipeline.run(CARDS_Q, "no-such-intent", User("u"))
