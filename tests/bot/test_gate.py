@@ -57,3 +57,14 @@ def test_old_strikes_leave_the_window() -> None:
     clock.now += 601
     g.strike("u")
     assert g.admit("u").ok and g.admit("u").ok  # only one strike inside the window: never slowed
+
+
+def test_a_gate_without_strikes_never_slows_or_blocks(settings) -> None:  # type: ignore[no-untyped-def]
+    gate = Gate.from_settings(settings, rate_limited=False, strikes=False)
+    for _ in range(settings.strikes_to_block * 3):
+        gate.strike("red-team")
+        assert gate.admit("red-team").ok
+    strict = Gate.from_settings(settings, rate_limited=False)
+    for _ in range(settings.strikes_to_block):
+        strict.strike("red-team")
+    assert not strict.admit("red-team").ok
