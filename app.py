@@ -12,17 +12,17 @@ import streamlit as st
 from bot.config import Settings
 from bot.markdown import escape
 from bot.pipeline import Pipeline
-from bot.storage import records
 from bot.storage.audit import Staff
 from bot.storage.db import Database
 from bot.store import StoreError
 from bot.ui import resources
 from bot.ui.chat import chat_page, open_report
 from bot.ui.conversation import restore_last_conversation
-from bot.ui.identity import Visitor, current_visitor
+from bot.ui.identity import STAFF_EXPIRED, Visitor, current_visitor
 from bot.ui.kb_page import kb_page
 from bot.ui.login import login_page
-from bot.ui.notice import NOTICE_VERSION, notice_gate, notice_in_sidebar
+from bot.ui.notice import acknowledge_notice, has_read_notice, notice_gate, notice_in_sidebar
+from bot.ui.resources import RECORDS_DOWN
 from bot.ui.staff_pages import staff_pages
 
 
@@ -40,6 +40,9 @@ def main() -> None:
         st.error(f"The help centre is not available: {err}.")
         st.stop()
     db, catalogue = resources.database(), resources.catalogue()
+    if db is None:
+        st.error(RECORDS_DOWN, icon=":material/error:")
+        st.stop()
     resources.daily_purge()
     user_hash = pipeline.identifier(visitor.user)
     pages = [
@@ -65,14 +68,15 @@ def main() -> None:
     navigation = st.navigation(pages)
     restore_last_conversation(db, user_hash, visitor, catalogue)  # before the sidebar, which reports on it
     _sidebar(visitor, settings, pipeline, db)
-    acknowledged = records.has_acknowledged(db, user_hash, NOTICE_VERSION)
-    if notice_gate(settings, acknowledged, lambda: records.acknowledge(db, user_hash, NOTICE_VERSION)):
+    if notice_gate(settings, has_read_notice(db, user_hash), lambda: acknowledge_notice(db, user_hash)):
         navigation.run()
 
 
 def _sidebar(visitor: Visitor, settings: Settings, pipeline: Pipeline, db: Database) -> None:
     with st.sidebar:
         st.markdown(f"Signed in as **{escape(visitor.name)}**" + (" (staff)" if visitor.user.staff else ""))
+        if visitor.staff_expired:
+            st.warning(STAFF_EXPIRED, icon=":material/schedule:")
         if not visitor.user.guest:
             st.button("Log out", on_click=st.logout, icon=":material/logout:")
         notice_in_sidebar(settings)

@@ -5,6 +5,9 @@ terminal; every automated evaluation drives the bot through it.
 
     python -m bot ask --intent returns-refunds "how long do I have to return a sofa?"
     python -m bot batch questions.jsonl --out turns.jsonl     # lines: {"id", "question", "intent"}
+
+Exit status: 0 when every turn ran, 1 when a turn ended in `error` (a stage failed) or a batch line
+could not be run, 2 for a usage error (nothing is written).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +29,7 @@ from bot.identity import User
 from bot.pipeline import Pipeline, UnknownIntent, build_pipeline
 from bot.staff_cli import STAFF_COMMANDS, add_staff_commands, run_staff_command
 from bot.store import StoreError
+from bot.turn import Decision
 
 EXIT_STORE = 3  # the knowledge base store is missing or unreadable
 
@@ -38,7 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("question")
     batch = commands.add_parser("batch", help="answer a JSONL file of questions; one turn JSON per line")
     batch.add_argument("input", type=Path, help='JSONL, one {"id", "question", "intent"} per line')
-    batch.add_argument("--out", type=Path, help="write here instead of stdout")
+    batch.add_argument("--out", type=Path, help="write here instead of stdout (never the input file)")
+    batch.add_argument(
+        "--no-strikes",
+        action="store_true",
+        help="blocked questions do not count against the next ones (evaluation and red-team runs)",
+    )
     add_staff_commands(commands)
     args = parser.parse_args(argv)
 
@@ -53,21 +63,34 @@ def main(argv: list[str] | None = None) -> int:
         except UnknownIntent as err:
             parser.error(str(err))
         print(json.dumps(turn.to_dict(), ensure_ascii=False, indent=2))
-        return 0
+        return 1 if turn.decision is Decision.ERROR else 0
 
     if not args.input.is_file():
         parser.error(f"input file not found: {args.input}")
-    # A staff batch asks many questions at once: strikes apply, the per-minute limit does not.
-    pipeline = _pipeline(settings, gate=Gate.from_settings(settings, rate_limited=False))
+    if args.out and _same_file(args.input, args.out):
+        parser.error(f"--out {args.out} is the input file: it would be emptied before it is read")
+    try:
+        lines = args.input.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as err:
+        line = err.object[: err.start].count(b"\n") + 1
+        parser.error(
+            f"{args.input} is not UTF-8 text (line {line}: byte {err.object[err.start]:#04x} at offset {err.start})"
+        )
+    # A staff batch asks many questions at once: the per-minute limit does not apply, strikes do
+    # unless --no-strikes (otherwise every line after a few attacks is refused by the gate).
+    gate = Gate.from_settings(settings, rate_limited=False, strikes=not args.no_strikes)
+    pipeline = _pipeline(settings, gate=gate)
     out = args.out.open("w", encoding="utf-8") if args.out else sys.stdout
     try:
-        failures = run_batch(pipeline, args.input, user, out)
+        failures, errors = run_batch(pipeline, lines, user, out)
     finally:
         if args.out:
             out.close()
     if failures:
         print(f"{failures} line(s) could not be run; see their 'error' field", file=sys.stderr)
-    return 1 if failures else 0
+    if errors:
+        print(f"{errors} turn(s) ended in error (a stage failed); see their verdicts", file=sys.stderr)
+    return 1 if failures or errors else 0
 
 
 def _pipeline(settings: Settings, **options: Any) -> Pipeline:
@@ -79,9 +102,16 @@ def _pipeline(settings: Settings, **options: Any) -> Pipeline:
         raise SystemExit(EXIT_STORE) from None
 
 
-def run_batch(pipeline: Pipeline, path: Path, user: User, out: TextIO) -> int:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    failures = 0
+def _same_file(a: Path, b: Path) -> bool:
+    """The same file, by path or (links) by inode."""
+    if a.resolve() == b.resolve():
+        return True
+    return b.exists() and os.path.samefile(a, b)
+
+
+def run_batch(pipeline: Pipeline, lines: list[str], user: User, out: TextIO) -> tuple[int, int]:
+    """Runs each line; returns (lines that could not be run, turns that ended in `error`)."""
+    failures = errors = 0
     for number, item in tqdm(_items(lines), total=len(lines), unit="q", file=sys.stderr, desc="turns"):
         if "error" in item:
             failures += 1
@@ -91,12 +121,13 @@ def run_batch(pipeline: Pipeline, path: Path, user: User, out: TextIO) -> int:
                 turn = pipeline.run(item["question"], item["intent"], user)
                 fields = turn.to_dict()  # the input's id joins the output; the turn's own id is turn_id
                 record = {"id": item["id"], "turn_id": fields.pop("id"), **fields}
+                errors += turn.decision is Decision.ERROR
             except UnknownIntent as err:
                 failures += 1
                 record = {"id": item["id"], "line": number, "error": str(err)}
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
         out.flush()
-    return failures
+    return failures, errors
 
 
 def _items(lines: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -15,6 +15,8 @@ from dotenv import load_dotenv
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MIN_SECRET_CHARS = 32  # SAFEDESK_SECRET_KEY: a short key would let the hashed user ids be guessed
+
 
 class SettingsError(SystemExit):
     """Raised when a setting is invalid; its message names the setting."""
@@ -76,6 +78,8 @@ class Settings(BaseSettings):
     guest_mode: bool = Field(False, validation_alias="SAFEDESK_GUEST_MODE")
     staff_group: str = Field("safedesk-staff", validation_alias="SAFEDESK_STAFF_GROUP")
     staff_emails: str = Field("", validation_alias="SAFEDESK_STAFF_EMAILS")  # comma-separated allowlist
+    # Staff status lasts this long after login; then staff log in again (the login cookie lasts 30 days).
+    staff_session_hours: float = Field(12.0, validation_alias="SAFEDESK_STAFF_SESSION_HOURS", gt=0, le=720)
     support_contact: str = Field(
         "support@nordlys-home.example or +44 20 7946 0000 (Mon-Fri 9:00-17:00 CET)",
         validation_alias="SAFEDESK_SUPPORT_CONTACT",
@@ -100,6 +104,8 @@ class Settings(BaseSettings):
     database_url: str = Field("", validation_alias="DATABASE_URL", repr=False)
     # Turns and feedback older than this are purged (`python -m bot purge`, and the app once a day).
     retention_days: int = Field(90, validation_alias="SAFEDESK_RETENTION_DAYS", ge=1, le=36500)
+    # SQLite: how long a write waits for another writer before it fails (reads never wait).
+    db_busy_timeout_seconds: float = Field(30.0, validation_alias="SAFEDESK_DB_BUSY_TIMEOUT_SECONDS", ge=0, le=600)
 
     @field_validator(
         "chroma_host", "openai_base_url", "openai_embedding_model", "openai_chat_model", "database_url", mode="before"
@@ -107,6 +113,13 @@ class Settings(BaseSettings):
     @classmethod
     def _strip(cls, value: object) -> object:
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value) < MIN_SECRET_CHARS:
+            raise ValueError(f"must be empty (a random one is generated) or at least {MIN_SECRET_CHARS} characters")
+        return value
 
     @property
     def chroma_path(self) -> Path:
@@ -136,7 +149,9 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> 
         lines = []
         for problem in err.errors():
             field = str(problem["loc"][0]) if problem["loc"] else "?"
-            lines.append(f"  {_env_name(field)}: {problem['msg']} (got {problem.get('input')!r})")
+            info = Settings.model_fields.get(field)
+            shown = "(value hidden)" if info is not None and not info.repr else f"(got {problem.get('input')!r})"
+            lines.append(f"  {_env_name(field)}: {problem['msg']} {shown}")
         raise SettingsError("Invalid setting(s):\n" + "\n".join(lines)) from None
 
 

@@ -142,8 +142,11 @@ class Gate:
         self.store: LimitStore = store if store is not None else MemoryLimits()
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, rate_limited: bool = True, db: Database | None = None) -> Gate:
-        """The configured gate; `rate_limited=False` (staff batch runs) keeps only the strikes.
+    def from_settings(
+        cls, settings: Settings, *, rate_limited: bool = True, strikes: bool = True, db: Database | None = None
+    ) -> Gate:
+        """The configured gate; `rate_limited=False` (staff batch runs) drops the per-minute limit,
+        `strikes=False` (evaluation and red-team batches) never slows or blocks after strikes.
 
         With `db`, the state is kept in the records, keyed by the user's hashed id, on the wall clock
         (which every process shares, unlike the monotonic one)."""
@@ -160,8 +163,8 @@ class Gate:
             clock = time.time
         return cls(
             settings.rate_limit_per_minute if rate_limited else UNLIMITED,
-            settings.strikes_to_slow,
-            settings.strikes_to_block,
+            settings.strikes_to_slow if strikes else UNLIMITED,
+            settings.strikes_to_block if strikes else UNLIMITED,
             settings.strike_window_minutes * 60.0,
             float(settings.slow_seconds),
             settings.block_minutes * 60.0,

@@ -32,7 +32,7 @@ from bot.safety.injection_classifier import InjectionClassifier
 from bot.safety.local_moderator import LocalModerator
 from bot.safety.moderation import Moderator, OpenAIModerator
 from bot.safety.normalize import normalize_text
-from bot.safety.pii import redact
+from bot.safety.pii import redact_prefix
 from bot.safety.verdict import ChainResult, ScreenChain, ScreenContext, Verdict
 from bot.streaming import ScreenedStream, StreamScreens
 from bot.tokens import count_tokens
@@ -63,6 +63,7 @@ class Stages:
     secret: bytes
     moderation_model: str
     history_turns: int
+    max_input_chars: int  # SAFEDESK_MAX_INPUT_CHARS: the most of a question that is redacted and recorded
     streaming: StreamScreens | None = None  # what a streamed answer passes, sentence by sentence
     bands: tuple[float, float] = (0.0, 0.0)  # confidence to answer, to suggest (bot.bands); 0, 0: always answer
 
@@ -88,8 +89,9 @@ class Pipeline:
         s = self.stages
         intent = self._intent(intent_id)
         identifier = safety_identifier(s.secret, user.id)
-        # The record never holds raw personal data, whatever stage stops the turn.
-        recorded_question = redact(normalize_text(question)[0])[0]
+        # The record never holds raw personal data, whatever stage stops the turn. Only what the
+        # length limit lets through is redacted (and recorded): redacting costs time per character.
+        recorded_question = redact_prefix(normalize_text(question)[0], s.max_input_chars)[0]
         turn = Turn(
             id=uuid.uuid4().hex,
             started_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
@@ -374,6 +376,7 @@ def build_pipeline(
         secret=server_secret(settings),
         moderation_model=getattr(moderator, "model_id", getattr(moderator, "model", "")),
         history_turns=settings.history_turns,
+        max_input_chars=settings.max_input_chars,
         streaming=stream_screens(moderator, embedder),
         bands=(settings.answer_confidence, settings.suggest_confidence),
     )

@@ -24,6 +24,7 @@ from chromadb.errors import NotFoundError
 
 from bot.config import Settings
 from bot.embedding import ChromaEmbedder, Embedder
+from bot.private_files import private_dir
 
 INTENT_KEY = "intent:"
 REVISION_KEY = "revision"
@@ -65,6 +66,7 @@ def chroma_client(settings: Settings, *, create: bool = True, fresh: bool = Fals
         path = settings.chroma_path
         if not create and not (path / SQLITE_FILE).is_file():
             raise StoreError(f"no knowledge base at {where}: {LOAD_HINT} first")
+        private_dir(settings.data_dir)  # 0700 when created here (bot.private_files)
         path.mkdir(parents=True, exist_ok=True)
         if fresh:
             SharedSystemClient._identifier_to_system.pop(str(path), None)

@@ -8,11 +8,13 @@ import tiktoken
 
 from bot.assets import seed_tiktoken_cache
 from bot.config import get_settings
+from bot.private_files import private_dir
 
 
 @lru_cache(maxsize=4)
 def encoding(name: str | None = None) -> tiktoken.Encoding:
     settings = get_settings()
+    private_dir(settings.data_dir)  # 0700 when created here (bot.private_files)
     seed_tiktoken_cache(settings.tiktoken_cache_dir)
     return tiktoken.get_encoding(name or settings.token_encoding)
 

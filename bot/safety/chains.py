@@ -27,13 +27,15 @@ def input_chain(moderator: Moderator, injection_classifier: InjectionClassifier 
         if injection_classifier
         else InjectionScreen()
     )
+    # Redaction before moderation and injection: no screen, and no external call (OpenAI
+    # moderation), ever sees the personal data. The length limit before redaction bounds its work.
     return ScreenChain(
         [
             Normalizer(),
             LengthLimit(settings.max_input_chars, settings.max_input_tokens),
+            PiiRedactor(),
             ModerationScreen(moderator, "moderation-in"),
             injection,
-            PiiRedactor(),
         ]
     )
 

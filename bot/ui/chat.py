@@ -40,6 +40,7 @@ REASONS = {
     "other": "Something else",
 }
 REPORT_MAX_CHARS = 1000
+UNSAVED = "unsaved-message"  # session key: a save failure's message, shown after the rerun
 
 
 def chat_page(settings: Settings, visitor: Visitor, pipeline: Pipeline, db: Database, catalogue: Catalogue) -> None:
@@ -51,6 +52,8 @@ def chat_page(settings: Settings, visitor: Visitor, pipeline: Pipeline, db: Data
     for turn in turns:
         _show_turn(turn, visitor, pipeline, db, catalogue)
     scroll_if_new_answer()
+    if unsaved := st.session_state.pop(UNSAVED, None):  # kept across the rerun that follows a question
+        st.error(unsaved, icon=":material/error:")
     show_open_report(visitor, pipeline, db)
 
     if intent is None:
@@ -154,8 +157,9 @@ def _ask(question: str, intent: Intent, topic: str, visitor: Visitor, pipeline: 
         with st.spinner("Looking in the help centre…"):
             turn = pipeline.run(question, intent.id, visitor.user, history, topic, on_text=preview.markdown)
     turns.append(turn)
-    _ensure_recorded(turn, visitor, pipeline, db)
     scroll_to_new_answer()
+    if not _ensure_recorded(turn, visitor, pipeline, db):
+        st.session_state[UNSAVED] = _not_saved("this answer")  # st.rerun() wipes the message shown
     st.rerun()
 
 
@@ -178,9 +182,13 @@ def _saved(write: Callable[[], object], what: str) -> bool:
         write()
     except SQLAlchemyError as err:
         _LOG.error("could not save %s: %s", what, err)
-        st.error(f"Sorry, we couldn't save {what} just now. Please try again in a moment.", icon=":material/error:")
+        st.error(_not_saved(what), icon=":material/error:")
         return False
     return True
+
+
+def _not_saved(what: str) -> str:
+    return f"Sorry, we couldn't save {what} just now. Please try again in a moment."
 
 
 def _show_turn(turn: Turn, visitor: Visitor, pipeline: Pipeline, db: Database, catalogue: Catalogue) -> None:

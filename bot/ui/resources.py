@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings, get_settings
 from bot.gate import Gate
@@ -24,9 +26,26 @@ def pipeline() -> Pipeline:
     return build_pipeline(get_settings(), gate=Gate.from_settings(get_settings(), db=database()))
 
 
+_LOG = logging.getLogger(__name__)
+RECORDS_DOWN = (
+    "Sorry, the assistant is unavailable right now because we can't reach our records. "
+    "Please try again in a few minutes."
+)
+
+
 @st.cache_resource
-def database() -> Database:
+def _database() -> Database:
     return open_database(get_settings())
+
+
+def database() -> Database | None:
+    """The records database, or None (logged) when it cannot be opened: a failure is not cached,
+    so the next page load tries again."""
+    try:
+        return _database()
+    except SQLAlchemyError as err:
+        _LOG.error("could not open the records database: %s", err)
+        return None
 
 
 @st.cache_resource

@@ -78,3 +78,14 @@ def test_a_weighted_strike_counts_its_weight() -> None:
     assert g.strike("u", 2.0) == 2.0
     assert g.strike("u", 2.0) == 4.0  # reaches strikes_to_block=4
     assert g.admit("u").reasons == ("blocked after repeated unsafe messages",)
+
+
+def test_a_gate_without_strikes_never_slows_or_blocks(settings) -> None:  # type: ignore[no-untyped-def]
+    gate = Gate.from_settings(settings, rate_limited=False, strikes=False)
+    for _ in range(settings.strikes_to_block * 3):
+        gate.strike("red-team")
+        assert gate.admit("red-team").ok
+    strict = Gate.from_settings(settings, rate_limited=False)
+    for _ in range(settings.strikes_to_block):
+        strict.strike("red-team")
+    assert not strict.admit("red-team").ok

@@ -42,6 +42,7 @@ from ingest import cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CARDS_Q = "which credit cards can I pay with?"
+SECRET = "test-secret-" + "0" * 32
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def kb(settings_factory, tmp_path_factory) -> Settings:  # type: ignore[no-untyp
     # Three articles are too few for the bands' calibration (made on the sample KB, bot/bands.py):
     # a lower answer threshold here; the bands have tests of their own below.
     data = tmp_path_factory.mktemp("pipeline") / "data"
-    settings = settings_factory(data, secret_key="test-secret", answer_confidence=0.2)
+    settings = settings_factory(data, secret_key=SECRET, answer_confidence=0.2)
     assert cli.main([str(FIXTURES / "kb" / "articles"), "--quiet"], settings) == 0
     return settings
 
@@ -77,10 +78,10 @@ def test_a_kb_question_is_answered_with_cited_articles(pipeline: Pipeline, kb: S
     assert turn.citations[0].url == "https://help.fixture.example/billing-cards"
     assert {f"[{c.number}]" for c in turn.citations} <= set(turn.answer.replace("]", "]\n").split())
     assert turn.model == "extractive" and turn.moderation_model.startswith("safedesk-local-moderator")
-    assert turn.safety_identifier == safety_identifier(b"test-secret", "alice-sub")
+    assert turn.safety_identifier == safety_identifier(SECRET.encode(), "alice-sub")
     assert set(turn.timings_ms) == {"gate", "input", "retrieve", "bands", "respond", "output", "total"}
     assert screens(turn) == [
-        "normalize", "limits", "moderation-in", "injection", "pii", "bands",
+        "normalize", "limits", "pii", "moderation-in", "injection", "bands",
         "moderation-out", "groundedness", "leakage", "citations", "sanitize",
     ]  # fmt: skip
     assert all(v.ok for v in turn.verdicts)
@@ -116,7 +117,7 @@ def test_with_another_retrieval_embedder_the_screens_keep_minilm(  # type: ignor
     settings = settings_factory(tmp_path / "data", answer_confidence=0.2)  # as in `kb`
     assert cli.main([str(FIXTURES / "kb" / "articles"), "--quiet"], settings) == 0
     pipeline = fresh(settings)
-    moderation_in = pipeline.stages.input_screens.screens[2]
+    moderation_in = pipeline.stages.input_screens.screens[3]
     assert moderation_in.moderator.model.embedder.model_id == "all-MiniLM-L6-v2-onnx-int8"
     assert pipeline.stages.retriever.embedder.model_id == "another-embedding-model"
     turn = pipeline.run(CARDS_Q, "billing", User("alice-sub"))
@@ -203,6 +204,17 @@ def test_personal_data_is_not_recorded_even_when_the_turn_is_blocked_early(pipel
     assert turn.decision is Decision.BLOCKED_INPUT and turn.handoff == ""  # too long: not a strike
     assert "characters" in turn.answer
     assert "jane.doe" not in json.dumps(turn.to_dict())
+
+
+def test_only_what_the_length_limit_keeps_is_redacted_and_recorded(pipeline: Pipeline, kb: Settings) -> None:
+    words = (f"h{n} " for n in range(1000))  # all different: normalising would fold a repeated word
+    head = ""
+    while len(head) < kb.max_input_chars - 10:  # the email straddles the limit
+        head += next(words)
+    question = head + "jane.doe@example.com " + " ".join(f"w{n}" for n in range(20_000))
+    turn = pipeline.run(question, "billing", User("u"))
+    assert turn.decision is Decision.BLOCKED_INPUT and "characters" in turn.answer
+    assert turn.question == head + "[EMAIL REMOVED]"
 
 
 def test_unknown_intent_is_a_clear_error(pipeline: Pipeline) -> None:
