@@ -43,9 +43,9 @@ from bench.common import (
     save_figure,
 )
 from bench.llm_judge import yes_probability
-from bot.eval.metrics import auc, specificity_at_recall
 from bot.pipeline import Pipeline
 from bot.safety.grounding import split_sentences
+from evals.metrics import auc, specificity_at_recall
 
 SIGNALS = ("dense", "bm25", "hybrid", "best sentence", "margin")
 KEEP = 0.9  # share of answerable questions the threshold keeps

@@ -55,7 +55,7 @@ def read_jsonl(path: Path) -> list[dict]:
 def sample_kb_chunks() -> list[str]:
     """Our sample KB's chunks as ingest embeds them: answers are quoted from text like this."""
     from bot.config import get_settings
-    from ingest.passages import embedded_texts, read_chunks
+    from evals.passages import embedded_texts, read_chunks
 
     root = HERE.parent / "kb"
     return embedded_texts(read_chunks([root / "articles"], root / "intents.yaml", get_settings().chunk_tokens))

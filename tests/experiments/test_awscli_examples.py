@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.datasets.awscli_examples import Example, load_examples, parse, prose
+from experiments.awscli_examples import Example, load_examples, parse, prose
 
 COPY_SNAPSHOT = """**Example 1: To copy a snapshot to another Region**
 

@@ -30,7 +30,6 @@ from typing import Any
 
 from bot.config import get_settings
 from bot.embedding import QueryCache, local_embedder
-from bot.eval.metrics import Confusion, auc, latency_ms, recall_at_fpr
 from bot.responders.extractive import ExtractiveResponder
 from bot.responders.llm import StopAnswer
 from bot.retrieval import Passage
@@ -44,6 +43,7 @@ from bot.safety.moderation_rules import rule_scores
 from bot.safety.verdict import ScreenChain, ScreenContext
 from bot.streaming import ScreenedStream, StreamScreens
 from bot.turn import VerdictRecord
+from evals.metrics import Confusion, auc, latency_ms, recall_at_fpr
 
 ROOT = Path(__file__).resolve().parents[2]
 XSTEST = ROOT.parent / "shared" / "datasets" / "xstest" / "xstest_prompts.csv"
@@ -131,7 +131,7 @@ def injection_figures(classifier: InjectionClassifier) -> dict[str, Any]:
 
 def sample_passages() -> list[Passage]:
     """The first three chunks of each sample KB article, as retrieval would return them."""
-    from ingest.passages import embedded_texts, read_chunks
+    from evals.passages import embedded_texts, read_chunks
 
     chunks = [
         (article, chunk)
@@ -150,7 +150,7 @@ def kb_figures(moderator: LocalModerator) -> dict[str, Any]:
     how a streamed answer made of their sentences would fare (`streamed_figures`).
 
     The sample KB's chunks are a training family; the Plausible help centre is held out."""
-    from ingest.passages import embedded_texts, read_chunks
+    from evals.passages import embedded_texts, read_chunks
 
     sets = {
         "sample_kb (trained on)": read_chunks([ROOT / "kb" / "articles"], ROOT / "kb" / "intents.yaml", CHUNK_TOKENS),

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.eval.metrics import Confusion, auc, latency_ms, recall_at_fpr, specificity_at_recall
+from evals.metrics import Confusion, auc, latency_ms, recall_at_fpr, specificity_at_recall
 
 
 def test_confusion_counts_and_rates() -> None:

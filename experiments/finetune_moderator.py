@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 
 from bot.embedding import local_embedder
-from bot.eval.metrics import auc, recall_at_fpr
-from bot.eval.safety import XSTEST, moderator_score
 from bot.safety.local_moderator import LocalModerator
+from evals.metrics import auc, recall_at_fpr
+from evals.safety import XSTEST, moderator_score
 from experiments.minilm_jax import Classifier
 from safety_data.train import BUILD, our_benign_text, read_jsonl
 

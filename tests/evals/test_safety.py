@@ -1,8 +1,8 @@
 from bot.embedding import local_embedder
-from bot.eval.safety import latency_figures, streamed_figures, xstest_ceiling
 from bot.safety.injection_classifier import InjectionClassifier
 from bot.safety.local_moderator import LocalModerator
 from bot.safety.moderation import ModerationResult
+from evals.safety import latency_figures, streamed_figures, xstest_ceiling
 
 
 def test_latency_covers_both_chains_and_all_kinds_of_answer() -> None:

@@ -1,6 +1,6 @@
 import sys
 
-from bot.eval.safety import main
+from evals.safety import main
 
 if len(sys.argv) < 2 or sys.argv[1] != "safety":
     sys.exit("usage: python -m bot.eval safety [--out FILE] [--xstest FILE]")

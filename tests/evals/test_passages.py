@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from ingest.passages import embedded_texts, read_chunks
+from evals.passages import embedded_texts, read_chunks
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAUSIBLE = ROOT.parent / "shared" / "kb-real" / "plausible" / "docs"
