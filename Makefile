@@ -65,11 +65,11 @@ safety-model: safety-data debian-faq  ## retrain bot/safety/models/moderator.npz
 
 eval-safety: safety-data  ## safety figures: XSTest, held-out sources, latency, baselines
 	bash bench/baselines/setup.sh || echo "baselines unavailable: evaluating without them"
-	$(PY) -m bot.eval safety
+	$(PY) -m evals safety
 
 finetune-experiment: safety-data debian-faq  ## experiment: fine-tuned MiniLM vs the shipped probe (~10 min)
 	$(VENV)/bin/pip install -q --no-deps -r requirements-experiments.txt
-	$(PY) -m safety_data.finetune
+	$(PY) -m experiments.finetune_moderator
 
 reader-experiment: install debian-faq  ## experiment: MiniLM fine-tuned as an answerability reader (~1 hour)
 	$(VENV)/bin/pip install -q --no-deps -r requirements-experiments.txt

@@ -3,7 +3,7 @@
 Leakage, citation validity, groundedness and sanitizing judge each sentence on its own, and
 nothing is shown before the answer cites a passage (an answer citing none is replaced).
 Moderation judges each sentence in its paragraph, as the output screens judge a whole answer (a
-sentence moderated alone, out of context, is flagged far more often: `python -m bot.eval
+sentence moderated alone, out of context, is flagged far more often: `python -m evals
 safety` counts it). A
 flagged sentence is held, not shown; it is shown with the sentences after it once the text
 around it passes. If the held text is still flagged when the model stops, or grows past

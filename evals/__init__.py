@@ -1,1 +1,1 @@
-"""Offline evaluations: `python -m bot.eval safety`."""
+"""Offline evaluations: `python -m evals safety`."""

