@@ -1,10 +1,10 @@
-"""Label mapping for the pyrit families (AdvBench, AI Red Team seeds) in safety_data/build.py."""
+"""Label mapping for the pyrit families (AdvBench, AI Red Team seeds) in safety_data/sources/pyrit.py."""
 
 from __future__ import annotations
 
 import pytest
 
-from safety_data.build import NEAR_DUP_JACCARD, content_tokens, jaccard, pyrit_labels
+from safety_data.sources.pyrit import NEAR_DUP_JACCARD, content_tokens, jaccard, pyrit_labels
 
 
 @pytest.mark.parametrize(
