@@ -25,11 +25,12 @@ import time
 from collections import Counter
 
 from bench.bench_turn import ingest
-from bench.common import DATA, bench_settings, pct, read_jsonl
+from bench.common import DATA, bench_settings, pct
 from bot.gate import Gate
 from bot.identity import User
 from bot.pipeline import REPLACED_NOTE, Pipeline, build_pipeline
 from bot.turn import Decision, Turn
+from evals.jsonl import read_jsonl
 from tests.llm_server import MODEL_ID, running_llm_server
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from bench.common import DATA, ROOT, bench_settings, read_jsonl
+from bench.common import DATA, ROOT, bench_settings
 from bench.datasets.debian_faq import load_debian_faq
 from bot.config import Settings
 from bot.embedding import local_embedder
@@ -27,6 +27,7 @@ from bot.intents import ALL_INTENTS, load_catalogue
 from bot.retrieval import Retriever
 from bot.store import chroma_client, kb_collection
 from bot.tokens import count_tokens
+from evals.jsonl import read_jsonl
 from ingest.articles import Article, find_files, read_article
 from ingest.sync import KBSync
 

@@ -36,7 +36,6 @@ from bench.common import (
     peak_rss_mb,
     plausible_settings,
     pyplot,
-    read_jsonl,
     save_figure,
 )
 from bot.config import Settings
@@ -44,6 +43,7 @@ from bot.gate import Gate
 from bot.identity import User
 from bot.pipeline import Pipeline, build_pipeline
 from bot.turn import Decision, Turn
+from evals.jsonl import read_jsonl
 
 STAGES = ("gate", "input", "retrieve", "respond", "output", "total")
 

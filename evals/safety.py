@@ -43,6 +43,7 @@ from bot.safety.moderation_rules import rule_scores
 from bot.safety.verdict import ScreenChain, ScreenContext
 from bot.streaming import ScreenedStream, StreamScreens
 from bot.turn import VerdictRecord
+from evals.jsonl import read_jsonl
 from evals.metrics import Confusion, auc, latency_ms, recall_at_fpr
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,11 +55,9 @@ PLAUSIBLE_IMPORT = ROOT / "kb" / "imports" / "plausible"
 CHUNK_TOKENS = get_settings().chunk_tokens
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        raise SystemExit(f"{path} is missing: run `python -m safety_data.fetch && python -m safety_data.build`")
-    # split on "\n" only: str.splitlines would also split on U+2028 inside JSON strings
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+def read_built(name: str) -> list[dict[str, Any]]:
+    """A dataset written by safety_data.build."""
+    return read_jsonl(BUILD / name, "run `python -m safety_data.fetch && python -m safety_data.build`")
 
 
 def moderator_score(moderator: LocalModerator, text: str) -> float:
@@ -84,7 +83,7 @@ def moderation_figures(moderator: LocalModerator, xstest: list[dict[str, str]]) 
     for r in xstest:
         by_type[r["type"]][0] += flagged[r["prompt"]]
         by_type[r["type"]][1] += 1
-    held_out = [r for r in read_jsonl(BUILD / "moderation.jsonl") if r["split"] == "eval"]
+    held_out = [r for r in read_built("moderation.jsonl") if r["split"] == "eval"]
     results = {r["text"]: moderator.moderate(r["text"]) for r in held_out}
     per_category = {
         c: Confusion.of([c in r["labels"] for r in held_out], [results[r["text"]].categories[c] for r in held_out])
@@ -113,7 +112,7 @@ def moderation_figures(moderator: LocalModerator, xstest: list[dict[str, str]]) 
 
 
 def injection_figures(classifier: InjectionClassifier) -> dict[str, Any]:
-    held_out = [r for r in read_jsonl(BUILD / "injection.jsonl") if r["split"] == "eval"]
+    held_out = [r for r in read_built("injection.jsonl") if r["split"] == "eval"]
     truth = [r["label"] == 1 for r in held_out]
     figures: dict[str, Any] = {}
     for name, screen in (
@@ -276,7 +275,7 @@ def _stream(streams: StreamScreens, answer: str, context: ScreenContext, seconds
 def baseline_figures(xstest: list[dict[str, str]]) -> dict[str, Any]:
     if not BASELINE_PYTHON.exists():
         return {"skipped": f"no baseline venv at {BASELINE_PYTHON} (bash bench/baselines/setup.sh)"}
-    injections = [r for r in read_jsonl(BUILD / "injection.jsonl") if r["split"] == "eval"]
+    injections = [r for r in read_built("injection.jsonl") if r["split"] == "eval"]
     items = [{"id": f"x{i}", "text": r["prompt"]} for i, r in enumerate(xstest)]
     items += [{"id": f"j{i}", "text": r["text"]} for i, r in enumerate(injections)]
     with tempfile.TemporaryDirectory() as tmp:

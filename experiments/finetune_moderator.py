@@ -27,10 +27,11 @@ import numpy as np
 
 from bot.embedding import local_embedder
 from bot.safety.local_moderator import LocalModerator
+from evals.jsonl import read_jsonl
 from evals.metrics import auc, recall_at_fpr
 from evals.safety import XSTEST, moderator_score
 from experiments.minilm_jax import Classifier
-from safety_data.train import BUILD, our_benign_text, read_jsonl
+from safety_data.train import BUILD, our_benign_text
 
 REPORT = Path(__file__).resolve().parents[1] / "data" / "reports" / "finetune-experiment.json"
 MAX_PIECES, EPOCHS, BATCH = 64, 3, 32

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import random
 from pathlib import Path
 
@@ -38,6 +37,7 @@ from bot.safety import injection_classifier, local_moderator
 from bot.safety.features import TfidfFeatures
 from bot.safety.heads import save_heads
 from bot.safety.moderation import CATEGORIES
+from evals.jsonl import read_jsonl
 
 HERE = Path(__file__).resolve().parent
 BUILD = HERE / "build"
@@ -46,10 +46,6 @@ MAX_BENIGN_FPR = 0.05  # the moderator's gate threshold keeps out-of-family vali
 MAX_BENIGN_FPR_INJECTION = 0.03  # the injection head's (unchanged, random validation split)
 C = 16.0  # inverse regularisation strength (chosen on out-of-family validation, see `train`)
 C_INJECTION = 4.0  # the injection classifier's (unchanged)
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
 
 
 def sample_kb_chunks() -> list[str]:

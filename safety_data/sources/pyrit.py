@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
+from bot.safety.grounding import STOPWORDS
 from safety_data.records import Dataset, Item, close_labels
 from safety_data.rules import Rule, apply_rules
 from safety_data.taxonomy import BENIGN, DROP, LabelSpec
@@ -124,59 +125,31 @@ def pyrit_labels(text: str, file: str) -> tuple[str, ...] | None:
 
 PYRIT_DIR: Final = "pyrit/datasets/seed_datasets/local"
 
-_STOP: Final = frozenset(
+# Words every harmful request shares ("write a detailed guide..."): no evidence that two prompts ask the same thing.
+REQUEST_WORDS: Final = frozenset(
     [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "of",
-        "to",
-        "in",
-        "on",
-        "for",
-        "with",
-        "without",
-        "from",
-        "by",
-        "as",
-        "at",
-        "into",
-        "how",
-        "that",
-        "this",
-        "can",
-        "could",
-        "would",
-        "be",
-        "is",
-        "are",
-        "it",
-        "its",
-        "their",
-        "them",
-        "they",
-        "someone",
-        "someone's",
+        "create",
+        "describe",
+        "detailed",
+        "develop",
+        "explain",
+        "give",
+        "guide",
+        "instructions",
+        "list",
+        "make",
         "people",
         "person",
-        "write",
-        "create",
-        "give",
         "provide",
-        "develop",
-        "make",
-        "detailed",
-        "instructions",
+        "someone",
+        "someone's",
         "step",
-        "guide",
         "tutorial",
-        "explain",
-        "describe",
-        "list",
+        "without",
+        "write",
     ]
 )
+_STOP: Final = STOPWORDS | REQUEST_WORDS
 
 
 def content_tokens(text: str) -> frozenset[str]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
+from evals.jsonl import read_jsonl
 from safety_data.records import Dataset, Item
 from safety_data.taxonomy import BENIGN
 
@@ -20,10 +20,8 @@ SAFEDESK_FILES: Final = {
 
 def safedesk_texts(family: str) -> Iterator[tuple[str, str]]:
     for name in SAFEDESK_FILES[family]:
-        path = SAFEDESK_QUESTIONS_DIR / name
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                yield json.loads(line)["question"], f"safedesk/bench/data/{name}"
+        for row in read_jsonl(SAFEDESK_QUESTIONS_DIR / name):
+            yield row["question"], f"safedesk/bench/data/{name}"
 
 
 def moderation_safedesk(ds: Dataset, family: str) -> None:
