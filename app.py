@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bot.config import Settings
+from bot.config import Settings, get_settings
 from bot.pipeline import Pipeline
 from bot.storage import records
 from bot.storage.db import Database
@@ -22,14 +22,14 @@ from bot.ui.notice import NOTICE_VERSION, notice_gate, notice_in_sidebar
 
 
 def main() -> None:
-    settings = resources.settings()
+    settings = get_settings()
     st.set_page_config(page_title=f"{settings.company_name} help", page_icon="💬")
     visitor = current_visitor(settings)
     if visitor is None:
         st.navigation([st.Page(lambda: login_page(settings), title="Log in", url_path="login")]).run()
         return
 
-    pipeline, db, catalogue = resources.pipeline(), resources.database(), resources.catalogue()
+    pipeline, db, catalogue = resources.pipeline(settings), resources.database(settings), resources.catalogue(settings)
     user_hash = pipeline.identifier(visitor.user)
     pages = [
         st.Page(

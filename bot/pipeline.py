@@ -344,7 +344,7 @@ def build_pipeline(
     stages = Stages(
         catalogue=load_catalogue(settings.intents_file),
         retriever=retriever,
-        input_screens=input_chain(moderator, InjectionClassifier(screening)),
+        input_screens=input_chain(settings, moderator, InjectionClassifier(screening)),
         output_screens=output_chain(moderator, embedder),
         responder=responder,
         extractive=extractive,

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.intents import load_catalogue
-from bot.tokens import count_tokens
+from bot.tokens import Tokenizer
 from ingest.articles import Article, find_files, load_mapping, read_article
 from ingest.chunking import Chunk, chunk_article
 from ingest.sync import embedding_text
@@ -20,7 +20,11 @@ IMPORT_REVIEW_DAYS = 3650  # an import read for evaluation is never stale
 
 
 def read_chunks(
-    paths: Sequence[Path], intents_file: Path, chunk_tokens: int, mapping_file: Path | None = None
+    paths: Sequence[Path],
+    intents_file: Path,
+    chunk_tokens: int,
+    tokenizer: Tokenizer,
+    mapping_file: Path | None = None,
 ) -> list[tuple[Article, Chunk]]:
     """(article, chunk) for every valid article under `paths`; rejected articles are skipped."""
     catalogue = load_catalogue(intents_file)
@@ -29,7 +33,7 @@ def read_chunks(
     for file, root in find_files(paths):
         article = read_article(file, root, catalogue, date.today(), mapping)
         if isinstance(article, Article):
-            chunks.extend((article, chunk) for chunk in chunk_article(article.body, chunk_tokens, count_tokens))
+            chunks.extend((article, chunk) for chunk in chunk_article(article.body, chunk_tokens, tokenizer.count))
     return chunks
 
 

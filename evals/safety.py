@@ -28,7 +28,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bot.config import get_settings
+from bot.config import Settings, get_settings
 from bot.embedding import QueryCache, local_embedder
 from bot.responders.extractive import ExtractiveResponder
 from bot.responders.llm import StopAnswer
@@ -42,9 +42,12 @@ from bot.safety.moderation import CATEGORIES, ModerationScreen
 from bot.safety.moderation_rules import rule_scores
 from bot.safety.verdict import ScreenChain, ScreenContext
 from bot.streaming import ScreenedStream, StreamScreens
+from bot.tokens import Tokenizer
 from bot.turn import VerdictRecord
 from evals.jsonl import read_jsonl
 from evals.metrics import Confusion, auc, latency_ms, recall_at_fpr
+from ingest.articles import Article
+from ingest.chunking import Chunk
 
 ROOT = Path(__file__).resolve().parents[1]
 XSTEST = ROOT.parent / "shared" / "datasets" / "xstest" / "xstest_prompts.csv"
@@ -52,7 +55,6 @@ BUILD = ROOT / "safety_data" / "build"
 BASELINE_PYTHON = ROOT / ".venv-baselines" / "bin" / "python"
 PLAUSIBLE = ROOT.parent / "shared" / "kb-real" / "plausible"
 PLAUSIBLE_IMPORT = ROOT / "kb" / "imports" / "plausible"
-CHUNK_TOKENS = get_settings().chunk_tokens
 
 
 def read_built(name: str) -> list[dict[str, Any]]:
@@ -128,13 +130,23 @@ def injection_figures(classifier: InjectionClassifier) -> dict[str, Any]:
     return figures
 
 
-def sample_passages() -> list[Passage]:
+def kb_chunks(
+    settings: Settings, paths: list[Path], intents_file: Path, mapping_file: Path | None = None
+) -> list[tuple[Article, Chunk]]:
+    """A KB folder's chunks, cut as `settings` make ingest cut them."""
+    from evals.passages import read_chunks
+
+    tokenizer = Tokenizer.from_settings(settings)
+    return read_chunks(paths, intents_file, settings.chunk_tokens, tokenizer, mapping_file)
+
+
+def sample_passages(settings: Settings) -> list[Passage]:
     """The first three chunks of each sample KB article, as retrieval would return them."""
-    from evals.passages import embedded_texts, read_chunks
+    from evals.passages import embedded_texts
 
     chunks = [
         (article, chunk)
-        for article, chunk in read_chunks([ROOT / "kb" / "articles"], ROOT / "kb" / "intents.yaml", CHUNK_TOKENS)
+        for article, chunk in kb_chunks(settings, [ROOT / "kb" / "articles"], ROOT / "kb" / "intents.yaml")
         if chunk.index < 3
     ]
     vectors = local_embedder().embed(embedded_texts(chunks))
@@ -144,20 +156,20 @@ def sample_passages() -> list[Passage]:
     ]
 
 
-def kb_figures(moderator: LocalModerator) -> dict[str, Any]:
+def kb_figures(settings: Settings, moderator: LocalModerator) -> dict[str, Any]:
     """Help-centre chunks the moderator flags, scored whole as output moderation scores them, and
     how a streamed answer made of their sentences would fare (`streamed_figures`).
 
     The sample KB's chunks are a training family; the Plausible help centre is held out."""
-    from evals.passages import embedded_texts, read_chunks
+    from evals.passages import embedded_texts
 
     sets = {
-        "sample_kb (trained on)": read_chunks([ROOT / "kb" / "articles"], ROOT / "kb" / "intents.yaml", CHUNK_TOKENS),
+        "sample_kb (trained on)": kb_chunks(settings, [ROOT / "kb" / "articles"], ROOT / "kb" / "intents.yaml"),
     }
     figures: dict[str, Any] = {}
     if (PLAUSIBLE / "docs").is_dir():
-        sets["plausible (held out)"] = read_chunks(
-            [PLAUSIBLE / "docs"], PLAUSIBLE_IMPORT / "intents.yaml", CHUNK_TOKENS, PLAUSIBLE_IMPORT / "mapping.yaml"
+        sets["plausible (held out)"] = kb_chunks(
+            settings, [PLAUSIBLE / "docs"], PLAUSIBLE_IMPORT / "intents.yaml", PLAUSIBLE_IMPORT / "mapping.yaml"
         )
     else:
         figures["plausible (held out)"] = {"skipped": f"{PLAUSIBLE / 'docs'} not found"}
@@ -214,11 +226,15 @@ def streamed_figures(moderator: LocalModerator, chunk_texts: list[str]) -> dict[
 
 
 def latency_figures(
-    moderator: LocalModerator, classifier: InjectionClassifier, texts: list[str], passages: int | None = None
+    settings: Settings,
+    moderator: LocalModerator,
+    classifier: InjectionClassifier,
+    texts: list[str],
+    passages: int | None = None,
 ) -> dict[str, Any]:
     """Input chain over `texts`; output chains over answers about the sample KB's passages (the
     first `passages` of them, or all)."""
-    chain_in = input_chain(moderator, classifier)
+    chain_in = input_chain(settings, moderator, classifier)
     per_screen: dict[str, list[float]] = defaultdict(list)
     whole_in: list[float] = []
     for text in texts:
@@ -231,8 +247,8 @@ def latency_figures(
     whole_out: dict[str, list[float]] = {"output_chain": [], "output_chain_generated": [], "output_chain_streamed": []}
     streams = stream_screens(moderator, moderator.model.embedder)
     per_sentence: list[float] = []
-    kb_passages = sample_passages()[:passages]
-    responder = ExtractiveResponder(get_settings().answer_max_words, embedder=moderator.model.embedder)
+    kb_passages = sample_passages(settings)[:passages]
+    responder = ExtractiveResponder(settings.answer_max_words, embedder=moderator.model.embedder)
     for i, passage in enumerate(kb_passages):
         # What the extractive responder quotes when asked about the passage's heading or title...
         quoted = responder.respond(passage.heading or passage.title, "", [passage]).text
@@ -313,18 +329,19 @@ def main(argv: list[str]) -> int:
     if not args.xstest.is_file():
         raise SystemExit(f"XSTest not found at {args.xstest}")
     xstest = list(csv.DictReader(args.xstest.open(encoding="utf-8")))
+    settings = get_settings()
     embedder = QueryCache(local_embedder())  # one embedding per text, shared by the screens
     moderator = LocalModerator(embedder)
     classifier = InjectionClassifier(embedder)
     report = {
         "moderation": moderation_figures(moderator, xstest),
-        "kb_chunks": kb_figures(moderator),
+        "kb_chunks": kb_figures(settings, moderator),
         "injection": injection_figures(classifier),
-        "latency_ms": latency_figures(moderator, classifier, [r["prompt"] for r in xstest]),
+        "latency_ms": latency_figures(settings, moderator, classifier, [r["prompt"] for r in xstest]),
         "baselines": baseline_figures(xstest),
     }
     print_report(report)
-    out = args.out or get_settings().data_dir / "reports" / "safety-eval.json"
+    out = args.out or settings.data_dir / "reports" / "safety-eval.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
     print(f"\nreport written to {out}")

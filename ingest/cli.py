@@ -19,7 +19,7 @@ from bot.intents import CatalogueError, load_catalogue
 from bot.safety.injection import match_patterns
 from bot.safety.local_moderator import LocalModerator, ModelMissing
 from bot.store import StoreError, chroma_client, kb_collection
-from bot.tokens import count_tokens
+from bot.tokens import Tokenizer
 from ingest.articles import Article, MappingError, Rejection, find_files, load_mapping, read_article
 from ingest.sync import KBSync, Plan, Summary
 
@@ -70,6 +70,7 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     except StoreError as err:
         print(f"ingest: {err}", file=sys.stderr)
         return EXIT_USAGE
+    count_tokens = Tokenizer.from_settings(settings).count
     sync = KBSync(collection, embedder, settings.chunk_tokens, count_tokens, moderation_review(embedder))
     plan = sync.plan(articles, prune=args.prune)
 

@@ -51,10 +51,13 @@ C_INJECTION = 4.0  # the injection classifier's (unchanged)
 def sample_kb_chunks() -> list[str]:
     """Our sample KB's chunks as ingest embeds them: answers are quoted from text like this."""
     from bot.config import get_settings
+    from bot.tokens import Tokenizer
     from evals.passages import embedded_texts, read_chunks
 
     root = HERE.parent / "kb"
-    return embedded_texts(read_chunks([root / "articles"], root / "intents.yaml", get_settings().chunk_tokens))
+    settings = get_settings()
+    tokenizer = Tokenizer.from_settings(settings)
+    return embedded_texts(read_chunks([root / "articles"], root / "intents.yaml", settings.chunk_tokens, tokenizer))
 
 
 def our_benign_text() -> list[tuple[str, str]]:

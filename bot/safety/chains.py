@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.config import get_settings
+from bot.config import Settings
 from bot.embedding import Embedder
 from bot.safety.citations import CitationCheck
 from bot.safety.grounding import GroundednessCheck
@@ -18,10 +18,12 @@ from bot.safety.quoted import QuotedModeration
 from bot.safety.sanitize import Sanitizer
 from bot.safety.verdict import Screen, ScreenChain
 from bot.streaming import StreamScreens
+from bot.tokens import Tokenizer
 
 
-def input_chain(moderator: Moderator, injection_classifier: InjectionClassifier | None = None) -> ScreenChain:
-    settings = get_settings()
+def input_chain(
+    settings: Settings, moderator: Moderator, injection_classifier: InjectionClassifier | None = None
+) -> ScreenChain:
     injection = (
         InjectionScreen(injection_classifier, injection_classifier.threshold)
         if injection_classifier
@@ -30,7 +32,7 @@ def input_chain(moderator: Moderator, injection_classifier: InjectionClassifier 
     return ScreenChain(
         [
             Normalizer(),
-            LengthLimit(settings.max_input_chars, settings.max_input_tokens),
+            LengthLimit(settings.max_input_chars, settings.max_input_tokens, Tokenizer.from_settings(settings)),
             ModerationScreen(moderator, "moderation-in"),
             injection,
             PiiRedactor(),

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from bot.safety.verdict import ScreenContext, Verdict
-from bot.tokens import count_tokens
+from bot.tokens import Tokenizer
 
 
 class LengthLimit:
     name = "limits"
 
-    def __init__(self, max_chars: int, max_tokens: int) -> None:
+    def __init__(self, max_chars: int, max_tokens: int, tokenizer: Tokenizer) -> None:
         self.max_chars = max_chars
         self.max_tokens = max_tokens
+        self.tokenizer = tokenizer
 
     def check(self, text: str, context: ScreenContext) -> Verdict:
         if not text.strip():
@@ -27,7 +28,7 @@ class LengthLimit:
                 user_message=f"Your message is too long ({chars} characters). Please keep it under "
                 f"{self.max_chars} characters, about one question at a time.",
             )
-        tokens = count_tokens(text)
+        tokens = self.tokenizer.count(text)
         if tokens > self.max_tokens:
             return Verdict(
                 self.name,

@@ -1,29 +1,28 @@
-"""What every session shares, built once per process: settings, the pipeline, the database."""
+"""What every session shares, built once per process: the pipeline, the database, the catalogue.
+
+The app passes its settings in; they are not part of the cache key (one process, one configuration).
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from bot.config import Settings, get_settings
+from bot.config import Settings
 from bot.intents import Catalogue, load_catalogue
 from bot.pipeline import Pipeline, build_pipeline
 from bot.storage.db import Database, open_database
 
 
-def settings() -> Settings:
-    return get_settings()
-
-
 @st.cache_resource(show_spinner="Loading the help centre…")
-def pipeline() -> Pipeline:
-    return build_pipeline(get_settings())
+def pipeline(_settings: Settings) -> Pipeline:
+    return build_pipeline(_settings)
 
 
 @st.cache_resource
-def database() -> Database:
-    return open_database(get_settings())
+def database(_settings: Settings) -> Database:
+    return open_database(_settings)
 
 
 @st.cache_resource
-def catalogue() -> Catalogue:
-    return load_catalogue(get_settings().intents_file)
+def catalogue(_settings: Settings) -> Catalogue:
+    return load_catalogue(_settings.intents_file)

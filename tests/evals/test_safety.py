@@ -1,3 +1,4 @@
+from bot.config import Settings
 from bot.embedding import local_embedder
 from bot.safety.injection_classifier import InjectionClassifier
 from bot.safety.local_moderator import LocalModerator
@@ -5,10 +6,10 @@ from bot.safety.moderation import ModerationResult
 from evals.safety import latency_figures, streamed_figures, xstest_ceiling
 
 
-def test_latency_covers_both_chains_and_all_kinds_of_answer() -> None:
+def test_latency_covers_both_chains_and_all_kinds_of_answer(settings: Settings) -> None:
     embedder = local_embedder()
     classifier = InjectionClassifier(embedder)
-    figures = latency_figures(LocalModerator(embedder), classifier, ["where is my parcel?"] * 3, passages=30)
+    figures = latency_figures(settings, LocalModerator(embedder), classifier, ["where is my parcel?"] * 3, passages=30)
     assert figures["input_chain"]["n"] == 3
     assert figures["output_chain"]["n"] == figures["output_chain_generated"]["n"] == 30
     # Streamed answers that moderation held to the end run the whole chain instead: most do not.
