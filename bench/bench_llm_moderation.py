@@ -20,7 +20,7 @@ import numpy as np
 
 from bench.llm_judge import yes_probability
 from bot.embedding import local_embedder
-from bot.safety.local_moderator import LocalModerator
+from bot.safety.classifiers.local_moderator import LocalModerator
 from evals.metrics import auc, recall_at_fpr
 from evals.safety import XSTEST, moderator_score
 

@@ -24,8 +24,8 @@ from bench.datasets.debian_faq import load_debian_faq
 from bot.config import Settings
 from bot.embedding import local_embedder
 from bot.intents import ALL_INTENTS, load_catalogue
-from bot.retrieval import Retriever
-from bot.store import chroma_client, kb_collection
+from bot.kb.retrieval import Retriever
+from bot.kb.store import chroma_client, kb_collection
 from bot.tokens import Tokenizer
 from evals.jsonl import read_jsonl
 from ingest.articles import Article, find_files, read_article

@@ -21,19 +21,19 @@ from bot.embedding import MiniLMEmbedder, QueryCache, local_embedder, make_embed
 from bot.gate import STRIKE_SCREENS, Gate
 from bot.identity import User, safety_identifier, server_secret
 from bot.intents import Catalogue, Intent, load_catalogue
+from bot.kb.retrieval import Passage, Retriever, make_retriever
 from bot.responders import Answer, Exchange, Responder
 from bot.responders.extractive import ExtractiveResponder
 from bot.responders.llm import LLMResponder, LLMUnavailable, SentenceSink
-from bot.retrieval import Passage, Retriever, make_retriever
 from bot.safety.chains import input_chain, output_chain, stream_screens
-from bot.safety.citations import MARKER
-from bot.safety.injection_classifier import InjectionClassifier
-from bot.safety.local_moderator import LocalModerator
+from bot.safety.classifiers.injection_classifier import InjectionClassifier
+from bot.safety.classifiers.local_moderator import LocalModerator
+from bot.safety.input.normalize import normalize_text
+from bot.safety.input.pii import redact
 from bot.safety.moderation import Moderator, OpenAIModerator
-from bot.safety.normalize import normalize_text
-from bot.safety.pii import redact
+from bot.safety.output.citations import MARKER
+from bot.safety.streaming import ScreenedStream, StreamScreens
 from bot.safety.verdict import ChainResult, ScreenChain, ScreenContext, Verdict
-from bot.streaming import ScreenedStream, StreamScreens
 from bot.turn import Citation, Decision, PassageRecord, Turn, VerdictRecord
 
 NOT_IN_KB = "I couldn't find an answer to that in our help centre, and I'd rather not guess."

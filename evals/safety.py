@@ -30,18 +30,18 @@ from typing import Any
 
 from bot.config import Settings, get_settings
 from bot.embedding import QueryCache, local_embedder
+from bot.kb.retrieval import Passage
 from bot.responders.extractive import ExtractiveResponder
 from bot.responders.llm import StopAnswer
-from bot.retrieval import Passage
 from bot.safety.chains import input_chain, output_chain, stream_screens
-from bot.safety.grounding import join_sentences, split_sentences
-from bot.safety.injection import InjectionScreen
-from bot.safety.injection_classifier import InjectionClassifier
-from bot.safety.local_moderator import HARMFUL, LocalModerator
+from bot.safety.classifiers.injection_classifier import InjectionClassifier
+from bot.safety.classifiers.local_moderator import HARMFUL, LocalModerator
+from bot.safety.classifiers.moderation_rules import rule_scores
+from bot.safety.input.injection import InjectionScreen
 from bot.safety.moderation import CATEGORIES, ModerationScreen
-from bot.safety.moderation_rules import rule_scores
+from bot.safety.output.grounding import join_sentences, split_sentences
+from bot.safety.streaming import ScreenedStream, StreamScreens
 from bot.safety.verdict import ScreenChain, ScreenContext
-from bot.streaming import ScreenedStream, StreamScreens
 from bot.tokens import Tokenizer
 from bot.turn import VerdictRecord
 from evals.jsonl import read_jsonl

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from bot.embedding import local_embedder
-from bot.safety.local_moderator import LocalModerator
+from bot.safety.classifiers.local_moderator import LocalModerator
 from evals.jsonl import read_jsonl
 from evals.metrics import auc, recall_at_fpr
 from evals.safety import XSTEST, moderator_score

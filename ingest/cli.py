@@ -16,9 +16,9 @@ from tqdm import tqdm
 from bot.config import Settings, get_settings
 from bot.embedding import Embedder, MiniLMEmbedder, local_embedder, make_embedder
 from bot.intents import CatalogueError, load_catalogue
-from bot.safety.injection import match_patterns
-from bot.safety.local_moderator import LocalModerator, ModelMissing
-from bot.store import StoreError, chroma_client, kb_collection
+from bot.kb.store import StoreError, chroma_client, kb_collection
+from bot.safety.classifiers.local_moderator import LocalModerator, ModelMissing
+from bot.safety.input.injection import match_patterns
 from bot.tokens import Tokenizer
 from ingest.articles import Article, MappingError, Rejection, find_files, load_mapping, read_article
 from ingest.sync import KBSync, Plan, Summary

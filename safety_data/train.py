@@ -33,9 +33,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import precision_recall_curve
 
 from bot.embedding import local_embedder
-from bot.safety import injection_classifier, local_moderator
-from bot.safety.features import TfidfFeatures
-from bot.safety.heads import save_heads
+from bot.safety.classifiers import injection_classifier, local_moderator
+from bot.safety.classifiers.features import TfidfFeatures
+from bot.safety.classifiers.heads import save_heads
 from bot.safety.moderation import CATEGORIES
 from evals.jsonl import read_jsonl
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.embedding import Embedder
+from bot.kb.retrieval import Passage
 from bot.responders import Answer, Exchange
-from bot.retrieval import Passage
-from bot.safety.grounding import LIST_MARKER, content_words, split_sentences
+from bot.safety.output.grounding import LIST_MARKER, content_words, split_sentences
 
 MODEL = "extractive"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")

@@ -15,9 +15,9 @@ from typing import Any
 import openai
 
 from bot.config import Settings
+from bot.kb.retrieval import Passage
 from bot.responders import Answer, Exchange
 from bot.responders.prompt import NOT_IN_KB, build_prompt
-from bot.retrieval import Passage
 from bot.tokens import Tokenizer
 
 # While streaming, a piece is finished when the next one has begun: after a full stop and its

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.kb.retrieval import Passage
 from bot.responders import Exchange
-from bot.retrieval import Passage
 from bot.tokens import Tokenizer
 
 NOT_IN_KB = "NOT_IN_KB"

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from bot.config import Settings
 from bot.embedding import Embedder
-from bot.safety.citations import CitationCheck
-from bot.safety.grounding import GroundednessCheck
-from bot.safety.injection import InjectionScreen
-from bot.safety.injection_classifier import InjectionClassifier
-from bot.safety.leakage import LeakageCheck
-from bot.safety.limits import LengthLimit
-from bot.safety.local_moderator import LocalModerator
+from bot.safety.classifiers.injection_classifier import InjectionClassifier
+from bot.safety.classifiers.local_moderator import LocalModerator
+from bot.safety.input.injection import InjectionScreen
+from bot.safety.input.limits import LengthLimit
+from bot.safety.input.normalize import Normalizer
+from bot.safety.input.pii import PiiRedactor
 from bot.safety.moderation import ModerationScreen, Moderator
-from bot.safety.normalize import Normalizer
-from bot.safety.pii import PiiRedactor
-from bot.safety.quoted import QuotedModeration
-from bot.safety.sanitize import Sanitizer
+from bot.safety.output.citations import CitationCheck
+from bot.safety.output.grounding import GroundednessCheck
+from bot.safety.output.leakage import LeakageCheck
+from bot.safety.output.quoted import QuotedModeration
+from bot.safety.output.sanitize import Sanitizer
+from bot.safety.streaming import StreamScreens
 from bot.safety.verdict import Screen, ScreenChain
-from bot.streaming import StreamScreens
 from bot.tokens import Tokenizer
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.safety.pii import redact
+from bot.safety.input.pii import redact
 from bot.storage import ids
 from bot.storage.db import Database
 from bot.storage.models import (

@@ -31,9 +31,9 @@ from bot.pipeline import (
 )
 from bot.responders import Exchange
 from bot.responders.llm import LLMResponder
-from bot.safety.grounding import GroundednessCheck
+from bot.safety.input.pii import PII_WARNING
 from bot.safety.moderation import CATEGORIES, ModerationResult, ModerationScreen
-from bot.safety.pii import PII_WARNING
+from bot.safety.output.grounding import GroundednessCheck
 from bot.safety.verdict import ScreenChain, ScreenContext
 from bot.turn import Decision, Turn
 from ingest import cli

@@ -1,7 +1,7 @@
 from bot.config import Settings
 from bot.embedding import local_embedder
-from bot.safety.injection_classifier import InjectionClassifier
-from bot.safety.local_moderator import LocalModerator
+from bot.safety.classifiers.injection_classifier import InjectionClassifier
+from bot.safety.classifiers.local_moderator import LocalModerator
 from bot.safety.moderation import ModerationResult
 from evals.safety import latency_figures, streamed_figures, xstest_ceiling
 

@@ -17,10 +17,10 @@ from openai import OpenAI
 from bot.config import Settings
 from bot.embedding import local_embedder
 from bot.identity import User, safety_identifier, server_secret
+from bot.kb.retrieval import Passage
 from bot.pipeline import LLM_FALLBACK_NOTE, REPLACED_NOTE, Pipeline, build_pipeline
 from bot.responders.llm import LLMResponder
-from bot.retrieval import Passage
-from bot.safety.grounding import GroundednessCheck
+from bot.safety.output.grounding import GroundednessCheck
 from bot.safety.verdict import ScreenContext
 from bot.turn import Decision, Turn
 from ingest import cli

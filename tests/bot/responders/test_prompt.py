@@ -1,9 +1,9 @@
 import tempfile
 from pathlib import Path
 
+from bot.kb.retrieval import Passage
 from bot.responders import Exchange
 from bot.responders.prompt import NOT_IN_KB, build_prompt
-from bot.retrieval import Passage
 from bot.tokens import Tokenizer
 
 TOKENIZER = Tokenizer("o200k_base", Path(tempfile.mkdtemp(prefix="safedesk-tiktoken-")))

@@ -7,8 +7,8 @@ import pytest
 
 from bot.responders.llm import StopAnswer
 from bot.safety.moderation import CATEGORIES, ModerationResult, ModerationScreen
+from bot.safety.streaming import MAX_HELD_WORDS, ScreenedStream, StreamScreens, moderated_text
 from bot.safety.verdict import ScreenChain, ScreenContext
-from bot.streaming import MAX_HELD_WORDS, ScreenedStream, StreamScreens, moderated_text
 from bot.turn import VerdictRecord
 
 

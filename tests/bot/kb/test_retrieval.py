@@ -5,11 +5,11 @@ import pytest
 
 from bot.config import Settings
 from bot.embedding import local_embedder
-from bot.retrieval import Retriever, make_retriever
-from bot.store import chroma_client, kb_collection
+from bot.kb.retrieval import Retriever, make_retriever
+from bot.kb.store import chroma_client, kb_collection
 from ingest import cli
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 @pytest.fixture

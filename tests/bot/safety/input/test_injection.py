@@ -2,8 +2,8 @@ import base64
 
 import pytest
 
-from bot.safety.injection import InjectionScreen, decoded_variants, match_patterns
-from bot.safety.normalize import normalize_text
+from bot.safety.input.injection import InjectionScreen, decoded_variants, match_patterns
+from bot.safety.input.normalize import normalize_text
 from bot.safety.verdict import ScreenContext
 
 ATTACKS = [

@@ -16,7 +16,7 @@ import Stemmer
 from chromadb.api.models.Collection import Collection
 
 from bot.intents import ALL_INTENTS
-from bot.store import INTENT_KEY, date_key
+from bot.kb.store import INTENT_KEY, date_key
 
 PAGE = 5000
 _STEMMER = Stemmer.Stemmer("english")

@@ -1,7 +1,7 @@
 import pytest
 
 from bot.config import Settings
-from bot.safety.limits import LengthLimit
+from bot.safety.input.limits import LengthLimit
 from bot.safety.verdict import ScreenContext
 from bot.tokens import Tokenizer
 

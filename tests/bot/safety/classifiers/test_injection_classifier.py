@@ -1,8 +1,8 @@
 import pytest
 
 from bot.embedding import local_embedder
-from bot.safety.injection import InjectionScreen
-from bot.safety.injection_classifier import InjectionClassifier
+from bot.safety.classifiers.injection_classifier import InjectionClassifier
+from bot.safety.input.injection import InjectionScreen
 from bot.safety.verdict import ScreenContext
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.safety.normalize import Normalizer, normalize_text
+from bot.safety.input.normalize import Normalizer, normalize_text
 from bot.safety.verdict import ScreenContext
 
 

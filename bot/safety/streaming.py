@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from bot.responders.llm import StopAnswer
-from bot.safety.citations import cited_numbers
-from bot.safety.grounding import join_sentences
+from bot.safety.output.citations import cited_numbers
+from bot.safety.output.grounding import join_sentences
 from bot.safety.verdict import ScreenChain, ScreenContext, Verdict
 from bot.turn import VerdictRecord
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.embedding import Embedder
-from bot.safety.heads import MODELS, LinearHeads
+from bot.safety.classifiers.heads import MODELS, LinearHeads
 
 MODEL_PATH = MODELS / "injection.npz"
 HEAD = "injection"

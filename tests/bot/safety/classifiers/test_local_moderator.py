@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from bot.embedding import local_embedder
-from bot.safety.features import TfidfFeatures
-from bot.safety.heads import WINDOW_WORDS, text_windows
-from bot.safety.local_moderator import LocalModerator, ModelMissing
+from bot.safety.classifiers.features import TfidfFeatures
+from bot.safety.classifiers.heads import WINDOW_WORDS, text_windows
+from bot.safety.classifiers.local_moderator import LocalModerator, ModelMissing
+from bot.safety.classifiers.moderation_rules import rule_scores
 from bot.safety.moderation import CATEGORIES, ModerationScreen
-from bot.safety.moderation_rules import rule_scores
 from bot.safety.verdict import ScreenChain, ScreenContext
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.safety.pii import PiiRedactor, iban_ok, luhn_ok, redact
+from bot.safety.input.pii import PiiRedactor, iban_ok, luhn_ok, redact
 from bot.safety.verdict import ScreenContext
 
 

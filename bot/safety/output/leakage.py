@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bot.safety.pii import find_pii
+from bot.safety.input.pii import find_pii
 from bot.safety.verdict import ScreenContext, Verdict
 
 _INTERNAL = re.compile(r"\b[\w./-]+::[0-9a-f]{16}::\d+\b|content_hash|safety_identifier|SAFEDESK_\w+|OPENAI_API_KEY")

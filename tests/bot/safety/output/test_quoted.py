@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from bot.embedding import local_embedder
-from bot.retrieval import Passage
-from bot.safety.local_moderator import LocalModerator
+from bot.kb.retrieval import Passage
+from bot.safety.classifiers.local_moderator import LocalModerator
 from bot.safety.moderation import ModerationScreen
-from bot.safety.quoted import QuotedModeration, quoted_passages
+from bot.safety.output.quoted import QuotedModeration, quoted_passages
 from bot.safety.verdict import ScreenContext
 
 RETURNS = "You can return most items within 30 days. Refunds reach your card in 5 working days."

@@ -15,7 +15,7 @@ import numpy as np
 import Stemmer
 
 from bot.embedding import Embedder
-from bot.safety.citations import MARKER
+from bot.safety.output.citations import MARKER
 from bot.safety.verdict import ScreenContext, Verdict
 
 _STEM = Stemmer.Stemmer("english")

@@ -9,7 +9,7 @@ from datetime import date
 from chromadb.api.models.Collection import Collection
 
 from bot.intents import Catalogue
-from bot.store import date_key
+from bot.kb.store import date_key
 
 PAGE = 5000
 

@@ -31,8 +31,8 @@ from threadpoolctl import ThreadpoolController
 from bot.config import Settings
 from bot.embedding import Embedder, make_embedder
 from bot.intents import ALL_INTENTS
-from bot.lexical import LexicalIndex
-from bot.store import chroma_client, kb_collection, revision
+from bot.kb.snapshot import LexicalIndex
+from bot.kb.store import chroma_client, kb_collection, revision
 
 Mode = Literal["hybrid", "dense", "bm25"]
 DENSE_WEIGHT = 0.85  # chosen on the sample-KB question set (bench/bench_retrieval.py); Debian FAQ held out

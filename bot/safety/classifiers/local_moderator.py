@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from bot.embedding import Embedder
-from bot.safety.heads import MODELS, LinearHeads, ModelMissing
+from bot.safety.classifiers.heads import MODELS, LinearHeads, ModelMissing
+from bot.safety.classifiers.moderation_rules import rule_scores
 from bot.safety.moderation import CATEGORIES, ModerationResult
-from bot.safety.moderation_rules import rule_scores
 
 MODEL_PATH = MODELS / "moderator.npz"
 HARMFUL = "harmful"

@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 
 from bot.embedding import local_embedder
-from bot.retrieval import Passage
-from bot.safety.citations import CitationCheck
-from bot.safety.grounding import GroundednessCheck, _without, join_sentences, split_sentences
-from bot.safety.leakage import LeakageCheck
-from bot.safety.sanitize import Sanitizer
+from bot.kb.retrieval import Passage
+from bot.safety.output.citations import CitationCheck
+from bot.safety.output.grounding import GroundednessCheck, _without, join_sentences, split_sentences
+from bot.safety.output.leakage import LeakageCheck
+from bot.safety.output.sanitize import Sanitizer
 from bot.safety.verdict import ScreenContext
 
 KB_URL = "https://help.example/articles/delivery"

@@ -8,8 +8,8 @@ import pytest
 
 from bot.config import Settings
 from bot.embedding import local_embedder
-from bot.retrieval import make_retriever
-from bot.store import StoreError, bump_revision, chroma_client, kb_collection, revision
+from bot.kb.retrieval import make_retriever
+from bot.kb.store import StoreError, bump_revision, chroma_client, kb_collection, revision
 from ingest import cli
 
 CHROMA = Path(sys.executable).parent / "chroma"
