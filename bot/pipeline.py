@@ -80,7 +80,7 @@ class Pipeline:
     ) -> Turn:
         """One turn. `topic` (from the intent's topic dropdown) is a retrieval hint, never screened
         text: it comes from the catalogue, not the user. An LLM answer is streamed and screened
-        sentence by sentence (bot.streaming); `on_text`, if given, gets the answer so far each time
+        sentence by sentence (bot.safety.streaming); `on_text`, if given, gets the answer so far each time
         more of it may be shown. The Turn returned is final (the whole answer screened, or replaced)."""
         s = self.stages
         intent = self._intent(intent_id)
@@ -163,7 +163,7 @@ class Pipeline:
 
         with _timed(turn, "output"):
             # A streamed answer every sentence of which passed moderation in its paragraph was
-            # moderated while the model wrote it (bot.streaming): the rest of the screens remain.
+            # moderated while the model wrote it (bot.safety.streaming): the rest of the screens remain.
             streamed = sink.moderation() if sink and answer.model != s.extractive.model else None
             if sink and streamed:
                 turn.verdicts.append(VerdictRecord.of(streamed))
@@ -216,7 +216,7 @@ class Pipeline:
     def _sentence_sink(
         self, turn: Turn, context: ScreenContext, on_text: Callable[[str], None] | None
     ) -> ScreenedStream | None:
-        """Screens each sentence of a streamed answer (bot.streaming), shown or not: the app and the
+        """Screens each sentence of a streamed answer (bot.safety.streaming), shown or not: the app and the
         CLI get the same screening. `on_text` gets the answer so far, numbered as it will be."""
         if self.stages.streaming is None or not getattr(self.stages.responder, "streams", False):
             return None

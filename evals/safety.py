@@ -9,7 +9,7 @@
 - Latency per screen and for the whole input and output chains (p50/p95); the output chain for
   answers quoted from the KB (the extractive responder's); for answers in other words (an LLM's)
   screened whole, as they are when streamed moderation did not clear every sentence; and for the
-  same streamed (bot.streaming: moderation is done sentence by sentence while the model writes,
+  same streamed (bot.safety.streaming: moderation is done sentence by sentence while the model writes,
   timed per sentence, and the output chain after it skips moderation).
 - Baselines in the same run when their venv exists (bench/baselines/setup.sh): jailguard and
   alt-profanity-check.
@@ -195,7 +195,7 @@ STREAMED_SENTENCES = 5  # a short answer: the first sentences of a chunk
 
 
 def streamed_figures(moderator: LocalModerator, chunk_texts: list[str]) -> dict[str, int]:
-    """Benign answers streamed sentence by sentence through bot.streaming: the first sentences of
+    """Benign answers streamed sentence by sentence through bot.safety.streaming: the first sentences of
     each chunk, moderated as text (as an LLM's paraphrase would be; quoted text is scored as its
     passage instead). `cut_alone`: answers with a sentence flagged when moderated alone (the
     first streaming design ended the answer there); `held`: answers with a sentence held back
@@ -275,7 +275,7 @@ def latency_figures(
 
 
 def _stream(streams: StreamScreens, answer: str, context: ScreenContext, seconds: list[float]) -> str | None:
-    """Streams the answer through bot.streaming, timing each sentence; returns the answer kept,
+    """Streams the answer through bot.safety.streaming, timing each sentence; returns the answer kept,
     if every sentence passed moderation in its paragraph (else the whole output chain would run)."""
     sink = ScreenedStream(streams, context, lambda _: None, [])
     try:
@@ -381,7 +381,7 @@ def print_report(report: dict[str, Any]) -> None:
             print(f"  {name:24} {k['flagged']}/{k['chunks']} ({k['flagged'] / max(1, k['chunks']):.1%})")
     print(
         "Benign answers streamed sentence by sentence (first sentences of each chunk, moderated as text):"
-        "\n  a sentence flagged alone / a sentence held back for a while (bot.streaming) / answer replaced"
+        "\n  a sentence flagged alone / a sentence held back for a while (bot.safety.streaming) / answer replaced"
     )
     for name, k in report["kb_chunks"].items():
         if (st := k.get("streamed")) and st["answers"]:

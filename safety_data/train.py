@@ -15,10 +15,10 @@ all the other families (TF-IDF vocabulary refitted per fold too), so the validat
 look like scores on text from a source never seen in training. Those out-of-family scores pick
 each head's threshold (the `harmful` gate: benign false-positive rate <= MAX_BENIGN_FPR; the
 category heads: max F1; they only name the categories of what the gate flags, see
-bot.safety.local_moderator) and
+bot.safety.classifiers.local_moderator) and
 are how C, class weighting, the head type and the data mix were chosen (see `train`).
 The heads are then refit on all rows.
-Writes bot/safety/models/moderator.npz and injection.npz.
+Writes bot/safety/classifiers/models/moderator.npz and injection.npz.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ class LexicalIndex:
     bm25: bm25s.BM25 | None
 
     def __post_init__(self) -> None:
-        # Columns for fast filtering, the same test as bot.store.servable_filter.
+        # Columns for fast filtering, the same test as bot.kb.store.servable_filter.
         self._verified = np.array([m.get("verified") is True for m in self.metadatas], dtype=bool)
         self._review_by = np.array([int(m.get("review_by", 0)) for m in self.metadatas], dtype=np.int64)
         self._intent_masks: dict[str, np.ndarray] = {}

@@ -3,7 +3,7 @@
 Embedded `PersistentClient` under the data directory by default; `HttpClient`
 when `CHROMA_HOST` is set. Intents are stored as one boolean key per intent
 (`intent:<id>`) and dates as YYYYMMDD integers; the retriever filters on them in its
-in-memory snapshot at query time (see bot.retrieval).
+in-memory snapshot at query time (see bot.kb.retrieval).
 """
 
 from __future__ import annotations

@@ -276,7 +276,7 @@ def _terms(text: str) -> set[str]:
 
 
 def _chunk_index(passage: Passage) -> int:
-    """Chunk ids end in '::<n>', the chunk's place in its article (bot.store)."""
+    """Chunk ids end in '::<n>', the chunk's place in its article (bot.kb.store)."""
     tail = passage.chunk_id.rsplit("::", 1)[-1]
     return int(tail) if tail.isdigit() else 0
 

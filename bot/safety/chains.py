@@ -47,7 +47,7 @@ def output_chain(moderator: Moderator, embedder: Embedder) -> ScreenChain:
 
 
 def stream_screens(moderator: Moderator, embedder: Embedder) -> StreamScreens:
-    """The screens of a streamed answer (bot.streaming): each sentence on its own, each sentence
+    """The screens of a streamed answer (bot.safety.streaming): each sentence on its own, each sentence
     in its paragraph, and the whole answer when the model stops."""
     return StreamScreens(
         # Leakage and citations first: a leaked canary or a citation of nothing retrieved ends the
@@ -63,7 +63,7 @@ def _after_moderation(embedder: Embedder) -> list[Screen]:
 
 
 def _quoted(moderator: Moderator, embedder: Embedder) -> QuotedModeration | None:
-    """Answers quoted from the KB are moderated by the passages they quote (bot.safety.quoted):
+    """Answers quoted from the KB are moderated by the passages they quote (bot.safety.output.quoted):
     only with the local moderator, scoring the vectors retrieval already has, so only when
     retrieval embeds with the moderator's model."""
     if isinstance(moderator, LocalModerator) and moderator.model.embedder.model_id == embedder.model_id:

@@ -10,7 +10,7 @@ around it passes. If the held text is still flagged when the model stops, or gro
 `MAX_HELD_WORDS`, the answer is replaced, as an unstreamed answer failing moderation would be.
 
 When every sentence has passed, the whole answer has been moderated in overlapping windows,
-as long texts are (bot.safety.heads): the final screening then skips moderation, which was
+as long texts are (bot.safety.classifiers.heads): the final screening then skips moderation, which was
 done while the model was still writing.
 """
 

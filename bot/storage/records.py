@@ -2,7 +2,7 @@
 
 Users are identified by `user_hash`, the 64-hex safety identifier of `bot.identity`: an email or a
 raw OIDC subject is refused. Free text from users (report text, feedback comments) is PII-redacted
-with `bot.safety.pii.redact` and then capped before it is stored. Reads return plain dataclasses,
+with `bot.safety.input.pii.redact` and then capped before it is stored. Reads return plain dataclasses,
 never ORM objects, so nothing depends on a session that has closed.
 """
 

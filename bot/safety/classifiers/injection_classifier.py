@@ -1,6 +1,6 @@
-"""The trained half of the injection screen: P(injection or jailbreak) from bot.safety.heads.
+"""The trained half of the injection screen: P(injection or jailbreak) from bot.safety.classifiers.heads.
 
-Trained by `python -m safety_data.train injection`; weights in bot/safety/models/injection.npz.
+Trained by `python -m safety_data.train injection`; weights in bot/safety/classifiers/models/injection.npz.
 """
 
 from __future__ import annotations

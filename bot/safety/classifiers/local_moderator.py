@@ -1,8 +1,8 @@
-"""The offline moderator: logistic heads over MiniLM + TF-IDF features (bot.safety.heads), and rules.
+"""The offline moderator: logistic heads over MiniLM + TF-IDF features (bot.safety.classifiers.heads), and rules.
 
 Trained by `python -m safety_data.train moderation` (data: safety_data/MANIFEST.md); the weights
-(`bot/safety/models/moderator.npz`, ~310 KB) ship in the repo. A `harmful` head decides whether
-anything is flagged; per-category heads and rules (bot.safety.moderation_rules) say what.
+(`bot/safety/classifiers/models/moderator.npz`, ~310 KB) ship in the repo. A `harmful` head decides whether
+anything is flagged; per-category heads and rules (bot.safety.classifiers.moderation_rules) say what.
 """
 
 from __future__ import annotations

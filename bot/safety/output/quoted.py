@@ -67,7 +67,7 @@ class QuotedModeration:
     """Scores passages with the local moderator from their stored vectors, cached per passage."""
 
     def __init__(self, moderator: Any, cache_size: int = CACHE_PASSAGES) -> None:
-        self.moderator = moderator  # bot.safety.local_moderator.LocalModerator
+        self.moderator = moderator  # bot.safety.classifiers.local_moderator.LocalModerator
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[str, str], ModerationResult] = OrderedDict()
 

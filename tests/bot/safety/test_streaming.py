@@ -1,4 +1,4 @@
-"""bot.streaming on its own: what moderation judges as sentences arrive, and when the answer ends.
+"""bot.safety.streaming on its own: what moderation judges as sentences arrive, and when the answer ends.
 The whole streamed turn (real screens, a fake OpenAI stream) is tested in test_pipeline.py."""
 
 from __future__ import annotations
