@@ -28,8 +28,9 @@ from bench.bench_turn import ingest
 from bench.common import DATA, bench_settings, pct
 from bot.gate import Gate
 from bot.identity import User
-from bot.pipeline import REPLACED_NOTE, Pipeline, build_pipeline
+from bot.pipeline import REPLACED_NOTE, Pipeline
 from bot.turn import Decision, Turn
+from bot.wiring import build_pipeline
 from evals.jsonl import read_jsonl
 from tests.llm_server import MODEL_ID, running_llm_server
 

@@ -41,8 +41,9 @@ from bench.common import (
 from bot.config import Settings
 from bot.gate import Gate
 from bot.identity import User
-from bot.pipeline import Pipeline, build_pipeline
+from bot.pipeline import Pipeline
 from bot.turn import Decision, Turn
+from bot.wiring import build_pipeline
 from evals.jsonl import read_jsonl
 
 STAGES = ("gate", "input", "retrieve", "respond", "output", "total")

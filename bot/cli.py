@@ -22,7 +22,8 @@ from tqdm import tqdm
 from bot.config import get_settings
 from bot.gate import Gate
 from bot.identity import User
-from bot.pipeline import Pipeline, UnknownIntent, build_pipeline
+from bot.pipeline import Pipeline, UnknownIntent
+from bot.wiring import build_pipeline
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,21 +16,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.config import Settings
-from bot.embedding import MiniLMEmbedder, QueryCache, local_embedder, make_embedder
 from bot.gate import STRIKE_SCREENS, Gate
-from bot.identity import User, safety_identifier, server_secret
-from bot.intents import Catalogue, Intent, load_catalogue
-from bot.kb.retrieval import Passage, Retriever, make_retriever
+from bot.identity import User, safety_identifier
+from bot.intents import Catalogue, Intent
+from bot.kb.retrieval import Passage, Retriever
 from bot.responders import Answer, Exchange, Responder
 from bot.responders.extractive import ExtractiveResponder
-from bot.responders.llm import LLMResponder, LLMUnavailable, SentenceSink
-from bot.safety.chains import input_chain, output_chain, stream_screens
-from bot.safety.classifiers.injection_classifier import InjectionClassifier
-from bot.safety.classifiers.local_moderator import LocalModerator
+from bot.responders.llm import LLMUnavailable, SentenceSink
 from bot.safety.input.normalize import normalize_text
 from bot.safety.input.pii import redact
-from bot.safety.moderation import Moderator, OpenAIModerator
 from bot.safety.output.citations import MARKER
 from bot.safety.streaming import ScreenedStream, StreamScreens
 from bot.safety.verdict import ChainResult, ScreenChain, ScreenContext, Verdict
@@ -49,7 +43,7 @@ class UnknownIntent(ValueError):
 
 @dataclass(frozen=True)
 class Stages:
-    """Everything a turn needs; `build_pipeline` wires the configured defaults."""
+    """Everything a turn needs; `bot.wiring.build_pipeline` wires the configured defaults."""
 
     catalogue: Catalogue
     retriever: Retriever
@@ -307,51 +301,3 @@ def _timed(turn: Turn, stage: str) -> Iterator[None]:
 
 def _ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
-
-
-def make_moderator(settings: Settings, local: LocalModerator) -> Moderator:
-    if settings.moderation == "local":
-        return local
-    import openai
-
-    client = openai.OpenAI(
-        api_key=settings.openai_api_key or None,
-        timeout=settings.openai_timeout_seconds,
-        max_retries=settings.openai_max_retries,
-    )
-    return OpenAIModerator(client, fallback=local if settings.moderation_fallback == "local" else None)
-
-
-def build_pipeline(
-    settings: Settings,
-    *,
-    retriever: Retriever | None = None,
-    responder: Responder | None = None,
-    gate: Gate | None = None,
-    record: Callable[[Turn], None] | None = None,
-) -> Pipeline:
-    """The configured pipeline: one embedder pass per text serves retrieval and the screens."""
-    embedder = QueryCache(make_embedder(settings))
-    retriever = retriever or make_retriever(settings, embedder)
-    # The local safety models were trained on MiniLM vectors: with another embedder for
-    # retrieval (OPENAI_EMBEDDING_MODEL) they embed with MiniLM on their own.
-    screening = embedder if embedder.model_id == MiniLMEmbedder.model_id else QueryCache(local_embedder())
-    local = LocalModerator(screening)
-    moderator = make_moderator(settings, local)
-    extractive = ExtractiveResponder(settings.answer_max_words, lambda: retriever.index().documents, embedder)
-    if responder is None:
-        responder = LLMResponder.from_settings(settings) if settings.answer_mode == "llm" else extractive
-    stages = Stages(
-        catalogue=load_catalogue(settings.intents_file),
-        retriever=retriever,
-        input_screens=input_chain(settings, moderator, InjectionClassifier(screening)),
-        output_screens=output_chain(moderator, embedder),
-        responder=responder,
-        extractive=extractive,
-        gate=gate or Gate.from_settings(settings),
-        secret=server_secret(settings),
-        moderation_model=getattr(moderator, "model_id", getattr(moderator, "model", "")),
-        history_turns=settings.history_turns,
-        streaming=stream_screens(moderator, embedder),
-    )
-    return Pipeline(stages, record)

@@ -9,8 +9,9 @@ import streamlit as st
 
 from bot.config import Settings
 from bot.intents import Catalogue, load_catalogue
-from bot.pipeline import Pipeline, build_pipeline
+from bot.pipeline import Pipeline
 from bot.storage.db import Database, open_database
+from bot.wiring import build_pipeline
 
 
 @st.cache_resource(show_spinner="Loading the help centre…")

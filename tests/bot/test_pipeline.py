@@ -27,7 +27,6 @@ from bot.pipeline import (
     REPLACED_NOTE,
     Pipeline,
     UnknownIntent,
-    build_pipeline,
 )
 from bot.responders import Exchange
 from bot.responders.llm import LLMResponder
@@ -36,6 +35,7 @@ from bot.safety.moderation import CATEGORIES, ModerationResult, ModerationScreen
 from bot.safety.output.grounding import GroundednessCheck
 from bot.safety.verdict import ScreenChain, ScreenContext
 from bot.turn import Decision, Turn
+from bot.wiring import build_pipeline
 from ingest import cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -106,7 +106,7 @@ class RenamedMiniLM:
 def test_with_another_retrieval_embedder_the_screens_keep_minilm(  # type: ignore[no-untyped-def]
     settings_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for module in ("bot.pipeline", "ingest.cli"):
+    for module in ("bot.wiring", "ingest.cli"):
         monkeypatch.setattr(f"{module}.make_embedder", lambda settings: RenamedMiniLM())
     settings = settings_factory(tmp_path / "data")
     assert cli.main([str(FIXTURES / "kb" / "articles"), "--quiet"], settings) == 0

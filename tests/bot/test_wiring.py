@@ -6,8 +6,8 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.identity import User
-from bot.pipeline import build_pipeline
 from bot.turn import Decision
+from bot.wiring import build_pipeline
 from ingest import cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -18,11 +18,12 @@ from bot.config import Settings
 from bot.embedding import local_embedder
 from bot.identity import User, safety_identifier, server_secret
 from bot.kb.retrieval import Passage
-from bot.pipeline import LLM_FALLBACK_NOTE, REPLACED_NOTE, Pipeline, build_pipeline
+from bot.pipeline import LLM_FALLBACK_NOTE, REPLACED_NOTE, Pipeline
 from bot.responders.llm import LLMResponder
 from bot.safety.output.grounding import GroundednessCheck
 from bot.safety.verdict import ScreenContext
 from bot.turn import Decision, Turn
+from bot.wiring import build_pipeline
 from ingest import cli
 from tests.llm_server import MODEL_ID
 
