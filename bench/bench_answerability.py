@@ -43,7 +43,7 @@ from bench.common import (
 )
 from bench.llm_judge import yes_probability
 from bot.pipeline import Pipeline
-from bot.safety.output.grounding import split_sentences
+from bot.text import split_sentences
 from evals.jsonl import read_jsonl
 from evals.metrics import auc, specificity_at_recall
 

@@ -39,9 +39,9 @@ from bot.safety.classifiers.local_moderator import HARMFUL, LocalModerator
 from bot.safety.classifiers.moderation_rules import rule_scores
 from bot.safety.input.injection import InjectionScreen
 from bot.safety.moderation import CATEGORIES, ModerationScreen
-from bot.safety.output.grounding import join_sentences, split_sentences
 from bot.safety.streaming import ScreenedStream, StreamScreens
 from bot.safety.verdict import ScreenChain, ScreenContext
+from bot.text import join_sentences, split_sentences
 from bot.tokens import Tokenizer
 from bot.turn import VerdictRecord
 from evals.jsonl import read_jsonl

@@ -21,7 +21,7 @@ import numpy as np
 from bot.embedding import Embedder
 from bot.kb.retrieval import Passage
 from bot.responders import Answer, Exchange
-from bot.safety.output.grounding import LIST_MARKER, content_words, split_sentences
+from bot.text import LIST_MARKER, content_words, split_sentences
 
 MODEL = "extractive"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")

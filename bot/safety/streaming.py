@@ -21,8 +21,8 @@ from dataclasses import dataclass, replace
 
 from bot.responders.llm import StopAnswer
 from bot.safety.output.citations import cited_numbers
-from bot.safety.output.grounding import join_sentences
 from bot.safety.verdict import ScreenChain, ScreenContext, Verdict
+from bot.text import join_sentences
 from bot.turn import VerdictRecord
 
 CONTEXT_WORDS = 60  # cleared sentences moderated again beside each new one: about a paragraph

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
-from bot.safety.output.grounding import STOPWORDS
+from bot.text import STOPWORDS
 from safety_data.records import Dataset, Item, close_labels
 from safety_data.rules import Rule, apply_rules
 from safety_data.taxonomy import BENIGN, DROP, LabelSpec

@@ -14,7 +14,7 @@ import numpy as np
 
 from bot.embedding import Embedder
 from bot.safety.classifiers.features import TfidfFeatures
-from bot.safety.output.grounding import split_sentences
+from bot.text import split_sentences
 
 MODELS = Path(__file__).resolve().parent / "models"
 WINDOW_WORDS = 150  # about 200 wordpieces: within MiniLM's 256

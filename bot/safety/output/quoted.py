@@ -23,7 +23,7 @@ import numpy as np
 from bot.safety.classifiers.moderation_rules import rule_scores
 from bot.safety.moderation import CATEGORIES, ModerationResult
 from bot.safety.output.citations import MARKER
-from bot.safety.output.grounding import LIST_MARKER, split_sentences
+from bot.text import LIST_MARKER, split_sentences
 
 CACHE_PASSAGES = 4096
 _SPACE = re.compile(r"\s+")

@@ -4,10 +4,11 @@ import pytest
 from bot.embedding import local_embedder
 from bot.kb.retrieval import Passage
 from bot.safety.output.citations import CitationCheck
-from bot.safety.output.grounding import GroundednessCheck, _without, join_sentences, split_sentences
+from bot.safety.output.grounding import GroundednessCheck, _without
 from bot.safety.output.leakage import LeakageCheck
 from bot.safety.output.sanitize import Sanitizer
 from bot.safety.verdict import ScreenContext
+from bot.text import join_sentences, split_sentences
 
 KB_URL = "https://help.example/articles/delivery"
 TEXT = (
