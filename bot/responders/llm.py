@@ -21,7 +21,7 @@ from bot.responders.prompt import NOT_IN_KB, build_prompt
 from bot.tokens import Tokenizer
 
 # While streaming, a piece is finished when the next one has begun: after a full stop and its
-# citation markers comes a new sentence (as bot.safety.output.grounding splits them), or after a line
+# citation markers comes a new sentence (as bot.text splits them), or after a line
 # break comes text that is not another marker.
 _PIECE_END = re.compile(r"[.!?](?:\s*\[\d{1,2}\])*(\s+)(?=[A-Z0-9(*\-•\"“])|(?<=\S)(\n\s*)(?=[^\s\[])")
 
