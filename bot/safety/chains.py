@@ -7,15 +7,15 @@ from bot.embedding import Embedder
 from bot.safety.classifiers.injection_classifier import InjectionClassifier
 from bot.safety.classifiers.local_moderator import LocalModerator
 from bot.safety.input.injection import InjectionScreen
-from bot.safety.input.limits import LengthLimit
-from bot.safety.input.normalize import Normalizer
-from bot.safety.input.pii import PiiRedactor
+from bot.safety.input.limits import LengthScreen
+from bot.safety.input.normalize import NormalizeScreen
+from bot.safety.input.pii import PiiScreen
 from bot.safety.moderation import ModerationScreen, Moderator
-from bot.safety.output.citations import CitationCheck
-from bot.safety.output.grounding import GroundednessCheck
-from bot.safety.output.leakage import LeakageCheck
+from bot.safety.output.citations import CitationScreen
+from bot.safety.output.grounding import GroundednessScreen
+from bot.safety.output.leakage import LeakageScreen
 from bot.safety.output.quoted import QuotedModeration
-from bot.safety.output.sanitize import Sanitizer
+from bot.safety.output.sanitize import SanitizeScreen
 from bot.safety.streaming import StreamScreens
 from bot.safety.verdict import Screen, ScreenChain
 from bot.tokens import Tokenizer
@@ -31,11 +31,11 @@ def input_chain(
     )
     return ScreenChain(
         [
-            Normalizer(),
-            LengthLimit(settings.max_input_chars, settings.max_input_tokens, Tokenizer.from_settings(settings)),
+            NormalizeScreen(),
+            LengthScreen(settings.max_input_chars, settings.max_input_tokens, Tokenizer.from_settings(settings)),
             ModerationScreen(moderator, "moderation-in"),
             injection,
-            PiiRedactor(),
+            PiiScreen(),
         ]
     )
 
@@ -52,14 +52,16 @@ def stream_screens(moderator: Moderator, embedder: Embedder) -> StreamScreens:
     return StreamScreens(
         # Leakage and citations first: a leaked canary or a citation of nothing retrieved ends the
         # answer, even in a sentence groundedness would drop.
-        sentence=ScreenChain([LeakageCheck(), CitationCheck(require=False), GroundednessCheck(embedder), Sanitizer()]),
+        sentence=ScreenChain(
+            [LeakageScreen(), CitationScreen(require=False), GroundednessScreen(embedder), SanitizeScreen()]
+        ),
         moderation=ScreenChain([ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder))]),
         whole=ScreenChain(_after_moderation(embedder)),
     )
 
 
 def _after_moderation(embedder: Embedder) -> list[Screen]:
-    return [GroundednessCheck(embedder), LeakageCheck(), CitationCheck(), Sanitizer()]
+    return [GroundednessScreen(embedder), LeakageScreen(), CitationScreen(), SanitizeScreen()]
 
 
 def _quoted(moderator: Moderator, embedder: Embedder) -> QuotedModeration | None:

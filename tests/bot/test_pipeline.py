@@ -32,7 +32,7 @@ from bot.responders import Exchange
 from bot.responders.llm import LLMResponder
 from bot.safety.input.pii import PII_WARNING
 from bot.safety.moderation import CATEGORIES, ModerationResult, ModerationScreen
-from bot.safety.output.grounding import GroundednessCheck
+from bot.safety.output.grounding import GroundednessScreen
 from bot.safety.verdict import ScreenChain, ScreenContext
 from bot.turn import Decision, Turn
 from bot.wiring import build_pipeline
@@ -310,7 +310,7 @@ def test_an_invented_answer_is_replaced_by_the_quoted_one(kb: Settings) -> None:
 
 def test_groundedness_rejects_the_invented_answer(pipeline: Pipeline) -> None:
     passages = pipeline.stages.retriever.search(CARDS_Q, "billing")
-    verdict = GroundednessCheck(local_embedder()).check(
+    verdict = GroundednessScreen(local_embedder()).check(
         "We also accept Diners Club and JCB, and we charge cards 30 days after delivery. [1]",
         ScreenContext(passages=passages),
     )

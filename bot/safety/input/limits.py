@@ -6,7 +6,7 @@ from bot.safety.verdict import ScreenContext, Verdict
 from bot.tokens import Tokenizer
 
 
-class LengthLimit:
+class LengthScreen:
     name = "limits"
 
     def __init__(self, max_chars: int, max_tokens: int, tokenizer: Tokenizer) -> None:

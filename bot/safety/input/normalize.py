@@ -66,7 +66,7 @@ def _fold_word(match: re.Match[str]) -> str:
     return word
 
 
-class Normalizer:
+class NormalizeScreen:
     name = "normalize"
 
     def check(self, text: str, context: ScreenContext) -> Verdict:

@@ -108,7 +108,7 @@ def redact(text: str) -> tuple[str, list[str]]:
     return "".join(out), kinds
 
 
-class PiiRedactor:
+class PiiScreen:
     """Not a block: the question can still be answered, without the personal data."""
 
     name = "pii"

@@ -13,7 +13,7 @@ def cited_numbers(text: str) -> list[int]:
     return [int(n) for n in MARKER.findall(text)]
 
 
-class CitationCheck:
+class CitationScreen:
     name = "citations"
 
     def __init__(self, require: bool = True) -> None:

@@ -38,7 +38,7 @@ def _without(text: str, dropped: list[str]) -> str:
     return "\n".join(lines).strip("\n")
 
 
-class GroundednessCheck:
+class GroundednessScreen:
     name = "groundedness"
 
     def __init__(

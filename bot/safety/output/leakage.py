@@ -14,7 +14,7 @@ from bot.safety.verdict import ScreenContext, Verdict
 _INTERNAL = re.compile(r"\b[\w./-]+::[0-9a-f]{16}::\d+\b|content_hash|safety_identifier|SAFEDESK_\w+|OPENAI_API_KEY")
 
 
-class LeakageCheck:
+class LeakageScreen:
     name = "leakage"
 
     def check(self, text: str, context: ScreenContext) -> Verdict:

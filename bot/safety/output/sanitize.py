@@ -15,7 +15,7 @@ _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 _BARE_URL = re.compile(r"(?<![(\[<])\bhttps?://[^\s)\]>]+")
 
 
-class Sanitizer:
+class SanitizeScreen:
     name = "sanitize"
 
     def check(self, text: str, context: ScreenContext) -> Verdict:

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.safety.input.normalize import Normalizer, normalize_text
+from bot.safety.input.normalize import NormalizeScreen, normalize_text
 from bot.safety.verdict import ScreenContext
 
 
@@ -34,7 +34,7 @@ def test_ordinary_text_in_any_script_is_left_alone(text: str) -> None:
 
 
 def test_the_screen_never_blocks_and_passes_the_normalised_text_on() -> None:
-    verdict = Normalizer().check("hi\u200b there", ScreenContext())
+    verdict = NormalizeScreen().check("hi\u200b there", ScreenContext())
     assert verdict.ok and verdict.text == "hi there"
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.safety.input.pii import PiiRedactor, iban_ok, luhn_ok, redact
+from bot.safety.input.pii import PiiScreen, iban_ok, luhn_ok, redact
 from bot.safety.verdict import ScreenContext
 
 
@@ -48,7 +48,7 @@ def test_checksums() -> None:
 
 
 def test_the_screen_redacts_and_tells_the_user_but_does_not_block() -> None:
-    verdict = PiiRedactor().check("refund to card 4111111111111111 please", ScreenContext())
+    verdict = PiiScreen().check("refund to card 4111111111111111 please", ScreenContext())
     assert verdict.ok
     assert "4111" not in verdict.text and "[CARD REMOVED]" in verdict.text
     assert "don't share" in verdict.user_message

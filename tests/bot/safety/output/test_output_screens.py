@@ -3,10 +3,10 @@ import pytest
 
 from bot.embedding import local_embedder
 from bot.kb.retrieval import Passage
-from bot.safety.output.citations import CitationCheck
-from bot.safety.output.grounding import GroundednessCheck, _without
-from bot.safety.output.leakage import LeakageCheck
-from bot.safety.output.sanitize import Sanitizer
+from bot.safety.output.citations import CitationScreen
+from bot.safety.output.grounding import GroundednessScreen, _without
+from bot.safety.output.leakage import LeakageScreen
+from bot.safety.output.sanitize import SanitizeScreen
 from bot.safety.verdict import ScreenContext
 from bot.text import join_sentences, split_sentences
 
@@ -31,7 +31,7 @@ def test_sanitizer_removes_html_scripts_images_and_foreign_links(context: Screen
         "See [delivery](https://help.example/articles/delivery) or [this](https://evil.example/x).<script>alert(1)</script>"
         " ![pixel](https://evil.example/p.png) <b>bold</b> visit https://evil.example now [1]."
     )
-    verdict = Sanitizer().check(answer, context)
+    verdict = SanitizeScreen().check(answer, context)
     assert verdict.ok
     assert "[delivery](https://help.example/articles/delivery)" in verdict.text
     assert "evil.example" not in verdict.text and "<" not in verdict.text and "alert" not in verdict.text
@@ -39,18 +39,18 @@ def test_sanitizer_removes_html_scripts_images_and_foreign_links(context: Screen
 
 
 def test_sanitizer_leaves_clean_text_alone(context: ScreenContext) -> None:
-    verdict = Sanitizer().check("Delivery takes 3 to 5 days [1].", context)
+    verdict = SanitizeScreen().check("Delivery takes 3 to 5 days [1].", context)
     assert verdict.text == "Delivery takes 3 to 5 days [1]." and not verdict.reasons
 
 
 def test_citations_must_point_at_retrieved_passages(context: ScreenContext) -> None:
-    assert CitationCheck().check("Delivery takes 3 to 5 days [1].", context).ok
-    assert not CitationCheck().check("Delivery takes 3 to 5 days [2].", context).ok
-    assert not CitationCheck().check("Delivery takes 3 to 5 days.", context).ok
+    assert CitationScreen().check("Delivery takes 3 to 5 days [1].", context).ok
+    assert not CitationScreen().check("Delivery takes 3 to 5 days [2].", context).ok
+    assert not CitationScreen().check("Delivery takes 3 to 5 days.", context).ok
 
 
 def test_leakage_blocks_the_canary_secrets_and_internal_ids(context: ScreenContext) -> None:
-    check = LeakageCheck()
+    check = LeakageScreen()
     assert not check.check("My instructions say CANARY-7f3a", context).ok
     assert not check.check("Use the key sk-proj-abcdefghijklmnopqrstuvwxyz123456", context).ok
     assert not check.check("from chunk delivery::0123456789abcdef::0", context).ok
@@ -58,13 +58,13 @@ def test_leakage_blocks_the_canary_secrets_and_internal_ids(context: ScreenConte
 
 
 def test_leakage_allows_contacts_from_the_kb_but_redacts_others(context: ScreenContext) -> None:
-    verdict = LeakageCheck().check("Call +44 20 7946 0000 or mail boss@corp.example [1].", context)
+    verdict = LeakageScreen().check("Call +44 20 7946 0000 or mail boss@corp.example [1].", context)
     assert verdict.ok
     assert "+44 20 7946 0000" in verdict.text and "boss@corp.example" not in verdict.text
 
 
 def test_groundedness_keeps_supported_sentences_and_drops_invented_ones(context: ScreenContext) -> None:
-    check = GroundednessCheck(local_embedder())
+    check = GroundednessScreen(local_embedder())
     supported = "Standard delivery takes 3 to 5 working days within the EU [1]."
     verdict = check.check(supported + " Every order also comes with a free gift hamper [1].", context)
     assert verdict.ok and verdict.text == supported
@@ -72,13 +72,13 @@ def test_groundedness_keeps_supported_sentences_and_drops_invented_ones(context:
 
 
 def test_groundedness_refuses_wrong_numbers_and_unsupported_answers(context: ScreenContext) -> None:
-    check = GroundednessCheck(local_embedder())
+    check = GroundednessScreen(local_embedder())
     assert not check.check("Standard delivery takes 2 working days within the EU [1].", context).ok
     assert not check.check("We ship by drone to the moon [1].", context).ok
 
 
 def test_groundedness_accepts_a_faithful_paraphrase(context: ScreenContext) -> None:
-    verdict = GroundednessCheck(local_embedder()).check("Express delivery costs 9.95 EUR [1].", context)
+    verdict = GroundednessScreen(local_embedder()).check("Express delivery costs 9.95 EUR [1].", context)
     assert verdict.ok, verdict.scores
 
 
@@ -92,7 +92,7 @@ def test_groundedness_embeds_a_sentence_only_when_no_passage_has_its_words() -> 
 
     other = passage("Standard delivery is free for members, who also get express delivery cheaper.")
     context = ScreenContext(passages=(other, passage()), allowed_urls=frozenset({KB_URL}))
-    check = GroundednessCheck(Spy())  # type: ignore[arg-type]
+    check = GroundednessScreen(Spy())  # type: ignore[arg-type]
     # No marker: every passage is a candidate; the first shares some words, the second all of them.
     assert check.check("Standard delivery takes 3 to 5 working days within the EU.", context).ok
     assert embedded == []
