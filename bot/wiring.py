@@ -61,13 +61,13 @@ def build_pipeline(
         catalogue=load_catalogue(settings.intents_file),
         retriever=retriever,
         input_screens=input_chain(settings, moderator, InjectionClassifier(screening)),
-        output_screens=output_chain(moderator, embedder),
+        output_screens=output_chain(settings, moderator, embedder),
         responder=responder,
         extractive=extractive,
         gate=gate or Gate.from_settings(settings),
         secret=server_secret(settings),
         moderation_model=getattr(moderator, "model_id", getattr(moderator, "model", "")),
         history_turns=settings.history_turns,
-        streaming=stream_screens(moderator, embedder),
+        streaming=stream_screens(settings, moderator, embedder),
     )
     return Pipeline(stages, record)

@@ -243,9 +243,9 @@ def latency_figures(
         whole_in.append(time.perf_counter() - started)
         for verdict in result.verdicts:
             per_screen[f"in:{verdict.screen}"].append(verdict.seconds)
-    chain_out = output_chain(moderator, moderator.model.embedder)
+    chain_out = output_chain(settings, moderator, moderator.model.embedder)
     whole_out: dict[str, list[float]] = {"output_chain": [], "output_chain_generated": [], "output_chain_streamed": []}
-    streams = stream_screens(moderator, moderator.model.embedder)
+    streams = stream_screens(settings, moderator, moderator.model.embedder)
     per_sentence: list[float] = []
     kb_passages = sample_passages(settings)[:passages]
     responder = ExtractiveResponder(settings.answer_max_words, embedder=moderator.model.embedder)

@@ -1,6 +1,10 @@
-"""The input and output screen chains, in the order DESIGN.md draws them."""
+"""The input and output screen chains: which screens run, and in which order, come from the
+settings (`SAFEDESK_INPUT_SCREENS`, `SAFEDESK_OUTPUT_SCREENS`); the defaults are the order
+DESIGN.md draws."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from bot.config import Settings
 from bot.embedding import Embedder
@@ -20,48 +24,60 @@ from bot.safety.streaming import StreamScreens
 from bot.safety.verdict import Screen, ScreenChain
 from bot.tokens import Tokenizer
 
+# A streamed sentence meets leakage and citations first: a leaked canary or a citation of nothing
+# retrieved ends the answer, even in a sentence groundedness would drop.
+STREAMED_SENTENCE_ORDER = ("leakage", "citations", "groundedness", "sanitize")
+
 
 def input_chain(
     settings: Settings, moderator: Moderator, injection_classifier: InjectionClassifier | None = None
 ) -> ScreenChain:
-    injection = (
-        InjectionScreen(injection_classifier, injection_classifier.threshold)
-        if injection_classifier
-        else InjectionScreen()
-    )
-    return ScreenChain(
-        [
-            NormalizeScreen(),
-            LengthScreen(settings.max_input_chars, settings.max_input_tokens, Tokenizer.from_settings(settings)),
-            ModerationScreen(moderator, "moderation-in"),
-            injection,
-            PiiScreen(),
-        ]
-    )
+    screens: dict[str, Callable[[], Screen]] = {
+        "normalize": NormalizeScreen,
+        "limits": lambda: LengthScreen(
+            settings.max_input_chars, settings.max_input_tokens, Tokenizer.from_settings(settings)
+        ),
+        "moderation-in": lambda: ModerationScreen(moderator, "moderation-in"),
+        "injection": lambda: (
+            InjectionScreen(injection_classifier, injection_classifier.threshold)
+            if injection_classifier
+            else InjectionScreen()
+        ),
+        "pii": PiiScreen,
+    }
+    return ScreenChain([screens[name]() for name in settings.input_screens])
 
 
-def output_chain(moderator: Moderator, embedder: Embedder) -> ScreenChain:
-    return ScreenChain(
-        [ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder)), *_after_moderation(embedder)]
-    )
+def output_chain(settings: Settings, moderator: Moderator, embedder: Embedder) -> ScreenChain:
+    screens = _output_screens(moderator, embedder)
+    return ScreenChain([screens[name]() for name in settings.output_screens])
 
 
-def stream_screens(moderator: Moderator, embedder: Embedder) -> StreamScreens:
+def stream_screens(settings: Settings, moderator: Moderator, embedder: Embedder) -> StreamScreens:
     """The screens of a streamed answer (bot.safety.streaming): each sentence on its own, each sentence
     in its paragraph, and the whole answer when the model stops."""
+    screens = _output_screens(moderator, embedder, sentence=True)
+    configured = settings.output_screens
     return StreamScreens(
-        # Leakage and citations first: a leaked canary or a citation of nothing retrieved ends the
-        # answer, even in a sentence groundedness would drop.
-        sentence=ScreenChain(
-            [LeakageScreen(), CitationScreen(require=False), GroundednessScreen(embedder), SanitizeScreen()]
+        sentence=ScreenChain([screens[name]() for name in STREAMED_SENTENCE_ORDER if name in configured]),
+        moderation=ScreenChain([screens[name]() for name in configured if name == "moderation-out"]),
+        whole=ScreenChain(
+            [_output_screens(moderator, embedder)[name]() for name in configured if name != "moderation-out"]
         ),
-        moderation=ScreenChain([ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder))]),
-        whole=ScreenChain(_after_moderation(embedder)),
     )
 
 
-def _after_moderation(embedder: Embedder) -> list[Screen]:
-    return [GroundednessScreen(embedder), LeakageScreen(), CitationScreen(), SanitizeScreen()]
+def _output_screens(
+    moderator: Moderator, embedder: Embedder, sentence: bool = False
+) -> dict[str, Callable[[], Screen]]:
+    """`sentence`: as a single streamed sentence is screened (it need not cite a passage yet)."""
+    return {
+        "moderation-out": lambda: ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder)),
+        "groundedness": lambda: GroundednessScreen(embedder),
+        "leakage": LeakageScreen,
+        "citations": lambda: CitationScreen(require=not sentence),
+        "sanitize": SanitizeScreen,
+    }
 
 
 def _quoted(moderator: Moderator, embedder: Embedder) -> QuotedModeration | None:

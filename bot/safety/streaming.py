@@ -72,7 +72,8 @@ class ScreenedStream:
     def __call__(self, sentence: str) -> str | None:
         self.said.append(sentence)
         moderated = self.screens.moderation.run(moderated_text(self.said, self.cleared), self.context)
-        self._note(moderated.verdicts[-1])
+        if moderated.verdicts:  # none when moderation is not among the configured output screens
+            self._note(moderated.verdicts[-1])
         self.flagged = not moderated.ok
         if self.flagged:
             verdict = moderated.verdicts[-1]
@@ -98,7 +99,7 @@ class ScreenedStream:
     def moderation(self) -> Verdict | None:
         """The moderation of the whole answer, when every sentence passed it in its paragraph:
         each category's highest score, and the time it took while the model was writing."""
-        if not self.said or self.cleared < len(self.said):
+        if not self.said or self.cleared < len(self.said) or not self.screens.moderation.screens:
             return None
         reason = f"moderated while streamed: {len(self.said)} sentences, each in its paragraph"
         return Verdict("moderation-out", True, "", dict(self._scores), (reason,), seconds=self._seconds)
