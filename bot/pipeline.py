@@ -128,7 +128,7 @@ class Pipeline:
 
         with _timed(turn, "retrieve"):
             passages = s.retriever.search(f"{topic}: {text}" if topic else text, intent.id)
-        turn.passages = [_passage_record(p) for p in passages]
+        turn.passages = [PassageRecord.of(p) for p in passages]
         if not passages:
             return self._stop(turn, Decision.NOT_IN_KB, NOT_IN_KB, handoff=intent.handoff)
 
@@ -274,20 +274,6 @@ def _renumber(text: str, passages: Sequence[Passage]) -> tuple[str, list[Citatio
 
     renumbered = MARKER.sub(number, text)
     return re.sub(r"(\[\d+\])(?:\s*\1)+", r"\1", renumbered), citations
-
-
-def _passage_record(p: Passage) -> PassageRecord:
-    return PassageRecord(
-        p.chunk_id,
-        p.article_id,
-        p.title,
-        p.url,
-        p.heading,
-        p.text,
-        round(p.score, 4),
-        round(p.dense, 4),
-        round(p.lexical, 4),
-    )
 
 
 @contextmanager

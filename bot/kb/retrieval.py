@@ -33,23 +33,17 @@ from bot.embedding import Embedder, make_embedder
 from bot.intents import ALL_INTENTS
 from bot.kb.snapshot import LexicalIndex
 from bot.kb.store import chroma_client, kb_collection, revision
+from bot.turn import PassageRecord
 
 Mode = Literal["hybrid", "dense", "bm25"]
 DENSE_WEIGHT = 0.85  # chosen on the sample-KB question set (bench/bench_retrieval.py); Debian FAQ held out
 
 
 @dataclass(frozen=True)
-class Passage:
-    chunk_id: str
-    article_id: str
-    title: str
-    url: str
-    heading: str
-    text: str
-    score: float  # what the ranking used (hybrid, dense or bm25)
-    dense: float  # cosine similarity to the query, 0..1 in practice
-    lexical: float  # BM25 normalised to the best servable chunk, 0..1
-    vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # the chunk's embedding
+class Passage(PassageRecord):
+    """A retrieved passage: what the record keeps, and the chunk's embedding."""
+
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 class Retriever:
