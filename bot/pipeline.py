@@ -147,13 +147,11 @@ class Pipeline:
             answer = self._respond(turn, text, intent, passages, recent, canary, sink)
             turn.usage = dict(answer.usage)  # spent even when the answer is replaced below
             if sink and sink.flagged and answer.text:  # moderation still holds the end of the streamed answer
-                answer = s.extractive.respond(text, intent.label, passages)
-                turn.notes.append(REPLACED_NOTE)
+                answer = self._quote(turn, text, intent, passages, REPLACED_NOTE)
         if answer.not_in_kb:
             return self._stop(turn, Decision.NOT_IN_KB, NOT_IN_KB, handoff=intent.handoff)
         if not answer.text.strip():  # e.g. the token cap cut the model off before one full sentence
-            answer = s.extractive.respond(text, intent.label, passages)
-            turn.notes.append(REPLACED_NOTE)
+            answer = self._quote(turn, text, intent, passages, REPLACED_NOTE)
 
         with _timed(turn, "output"):
             # A streamed answer every sentence of which passed moderation in its paragraph was
@@ -167,7 +165,7 @@ class Pipeline:
             self._keep(turn, checked)
             if not checked.ok and answer.model != s.extractive.model and not _failed(checked):
                 # The model's answer failed a screen: quote the help centre instead, screened too.
-                answer = s.extractive.respond(text, intent.label, passages)
+                answer = self._quote(turn, text, intent, passages)
                 checked = s.output_screens.run(answer.text, out_context)
                 self._keep(turn, checked)
                 if checked.ok:
@@ -203,9 +201,16 @@ class Pipeline:
                 **streaming,  # type: ignore[arg-type]
             )
         except LLMUnavailable as err:
-            turn.notes.append(LLM_FALLBACK_NOTE)
             turn.verdicts.append(VerdictRecord("responder", False, {}, (str(err),), True, 0.0))
-            return s.extractive.respond(text, intent.label, passages)
+            return self._quote(turn, text, intent, passages, LLM_FALLBACK_NOTE)
+
+    def _quote(self, turn: Turn, text: str, intent: Intent, passages: list[Passage], note: str = "") -> Answer:
+        """The answer quoted from the help centre: the offline answer, and the fallback of the LLM's
+        (unavailable, cut off, held by streamed moderation, or failing an output screen)."""
+        answer = self.stages.extractive.respond(text, intent.label, passages)
+        if note:
+            turn.notes.append(note)
+        return answer
 
     def _sentence_sink(
         self, turn: Turn, context: ScreenContext, on_text: Callable[[str], None] | None
