@@ -79,13 +79,11 @@ class Pipeline:
         s = self.stages
         intent = self._intent(intent_id)
         identifier = safety_identifier(s.secret, user.id)
-        # The record never holds raw personal data, whatever stage stops the turn.
-        recorded_question = redact(normalize_text(question)[0])[0]
         turn = Turn(
             id=uuid.uuid4().hex,
             started_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
             intent=intent.id,
-            question=recorded_question,
+            question="",  # set once the input screens have run (`_run`)
             safety_identifier=identifier,
             moderation_model=s.moderation_model,
         )
@@ -95,6 +93,8 @@ class Pipeline:
         except Exception as err:  # a stage failed outright: fail closed, keep the record
             turn.decision, turn.answer, turn.handoff = Decision.ERROR, FAILED, intent.handoff
             turn.verdicts.append(VerdictRecord("pipeline", False, {}, (f"{type(err).__name__}: {err}",), True, 0.0))
+        if not turn.question:  # stopped before the input screens (the gate, a failure): never raw personal data
+            turn.question = redact(normalize_text(question)[0])[0]
         turn.timings_ms["total"] = _ms(time.perf_counter() - started)
         if self.record:
             self.record(turn)
@@ -121,10 +121,14 @@ class Pipeline:
         with _timed(turn, "input"):
             screened = s.input_screens.run(question, context)
         self._keep(turn, screened)
+        # The record takes the screens' text: normalised and redacted by them, or here when they
+        # stopped (or are configured to stop) before doing it. Never raw personal data.
+        ran = {v.screen for v in screened.verdicts if v.ok}
+        recorded = screened.text if "normalize" in ran else normalize_text(screened.text)[0]
+        turn.question = recorded if "pii" in ran else redact(recorded)[0]
         if not screened.ok:
             return self._blocked_input(turn, screened, intent, user)
         text = screened.text
-        turn.question = text
 
         with _timed(turn, "retrieve"):
             passages = s.retriever.search(f"{topic}: {text}" if topic else text, intent.id)
