@@ -31,7 +31,7 @@ from threadpoolctl import ThreadpoolController
 from bot.config import Settings
 from bot.embedding import Embedder, make_embedder
 from bot.intents import ALL_INTENTS
-from bot.kb.snapshot import LexicalIndex
+from bot.kb.snapshot import KBSnapshot
 from bot.kb.store import chroma_client, kb_collection, revision
 from bot.turn import PassageRecord
 
@@ -67,7 +67,7 @@ class Retriever:
         self.threshold = threshold
         self.today = today
         self.refresh_seconds = refresh_seconds
-        self._index: LexicalIndex | None = None
+        self._index: KBSnapshot | None = None
         self._building = threading.Lock()
         _single_threaded_blas()
         self._revision = -1
@@ -108,7 +108,7 @@ class Retriever:
         return [self._passage(index, int(i), float(score[i]), float(cosine[i]), float(lexical[i])) for i in best_first]
 
     @staticmethod
-    def _passage(index: LexicalIndex, i: int, score: float, cosine: float, lexical: float) -> Passage:
+    def _passage(index: KBSnapshot, i: int, score: float, cosine: float, lexical: float) -> Passage:
         meta = index.metadatas[i]
         return Passage(
             chunk_id=index.ids[i],
@@ -123,7 +123,7 @@ class Retriever:
             vector=index.embeddings[i],
         )
 
-    def index(self) -> LexicalIndex:
+    def index(self) -> KBSnapshot:
         """The in-memory snapshot of the KB, rebuilt when ingest bumps the collection's revision.
 
         The first build happens here; later rebuilds run in a background thread while queries
@@ -136,14 +136,14 @@ class Retriever:
         # The collection object caches its metadata: ask the client for the current revision.
         current = revision(self.client.get_collection(self.collection.name))
         if self._index is None:
-            self._index, self._revision = LexicalIndex.build(self.collection), current
+            self._index, self._revision = KBSnapshot.build(self.collection), current
         elif current != self._revision and self._building.acquire(blocking=False):
             threading.Thread(target=self._rebuild, args=(current,), daemon=True).start()
         return self._index
 
     def _rebuild(self, current: int) -> None:
         try:  # the lock was taken by index(); released here when the new snapshot is in place
-            index = LexicalIndex.build(self.collection)
+            index = KBSnapshot.build(self.collection)
             self._index, self._revision = index, current
         finally:
             self._building.release()

@@ -1,7 +1,8 @@
-"""An in-memory BM25 index (bm25s) over every chunk in the KB collection.
+"""The in-memory snapshot of the KB collection: every chunk's text, metadata and embedding, and a
+BM25 index (bm25s) over them.
 
-It also keeps each chunk's metadata and embedding, so that hybrid scoring can
-give every candidate a dense score and filter it like Chroma does.
+Retrieval searches the snapshot, so that hybrid scoring can give every candidate a dense score
+and filter it like Chroma does.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 
 
 @dataclass
-class LexicalIndex:
+class KBSnapshot:
     ids: list[str]
     documents: list[str]
     metadatas: list[dict[str, Any]]
@@ -51,7 +52,7 @@ class LexicalIndex:
         return mask & self._intent_masks[intent]
 
     @classmethod
-    def build(cls, collection: Collection) -> LexicalIndex:
+    def build(cls, collection: Collection) -> KBSnapshot:
         ids: list[str] = []
         documents: list[str] = []
         metadatas: list[dict[str, Any]] = []
