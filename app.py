@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bot.config import Settings
+from bot.config import Settings, get_settings
+from bot.kb.store import StoreError
 from bot.markdown import escape
 from bot.pipeline import Pipeline
 from bot.storage.audit import Staff
 from bot.storage.db import Database
-from bot.store import StoreError
 from bot.ui import resources
 from bot.ui.chat import chat_page, open_report
 from bot.ui.conversation import restore_last_conversation
@@ -27,7 +27,7 @@ from bot.ui.staff_pages import staff_pages
 
 
 def main() -> None:
-    settings = resources.settings()
+    settings = get_settings()
     st.set_page_config(page_title=f"{settings.company_name} help", page_icon="💬")
     visitor = current_visitor(settings)
     if visitor is None:
@@ -35,15 +35,15 @@ def main() -> None:
         return
 
     try:
-        pipeline = resources.pipeline()
+        pipeline = resources.pipeline(settings)
     except StoreError as err:  # not cached: the next page load tries again, e.g. after an ingest
         st.error(f"The help centre is not available: {err}.")
         st.stop()
-    db, catalogue = resources.database(), resources.catalogue()
+    db, catalogue = resources.database(settings), resources.catalogue(settings)
     if db is None:
         st.error(RECORDS_DOWN, icon=":material/error:")
         st.stop()
-    resources.daily_purge()
+    resources.daily_purge(settings)
     user_hash = pipeline.identifier(visitor.user)
     pages = [
         st.Page(

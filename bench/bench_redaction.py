@@ -1,4 +1,4 @@
-"""Redaction throughput (bot.safety.pii): what personal-data redaction costs per text.
+"""Redaction throughput (bot.safety.input.pii): what personal-data redaction costs per text.
 
 Three sets of texts, each redacted whole with `redact` (after a warm-up), timed one by one:
   * questions: every question in bench/data (what users type);
@@ -19,8 +19,9 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 
-from bench.common import DATA, PLAUSIBLE_DOCS, ROOT, pct, read_jsonl
-from bot.safety.pii import redact, redact_prefix
+from bench.common import DATA, PLAUSIBLE_DOCS, ROOT, pct
+from bot.safety.input.pii import redact, redact_prefix
+from evals.jsonl import read_jsonl
 
 ADVERSARIAL: dict[str, Callable[[int], str]] = {
     "a.a.a.": lambda n: "a." * (n // 2),

@@ -44,15 +44,16 @@ from bench.common import (
     peak_rss_mb,
     plausible_settings,
     pyplot,
-    read_jsonl,
     save_figure,
 )
 from bot import bands
 from bot.config import Settings
 from bot.gate import Gate
 from bot.identity import User
-from bot.pipeline import Pipeline, build_pipeline
+from bot.pipeline import Pipeline
 from bot.turn import Decision, Turn
+from bot.wiring import build_pipeline
+from evals.jsonl import read_jsonl
 
 STAGES = ("gate", "input", "retrieve", "bands", "respond", "output", "total")
 TARGETS = {"facts": 0.75, "right_anywhere": 0.97, "unanswerable_answered": 0.10, "answerable_answered": 0.75}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import statistics
@@ -43,10 +42,6 @@ def plausible_settings(name: str, **overrides: Any) -> Settings:
         collection="plausible",
         **overrides,
     )
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def pct(values: Sequence[float], q: float) -> float:

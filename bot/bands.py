@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.kb.retrieval import Passage
 from bot.responders.blocks import Block
 from bot.responders.extractive import Ranking
-from bot.retrieval import Passage
-from bot.safety.grounding import LIST_MARKER, split_sentences
+from bot.text import LIST_MARKER, split_sentences
 from bot.turn import VerdictRecord
 
 SUGGESTED_INTRO = "I'm not sure our help centre answers this exactly. These articles look closest:"

@@ -26,10 +26,11 @@ from tqdm import tqdm
 from bot.config import Settings, get_settings
 from bot.gate import Gate
 from bot.identity import User
-from bot.pipeline import Pipeline, UnknownIntent, build_pipeline
+from bot.kb.store import StoreError
+from bot.pipeline import Pipeline, UnknownIntent
 from bot.staff_cli import STAFF_COMMANDS, add_staff_commands, run_staff_command
-from bot.store import StoreError
 from bot.turn import Decision
+from bot.wiring import build_pipeline
 
 EXIT_STORE = 3  # the knowledge base store is missing or unreadable
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from dotenv import load_dotenv
-from pydantic import AliasChoices, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# The screens each chain can run, in their default order (bot.safety.chains builds them).
+INPUT_SCREENS = ("normalize", "limits", "pii", "moderation-in", "injection")
+OUTPUT_SCREENS = ("moderation-out", "groundedness", "leakage", "citations", "sanitize")
 
 MIN_SECRET_CHARS = 32  # SAFEDESK_SECRET_KEY: a short key would let the hashed user ids be guessed
 
@@ -54,6 +58,13 @@ class Settings(BaseSettings):
     # --- safety screens ---
     max_input_chars: int = Field(800, validation_alias="SAFEDESK_MAX_INPUT_CHARS", ge=20, le=20000)
     max_input_tokens: int = Field(200, validation_alias="SAFEDESK_MAX_INPUT_TOKENS", ge=5, le=8000)
+    # Which screens run, in which order (comma-separated names), as a rails configuration does.
+    input_screens: Annotated[tuple[str, ...], NoDecode] = Field(
+        INPUT_SCREENS, validation_alias="SAFEDESK_INPUT_SCREENS"
+    )
+    output_screens: Annotated[tuple[str, ...], NoDecode] = Field(
+        OUTPUT_SCREENS, validation_alias="SAFEDESK_OUTPUT_SCREENS"
+    )
 
     # --- retrieval ---
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", validation_alias="SAFEDESK_RETRIEVAL_MODE")
@@ -119,6 +130,22 @@ class Settings(BaseSettings):
     def _long_enough(cls, value: str) -> str:
         if value and len(value) < MIN_SECRET_CHARS:
             raise ValueError(f"must be empty (a random one is generated) or at least {MIN_SECRET_CHARS} characters")
+        return value
+
+    @field_validator("input_screens", "output_screens", mode="before")
+    @classmethod
+    def _screen_list(cls, value: object) -> object:
+        return tuple(name.strip() for name in value.split(",") if name.strip()) if isinstance(value, str) else value
+
+    @field_validator("input_screens", "output_screens")
+    @classmethod
+    def _known_screens(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        known = INPUT_SCREENS if info.field_name == "input_screens" else OUTPUT_SCREENS
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValueError(f"unknown screen(s) {', '.join(unknown)}; choose from {', '.join(known)}")
+        if len(set(value)) != len(value):
+            raise ValueError("a screen is named twice")
         return value
 
     @property

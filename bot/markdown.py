@@ -20,7 +20,7 @@ from urllib.parse import quote
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
-from bot.safety.citations import MARKER
+from bot.safety.output.citations import MARKER
 
 LINK_REMOVED = "(link removed)"
 REMOVED_IMAGE = "removed image"

@@ -17,25 +17,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.bands import Band, Banding, band_verdict, decide, suggestion_text
-from bot.config import Settings
-from bot.embedding import MiniLMEmbedder, QueryCache, local_embedder, make_embedder
 from bot.gate import BLOCK_REASONS, STRIKE_SCREENS, Gate, strike_weight
-from bot.identity import User, safety_identifier, server_secret
-from bot.intents import Catalogue, Intent, load_catalogue
+from bot.identity import User, safety_identifier
+from bot.intents import Catalogue, Intent
+from bot.kb.retrieval import Passage, Retriever
 from bot.responders import Answer, Exchange, Responder
 from bot.responders.extractive import ExtractiveResponder
-from bot.responders.llm import LLMResponder, LLMUnavailable, SentenceSink
-from bot.retrieval import Passage, Retriever, make_retriever
-from bot.safety.chains import input_chain, output_chain, stream_screens
-from bot.safety.citations import MARKER
-from bot.safety.injection_classifier import InjectionClassifier
-from bot.safety.local_moderator import LocalModerator
-from bot.safety.moderation import Moderator, OpenAIModerator
-from bot.safety.normalize import normalize_text
-from bot.safety.pii import redact_prefix
+from bot.responders.llm import LLMUnavailable, SentenceSink
+from bot.safety.input.normalize import normalize_text
+from bot.safety.input.pii import redact_prefix
+from bot.safety.output.citations import MARKER
+from bot.safety.streaming import ScreenedStream, StreamScreens
 from bot.safety.verdict import ChainResult, ScreenChain, ScreenContext, Verdict
-from bot.streaming import ScreenedStream, StreamScreens
-from bot.tokens import count_tokens
 from bot.turn import Citation, Decision, PassageRecord, Suggestion, Turn, VerdictRecord
 
 NOT_IN_KB = "I couldn't find an answer to that in our help centre, and I'd rather not guess."
@@ -51,7 +44,7 @@ class UnknownIntent(ValueError):
 
 @dataclass(frozen=True)
 class Stages:
-    """Everything a turn needs; `build_pipeline` wires the configured defaults."""
+    """Everything a turn needs; `bot.wiring.build_pipeline` wires the configured defaults."""
 
     catalogue: Catalogue
     retriever: Retriever
@@ -84,19 +77,16 @@ class Pipeline:
     ) -> Turn:
         """One turn. `topic` (from the intent's topic dropdown) is a retrieval hint, never screened
         text: it comes from the catalogue, not the user. An LLM answer is streamed and screened
-        sentence by sentence (bot.streaming); `on_text`, if given, gets the answer so far each time
+        sentence by sentence (bot.safety.streaming); `on_text`, if given, gets the answer so far each time
         more of it may be shown. The Turn returned is final (the whole answer screened, or replaced)."""
         s = self.stages
         intent = self._intent(intent_id)
         identifier = safety_identifier(s.secret, user.id)
-        # The record never holds raw personal data, whatever stage stops the turn. Only what the
-        # length limit lets through is redacted (and recorded): redacting costs time per character.
-        recorded_question = redact_prefix(normalize_text(question)[0], s.max_input_chars)[0]
         turn = Turn(
             id=uuid.uuid4().hex,
             started_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
             intent=intent.id,
-            question=recorded_question,
+            question="",  # set once the input screens have run (`_run`)
             safety_identifier=identifier,
             moderation_model=s.moderation_model,
         )
@@ -106,6 +96,8 @@ class Pipeline:
         except Exception as err:  # a stage failed outright: fail closed, keep the record
             turn.decision, turn.answer, turn.handoff = Decision.ERROR, FAILED, intent.handoff
             turn.verdicts.append(VerdictRecord("pipeline", False, {}, (f"{type(err).__name__}: {err}",), True, 0.0))
+        if not turn.question:  # stopped before the input screens (the gate, a failure): never raw personal data
+            turn.question = self._redacted(normalize_text(question)[0])
         turn.timings_ms["total"] = _ms(time.perf_counter() - started)
         if self.record:
             self.record(turn)
@@ -133,14 +125,18 @@ class Pipeline:
         with _timed(turn, "input"):
             screened = s.input_screens.run(question, context)
         self._keep(turn, screened)
+        # The record takes the screens' text: normalised and redacted by them, or here when they
+        # stopped (or are configured to stop) before doing it. Never raw personal data.
+        ran = {v.screen for v in screened.verdicts if v.ok}
+        recorded = screened.text if "normalize" in ran else normalize_text(screened.text)[0]
+        turn.question = recorded if "pii" in ran else self._redacted(recorded)
         if not screened.ok:
             return self._blocked_input(turn, screened, intent, user)
         text = screened.text
-        turn.question = text
 
         with _timed(turn, "retrieve"):
             passages = s.retriever.search(f"{topic}: {text}" if topic else text, intent.id)
-        turn.passages = [_passage_record(p) for p in passages]
+        turn.passages = [PassageRecord.of(p) for p in passages]
         if not passages:
             return self._stop(turn, Decision.NOT_IN_KB, NOT_IN_KB, handoff=intent.handoff)
         with _timed(turn, "bands"):  # the same bands whatever the responder
@@ -164,19 +160,17 @@ class Pipeline:
             answer = self._respond(turn, text, intent, passages, recent, canary, sink)
             turn.usage = dict(answer.usage)  # spent even when the answer is replaced below
             if sink and sink.flagged and answer.text:  # moderation still holds the end of the streamed answer
-                answer = s.extractive.respond(text, intent.label, passages)
-                turn.notes.append(REPLACED_NOTE)
+                answer = self._quote(turn, text, intent, passages, REPLACED_NOTE)
         if answer.not_in_kb:  # the model's NOT_IN_KB: the close articles are still worth showing
             return self._suggest(
                 turn, Banding(Band.SUGGESTED, banding.confidence, suggestions=banding.suggestions), intent
             )
         if not answer.text.strip():  # e.g. the token cap cut the model off before one full sentence
-            answer = s.extractive.respond(text, intent.label, passages)
-            turn.notes.append(REPLACED_NOTE)
+            answer = self._quote(turn, text, intent, passages, REPLACED_NOTE)
 
         with _timed(turn, "output"):
             # A streamed answer every sentence of which passed moderation in its paragraph was
-            # moderated while the model wrote it (bot.streaming): the rest of the screens remain.
+            # moderated while the model wrote it (bot.safety.streaming): the rest of the screens remain.
             streamed = sink.moderation() if sink and answer.model != s.extractive.model else None
             if sink and streamed:
                 turn.verdicts.append(VerdictRecord.of(streamed))
@@ -186,7 +180,7 @@ class Pipeline:
             self._keep(turn, checked)
             if not checked.ok and answer.model != s.extractive.model and not _failed(checked):
                 # The model's answer failed a screen: quote the help centre instead, screened too.
-                answer = s.extractive.respond(text, intent.label, passages)
+                answer = self._quote(turn, text, intent, passages)
                 checked = s.output_screens.run(answer.text, out_context)
                 self._keep(turn, checked)
                 if checked.ok:
@@ -222,14 +216,21 @@ class Pipeline:
                 **streaming,  # type: ignore[arg-type]
             )
         except LLMUnavailable as err:
-            turn.notes.append(LLM_FALLBACK_NOTE)
             turn.verdicts.append(VerdictRecord("responder", False, {}, (str(err),), True, 0.0))
-            return s.extractive.respond(text, intent.label, passages)
+            return self._quote(turn, text, intent, passages, LLM_FALLBACK_NOTE)
+
+    def _quote(self, turn: Turn, text: str, intent: Intent, passages: list[Passage], note: str = "") -> Answer:
+        """The answer quoted from the help centre: the offline answer, and the fallback of the LLM's
+        (unavailable, cut off, held by streamed moderation, or failing an output screen)."""
+        answer = self.stages.extractive.respond(text, intent.label, passages)
+        if note:
+            turn.notes.append(note)
+        return answer
 
     def _sentence_sink(
         self, turn: Turn, context: ScreenContext, on_text: Callable[[str], None] | None
     ) -> ScreenedStream | None:
-        """Screens each sentence of a streamed answer (bot.streaming), shown or not: the app and the
+        """Screens each sentence of a streamed answer (bot.safety.streaming), shown or not: the app and the
         CLI get the same screening. `on_text` gets the answer so far, numbered as it will be."""
         if self.stages.streaming is None or not getattr(self.stages.responder, "streams", False):
             return None
@@ -267,6 +268,11 @@ class Pipeline:
         turn.verdicts.extend(VerdictRecord.of(v) for v in result.verdicts)
         turn.notes.extend(v.user_message for v in result.verdicts if v.ok and v.user_message)
 
+    def _redacted(self, text: str) -> str:
+        """Only what the length limit lets through is redacted (and recorded): redacting costs time
+        per character, and the rest is never recorded."""
+        return redact_prefix(text, self.stages.max_input_chars)[0]
+
     def identifier(self, user: User) -> str:
         """The user's hashed id: the safety identifier, also the key of their records."""
         return safety_identifier(self.stages.secret, user.id)
@@ -301,20 +307,6 @@ def _renumber(text: str, passages: Sequence[Passage]) -> tuple[str, list[Citatio
     return re.sub(r"(\[\d+\])(?:\s*\1)+", r"\1", renumbered), citations
 
 
-def _passage_record(p: Passage) -> PassageRecord:
-    return PassageRecord(
-        p.chunk_id,
-        p.article_id,
-        p.title,
-        p.url,
-        p.heading,
-        p.text,
-        round(p.score, 4),
-        round(p.dense, 4),
-        round(p.lexical, 4),
-    )
-
-
 @contextmanager
 def _timed(turn: Turn, stage: str) -> Iterator[None]:
     started = time.perf_counter()
@@ -326,58 +318,3 @@ def _timed(turn: Turn, stage: str) -> Iterator[None]:
 
 def _ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
-
-
-def make_moderator(settings: Settings, local: LocalModerator) -> Moderator:
-    if settings.moderation == "local":
-        return local
-    import openai
-
-    client = openai.OpenAI(
-        api_key=settings.openai_api_key or None,
-        timeout=settings.openai_timeout_seconds,
-        max_retries=settings.openai_max_retries,
-    )
-    return OpenAIModerator(client, fallback=local if settings.moderation_fallback == "local" else None)
-
-
-def build_pipeline(
-    settings: Settings,
-    *,
-    retriever: Retriever | None = None,
-    responder: Responder | None = None,
-    gate: Gate | None = None,
-    record: Callable[[Turn], None] | None = None,
-) -> Pipeline:
-    """The configured pipeline: one embedder pass per text serves retrieval and the screens."""
-    embedder = QueryCache(make_embedder(settings))
-    retriever = retriever or make_retriever(settings, embedder)
-    # The local safety models were trained on MiniLM vectors: with another embedder for
-    # retrieval (OPENAI_EMBEDDING_MODEL) they embed with MiniLM on their own.
-    screening = embedder if embedder.model_id == MiniLMEmbedder.model_id else QueryCache(local_embedder())
-    local = LocalModerator(screening)
-    moderator = make_moderator(settings, local)
-    extractive = ExtractiveResponder(
-        settings.answer_tokens,
-        lambda: retriever.index().documents,
-        embedder,
-        lambda text: count_tokens(text, settings.token_encoding),
-    )
-    if responder is None:
-        responder = LLMResponder.from_settings(settings) if settings.answer_mode == "llm" else extractive
-    stages = Stages(
-        catalogue=load_catalogue(settings.intents_file),
-        retriever=retriever,
-        input_screens=input_chain(moderator, InjectionClassifier(screening)),
-        output_screens=output_chain(moderator, embedder),
-        responder=responder,
-        extractive=extractive,
-        gate=gate or Gate.from_settings(settings),
-        secret=server_secret(settings),
-        moderation_model=getattr(moderator, "model_id", getattr(moderator, "model", "")),
-        history_turns=settings.history_turns,
-        max_input_chars=settings.max_input_chars,
-        streaming=stream_screens(moderator, embedder),
-        bands=(settings.answer_confidence, settings.suggest_confidence),
-    )
-    return Pipeline(stages, record)

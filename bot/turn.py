@@ -6,7 +6,7 @@ nothing else: question (PII-redacted), intent, passages with scores, every verdi
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -44,7 +44,7 @@ class Suggestion:
 
 @dataclass(frozen=True)
 class PassageRecord:
-    """A retrieved passage as the record keeps it (no vector)."""
+    """A retrieved passage as the record keeps it; `bot.kb.retrieval.Passage` adds the vector."""
 
     chunk_id: str
     article_id: str
@@ -52,9 +52,15 @@ class PassageRecord:
     url: str
     heading: str
     text: str
-    score: float
-    dense: float
-    lexical: float
+    score: float  # what the ranking used (hybrid, dense or bm25)
+    dense: float  # cosine similarity to the query, 0..1 in practice
+    lexical: float  # BM25 normalised to the best servable chunk, 0..1
+
+    @classmethod
+    def of(cls, passage: PassageRecord) -> PassageRecord:
+        """The record's fields of `passage` (a `Passage` loses its vector), scores to 4 places."""
+        values = {f.name: getattr(passage, f.name) for f in fields(cls)}
+        return cls(**{k: round(v, 4) if isinstance(v, float) else v for k, v in values.items()})
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from tqdm import tqdm
 from bot.config import Settings, get_settings
 from bot.embedding import Embedder, MiniLMEmbedder, local_embedder, make_embedder
 from bot.intents import CatalogueError, load_catalogue
-from bot.safety.injection_classifier import InjectionClassifier
-from bot.safety.local_moderator import LocalModerator, ModelMissing
-from bot.store import StoreError, open_kb
-from bot.tokens import count_tokens
+from bot.kb.store import StoreError, open_kb
+from bot.safety.classifiers.injection_classifier import InjectionClassifier
+from bot.safety.classifiers.local_moderator import LocalModerator, ModelMissing
+from bot.tokens import Tokenizer
 from ingest import zendesk
 from ingest.articles import Article, MappingError, Rejection, Skipped, find_files, load_mapping, read_article
 from ingest.screen import ArticleInjectionScreen, ClassifierHit
@@ -105,6 +105,7 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     except StoreError as err:
         print(f"ingest: {err}", file=sys.stderr)
         return EXIT_USAGE
+    count_tokens = Tokenizer.from_settings(settings).count
     sync = KBSync(collection, embedder, settings.chunk_tokens, count_tokens, moderation_review(embedder))
     roots = args.paths or [settings.kb_dir]
     plan = sync.plan(articles, prune=PruneScope.of(roots, rejected) if args.prune else None)

@@ -1,7 +1,7 @@
 """The ingest injection screen: text in a KB article that speaks to the bot instead of the reader.
 
-Two halves, like the input screen (bot.safety.injection). The rules (`match_patterns`) catch
-known templates. The trained classifier (bot.safety.injection_classifier) catches the rest, but
+Two halves, like the input screen (bot.safety.input.injection). The rules (`match_patterns`) catch
+known templates. The trained classifier (bot.safety.classifiers.injection_classifier) catches the rest, but
 it was trained on user messages: on help-centre prose it flags plain headings and steps
 ("## Checking your balance" scores 0.95). So it reads only sentences that a cue marks as aimed
 at an AI reader or at its instructions ("for AI systems", "the guidance you were given"), each
@@ -15,8 +15,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bot.safety.injection import match_patterns
-from bot.safety.injection_classifier import InjectionClassifier
+from bot.safety.classifiers.injection_classifier import InjectionClassifier
+from bot.safety.input.injection import match_patterns
 
 _READER = r"(?:AI|LLM|GPT|chat\s?bot|assistant|language\s+model|model|agent|bot|crawler)s?"
 _ORDERS = r"(?:instructions?|guidance|directions?|guidelines?|prompts?|rules|orders|programming)"

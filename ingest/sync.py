@@ -18,7 +18,7 @@ import numpy as np
 from chromadb.api.models.Collection import Collection
 
 from bot.embedding import Embedder
-from bot.store import INTENT_KEY, bump_revision, date_key
+from bot.kb.store import INTENT_KEY, bump_revision, date_key
 from ingest.articles import Article, Rejection
 from ingest.chunking import CHUNKER_VERSION, Chunk, chunk_article
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.safety.grounding import LIST_MARKER, content_words
+from bot.text import LIST_MARKER, content_words
 
 
 class Kind(StrEnum):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.safety.grounding import LIST_MARKER
+from bot.text import LIST_MARKER
 
 _BLANK = re.compile(r"\n\s*\n")
 _FENCE = re.compile(r"^\s*(?:```|~~~)")

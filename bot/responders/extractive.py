@@ -25,11 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.embedding import Embedder
+from bot.kb.retrieval import Passage
 from bot.responders import Answer, Exchange
 from bot.responders.asks import Kind, Part, answers, kinds_of, parts_of
 from bot.responders.blocks import Block, blocks_of, faq_question
-from bot.retrieval import Passage
-from bot.safety.grounding import LIST_MARKER, content_words, split_sentences
+from bot.text import LIST_MARKER, content_words, split_sentences
 
 MODEL = "extractive"
 HEADING_SEPARATOR = " › "  # between the title and the headings shown over a block

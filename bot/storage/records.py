@@ -2,7 +2,7 @@
 
 Users are identified by `user_hash`, the 64-hex safety identifier of `bot.identity`: an email or a
 raw OIDC subject is refused. Free text from users (report text, feedback comments) is PII-redacted
-and capped (`bot.safety.pii.redact_prefix`) before it is stored. Reads return plain dataclasses,
+and capped (`bot.safety.input.pii.redact_prefix`) before it is stored. Reads return plain dataclasses,
 never ORM objects, so nothing depends on a session that has closed. Reads use `Database.read()`: a
 plain transaction, which a writer holding SQLite never delays.
 """
@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.safety.pii import redact_prefix
+from bot.safety.input.pii import redact_prefix
 from bot.storage import ids
 from bot.storage.db import Database
 from bot.storage.flags import flags_of, latency_of

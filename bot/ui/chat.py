@@ -170,7 +170,7 @@ def _ensure_recorded(turn: Turn, visitor: Visitor, pipeline: Pipeline, db: Datab
     if turn.id in recorded:
         return True
     conversation = conversation_id()
-    if _saved(lambda: records.record_turn(db, turn, pipeline.identifier(visitor.user), conversation), "this answer"):
+    if _saved(lambda: records.record_turn(db, turn, turn.safety_identifier, conversation), "this answer"):
         recorded.add(turn.id)
         return True
     return False
@@ -214,7 +214,7 @@ def _show_turn(turn: Turn, visitor: Visitor, pipeline: Pipeline, db: Database, c
 
 
 def _feedback(turn: Turn, visitor: Visitor, pipeline: Pipeline, db: Database) -> None:
-    user_hash = pipeline.identifier(visitor.user)
+    user_hash = turn.safety_identifier
     left, right = st.columns([3, 1])
     with left:
         score = st.feedback("thumbs", key=f"thumbs-{turn.id}")

@@ -7,8 +7,8 @@ from datetime import date
 import streamlit as st
 
 from bot.intents import ALL_INTENTS, Catalogue
-from bot.kb_status import kb_status
-from bot.retrieval import Retriever
+from bot.kb.retrieval import Retriever
+from bot.kb.status import kb_status
 from bot.ui.markdown import passage_text, passage_title
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.kb.retrieval import Passage
 from bot.markdown import encode_url, escape, safe_markdown, urls_in
-from bot.retrieval import Passage
 from bot.turn import Citation
 
 

@@ -1,6 +1,6 @@
 from bot.bands import Band, band_verdict, confidence, decide, suggest, suggestion_text
+from bot.kb.retrieval import Passage
 from bot.responders.extractive import ExtractiveResponder
-from bot.retrieval import Passage
 
 
 def passage(article: str, text: str, heading: str = "", dense: float = 0.6, n: int = 0) -> Passage:

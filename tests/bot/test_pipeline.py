@@ -29,15 +29,15 @@ from bot.pipeline import (
     REPLACED_NOTE,
     Pipeline,
     UnknownIntent,
-    build_pipeline,
 )
 from bot.responders import Exchange
 from bot.responders.llm import LLMResponder
-from bot.safety.grounding import GroundednessCheck
+from bot.safety.input.pii import PII_WARNING
 from bot.safety.moderation import CATEGORIES, ModerationResult, ModerationScreen
-from bot.safety.pii import PII_WARNING
+from bot.safety.output.grounding import GroundednessScreen
 from bot.safety.verdict import ScreenChain, ScreenContext
 from bot.turn import Decision, Turn
+from bot.wiring import build_pipeline
 from ingest import cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -112,7 +112,7 @@ class RenamedMiniLM:
 def test_with_another_retrieval_embedder_the_screens_keep_minilm(  # type: ignore[no-untyped-def]
     settings_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for module in ("bot.pipeline", "ingest.cli"):
+    for module in ("bot.wiring", "ingest.cli"):
         monkeypatch.setattr(f"{module}.make_embedder", lambda settings: RenamedMiniLM())
     settings = settings_factory(tmp_path / "data", answer_confidence=0.2)  # as in `kb`
     assert cli.main([str(FIXTURES / "kb" / "articles"), "--quiet"], settings) == 0
@@ -355,7 +355,7 @@ def test_an_invented_answer_is_replaced_by_the_quoted_one(kb: Settings) -> None:
 
 def test_groundedness_rejects_the_invented_answer(pipeline: Pipeline) -> None:
     passages = pipeline.stages.retriever.search(CARDS_Q, "billing")
-    verdict = GroundednessCheck(local_embedder()).check(
+    verdict = GroundednessScreen(local_embedder()).check(
         "We also accept Diners Club and JCB, and we charge cards 30 days after delivery. [1]",
         ScreenContext(passages=passages),
     )

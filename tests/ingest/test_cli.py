@@ -17,7 +17,7 @@ import pytest
 
 from bot.config import Settings
 from bot.embedding import local_embedder
-from bot.store import chroma_client, kb_collection
+from bot.kb.store import chroma_client, kb_collection
 from ingest import cli
 from ingest.sync import KBSync
 

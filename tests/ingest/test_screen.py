@@ -9,8 +9,8 @@ import pytest
 
 from bot.embedding import local_embedder
 from bot.intents import load_catalogue
-from bot.safety.injection import match_patterns
-from bot.safety.injection_classifier import InjectionClassifier
+from bot.safety.classifiers.injection_classifier import InjectionClassifier
+from bot.safety.input.injection import match_patterns
 from ingest.articles import Article, find_files, load_mapping, read_article
 from ingest.screen import ArticleInjectionScreen, candidates
 

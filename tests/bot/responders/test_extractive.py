@@ -1,6 +1,6 @@
+from bot.kb.retrieval import Passage
 from bot.responders.extractive import ExtractiveResponder, kb_idf
-from bot.retrieval import Passage
-from bot.safety.grounding import split_sentences
+from bot.text import split_sentences
 
 
 def passage(article: str, text: str, n: int = 0) -> Passage:

@@ -8,8 +8,8 @@ from streamlit.testing.v1 import AppTest
 
 from bot.config import Settings
 from bot.embedding import local_embedder
-from bot.retrieval import Retriever
-from bot.store import open_kb
+from bot.kb.retrieval import Retriever
+from bot.kb.store import open_kb
 from ingest import cli
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

@@ -1,7 +1,7 @@
 import numpy as np
 from markdown_it import MarkdownIt
 
-from bot.retrieval import Passage
+from bot.kb.retrieval import Passage
 from bot.turn import Citation
 from bot.ui.markdown import passage_text, passage_title, sources_markdown
 
