@@ -8,7 +8,7 @@ DEVAUTH_PORT ?= 9400
 NODE_STAMP := devauth/node_modules/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run kb test test-deps lint bench clean debian-faq safety-data safety-model eval-safety finetune-experiment reader-experiment
+.PHONY: install run kb test test-deps lint bench bench-load run-scaled clean debian-faq safety-data safety-model eval-safety finetune-experiment reader-experiment
 
 $(STAMP): requirements.txt requirements-models.txt requirements-dev.txt requirements-llm.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -31,6 +31,9 @@ kb: install  ## load (or update) the KB folder; prune removes only articles whos
 
 run: kb  ## the app and the local development OpenID provider, at http://localhost:$(PORT)
 	$(PY) -m tools.local_auth run-app --port $(PORT) --provider-port $(DEVAUTH_PORT)
+
+run-scaled: install test-deps  ## a Chroma server + PostgreSQL + two app processes (ports 8501, 8502) sharing both
+	$(PY) -m tools.run_scaled --ports $(PORT) $$(($(PORT) + 1)) --provider-port $(DEVAUTH_PORT)
 
 lint: install
 	$(PY) -m ruff check .
