@@ -10,9 +10,10 @@ buttons appear with it; the page is re-rendered once the turn is complete).
 
 Printed per level: answers, errors (no answer in time, or a refusal by the rate limit), latency p50/p95/max,
 and the server process's CPU (from /proc, or psutil if installed: one core = 100 %) and peak RSS while
-the sessions asked. The per-user rate limit (SAFEDESK_RATE_LIMIT_PER_MINUTE, 12 by default) is kept:
-every session is a fresh user and asks fewer questions than the limit; --rate-limit changes it.
-Chromium runs on the same machine as the server, so its own load is in the figures.
+the sessions asked, and the machine's load average (other work on it slows every answer). The per-user
+rate limit (SAFEDESK_RATE_LIMIT_PER_MINUTE, 12 by default) is kept: every session is a fresh user and
+asks fewer questions than the limit; --rate-limit changes it. Chromium runs on the same machine as the
+server, so its own load is in the figures.
 
     python -m bench.bench_load [--sessions 1 5 20] [--questions 3]
 
@@ -57,6 +58,7 @@ class Level:
     wall_s: float = 0.0
     cpu_percent: float = 0.0
     peak_rss_mb: float = 0.0
+    load_average: float = 0.0  # the machine's, over the last minute, when the level ended
 
 
 class ServerUsage:
@@ -191,6 +193,7 @@ async def run_level(  # type: ignore[no-untyped-def]
             )
         level.wall_s = time.monotonic() - started
         level.cpu_percent, level.peak_rss_mb = usage.cpu_percent, usage.peak_rss_mb
+        level.load_average = os.getloadavg()[0]
     finally:
         for context in contexts:
             await context.close()
@@ -231,7 +234,8 @@ def report(level: Level, per_session: int) -> None:
     rate = len(level.latencies) / level.wall_s if level.wall_s else 0.0
     print(
         f"{level.sessions:3d} sessions  {len(level.latencies):3d}/{asked} answered  {errors} errors   {figures}   "
-        f"{rate:4.2f} answers/s   server CPU {level.cpu_percent:4.0f} %   peak RSS {level.peak_rss_mb:5.0f} MB",
+        f"{rate:4.2f} answers/s   server CPU {level.cpu_percent:4.0f} %   peak RSS {level.peak_rss_mb:5.0f} MB   "
+        f"load average {level.load_average:.1f}",
         flush=True,
     )
     for what, count in sorted(level.errors.items()):
