@@ -34,6 +34,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,7 @@ from bot.intents import load_catalogue
 from ingest import cli
 from tools.app_server import Login, running_app, write_secrets
 from tools.local_auth import running_provider
+from tools.postgres_server import running_postgres
 from tools.processes import free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -247,6 +249,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 5, 20], help="concurrent sessions, per level")
     parser.add_argument("--questions", type=int, default=3, help="questions each session asks (default 3)")
     parser.add_argument("--rate-limit", type=int, default=None, help="SAFEDESK_RATE_LIMIT_PER_MINUTE for the app")
+    parser.add_argument(
+        "--postgres", action="store_true", help="records on a throw-away PostgreSQL on loopback instead of SQLite"
+    )
     parser.add_argument("--answer-timeout", type=float, default=120.0, help="seconds one answer may take")
     parser.add_argument("--level-timeout", type=float, default=600.0, help="seconds one level may take")
     args = parser.parse_args(argv)
@@ -274,16 +279,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         "STREAMLIT_SECRETS_FILES": str(write_secrets(home / "secrets.toml", app_url, login)),
     }
     print(
-        f"one app process (streamlit run app.py; embedded Chroma, SQLite), {os.cpu_count()} cores shared with "
+        f"one app process (streamlit run app.py; embedded Chroma, {'PostgreSQL' if args.postgres else 'SQLite'}), "
+        f"{os.cpu_count()} cores shared with "
         f"Chromium; {args.questions} questions per session, one user per session; rate limit "
         f"{settings.rate_limit_per_minute}/min per user{' (set by --rate-limit)' if args.rate_limit else ' (default)'}"
     )
     print(f"CPU: the server process, 100 % = one core ({'psutil' if _psutil_usage(os.getpid()) else '/proc'})")
-    with (
-        running_provider(provider_port, CLIENT_ID, login.client_secret, [f"{app_url}/oauth2callback"], home / "p.log"),
-        running_app(app_port, env, home / "streamlit.log") as app,
-    ):
+    with ExitStack() as servers:
+        if args.postgres:
+            env["DATABASE_URL"] = servers.enter_context(running_postgres())
+        servers.enter_context(
+            running_provider(
+                provider_port, CLIENT_ID, login.client_secret, [f"{app_url}/oauth2callback"], home / "p.log"
+            )
+        )
+        app = servers.enter_context(running_app(app_port, env, home / "streamlit.log"))
         levels = asyncio.run(drive(app_url, app.pid, args))
+    log = home / "streamlit.log"
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", log.read_text(errors="replace"))  # Streamlit colours its tracebacks
+    failures = [line for line in plain.splitlines() if re.match(r"\w+Error: ", line)]
+    print(f"server log {log}: {len(failures)} exception(s)" + "".join(f"\n      {f[:160]}" for f in failures[:5]))
     return 0 if all(level.latencies for level in levels) else 1
 
 
