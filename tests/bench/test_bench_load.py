@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 
 from bench.bench_load import ServerUsage, plan
-from bench.common import DATA, ROOT, read_jsonl
+from bench.common import DATA, ROOT
 from bot.intents import load_catalogue
+from evals.jsonl import read_jsonl
 
 
 def test_each_session_asks_its_own_questions_of_one_topic() -> None:
