@@ -24,10 +24,15 @@ _LINE_MARKUP = re.compile(r"^(?:#{1,6}\s+|>\s*|[-*+]\s+|\d+[.)]\s+|\|\s*)+")
 _INLINE_MARKUP = re.compile(r"\*\*|__|`|\s*\|\s*")
 
 
+_HEADING = re.compile(r"\*\*[^*]+\*\*")
+
+
 def answer_first_line(answer: str, max_chars: int = QUOTE_MAX_CHARS) -> str:
     """The answer's first line of text, without Markdown markers or citation numbers, cut at a word."""
     for raw in answer.splitlines():
         if set(raw) <= set("-:|*_= \t"):  # an empty line, a table's separator row or a rule
+            continue
+        if _HEADING.fullmatch(raw.strip()):  # a quoted block's "**Title › Heading**": what it says comes next
             continue
         line = _LINE_MARKUP.sub("", raw.strip()).rstrip("| ")
         line = _CITATION.sub("", _LINK.sub(r"\1", line))

@@ -23,7 +23,7 @@ from tests.bot.storage.factories import make_turn, new_conversation
 
 @pytest.fixture
 def setup(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> tuple[Settings, Database, str]:
-    settings = settings.model_copy(update={"secret_key": "cli-secret", "retention_days": 30})
+    settings = settings.model_copy(update={"secret_key": "cli-secret-0123456789abcdef0123456789", "retention_days": 30})
     monkeypatch.setattr(cli, "get_settings", lambda: settings)
     db = open_database(settings)
     alice = safety_identifier(server_secret(settings), "oidc|alice")
@@ -57,7 +57,7 @@ def test_list_show_and_resolve_a_report(setup, capsys) -> None:  # type: ignore[
     code, out, _ = run(capsys, "reports", "resolve", report_id, "--note", "article corrected")
     assert code == 0 and out.strip() == f"{report_id}: resolved"
     [event] = audit_trail(db, report_id)
-    staff_hash = safety_identifier(b"cli-secret", "cli:sam")
+    staff_hash = safety_identifier(b"cli-secret-0123456789abcdef0123456789", "cli:sam")
     assert (event.staff_id, event.staff_name, event.to_value, event.note) == (
         staff_hash, "cli:sam", "resolved", "article corrected",
     )  # fmt: skip

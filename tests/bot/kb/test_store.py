@@ -14,7 +14,7 @@ from bot.kb.store import SQLITE_FILE, StoreError, bump_revision, chroma_client, 
 from ingest import cli
 from tests.chroma_server import running_chroma_server
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 class OtherModel:

@@ -131,7 +131,7 @@ def _worker_env(settings: Settings, **limits: int) -> dict[str, str]:
         "SAFEDESK_ENV_FILE": "",
         "SAFEDESK_DATA_DIR": str(settings.data_dir),
         "DATABASE_URL": settings.database_url,
-        "SAFEDESK_SECRET_KEY": "two-processes-secret",
+        "SAFEDESK_SECRET_KEY": "two-processes-secret-0123456789abcdef0123",
     }
     env.update({f"SAFEDESK_{name.upper()}": str(value) for name, value in limits.items()})
     return env
@@ -170,7 +170,9 @@ def test_two_processes_agree_on_a_users_limit_and_strikes(storage_settings: Sett
     [blocked] = _run(env, T0 + 122, "cli:frank", "admit")
     assert not blocked["ok"] and blocked["reasons"] == [BLOCKED_REASON]
     # The rows are keyed by the hashed id, as staff see it.
-    secret = server_secret(storage_settings.model_copy(update={"secret_key": "two-processes-secret"}))
+    secret = server_secret(
+        storage_settings.model_copy(update={"secret_key": "two-processes-secret-0123456789abcdef0123"})
+    )
     assert [b.user_hash for b in blocked_users(db, _at(T0 + 122))] == [safety_identifier(secret, "cli:frank")]
     [other] = _run(env, T0 + 122, "cli:grace", "admit")
     assert other["ok"]
