@@ -32,6 +32,9 @@ class Clock:
         return self.now
 
 
+TWO_PROCESS_SECRET = "two-processes-secret-0123456789abcdef0123"  # at least 32 characters
+
+
 def db_gate(db: Database, clock: Clock, **overrides: float) -> Gate:
     options: dict[str, Any] = dict(
         per_minute=3, strikes_to_slow=2, strikes_to_block=4, window_seconds=600, slow_seconds=20, block_seconds=300
@@ -131,7 +134,7 @@ def _worker_env(settings: Settings, **limits: int) -> dict[str, str]:
         "SAFEDESK_ENV_FILE": "",
         "SAFEDESK_DATA_DIR": str(settings.data_dir),
         "DATABASE_URL": settings.database_url,
-        "SAFEDESK_SECRET_KEY": "two-processes-secret-0123456789abcdef0123",
+        "SAFEDESK_SECRET_KEY": TWO_PROCESS_SECRET,
     }
     env.update({f"SAFEDESK_{name.upper()}": str(value) for name, value in limits.items()})
     return env
@@ -170,9 +173,7 @@ def test_two_processes_agree_on_a_users_limit_and_strikes(storage_settings: Sett
     [blocked] = _run(env, T0 + 122, "cli:frank", "admit")
     assert not blocked["ok"] and blocked["reasons"] == [BLOCKED_REASON]
     # The rows are keyed by the hashed id, as staff see it.
-    secret = server_secret(
-        storage_settings.model_copy(update={"secret_key": "two-processes-secret-0123456789abcdef0123"})
-    )
+    secret = server_secret(storage_settings.model_copy(update={"secret_key": TWO_PROCESS_SECRET}))
     assert [b.user_hash for b in blocked_users(db, _at(T0 + 122))] == [safety_identifier(secret, "cli:frank")]
     [other] = _run(env, T0 + 122, "cli:grace", "admit")
     assert other["ok"]
