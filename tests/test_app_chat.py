@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from bot import config
 from bot.config import Settings
 from bot.storage.models import Conversation, Feedback, Report, TurnRecord
+from bot.ui.report_form import answer_first_line, literal
 from tests.support import stored
 from tests.test_app import ALICE, app, ask, past_notice
 from tests.test_app import app_env as app_env  # the fixture, shared with test_app.py
@@ -164,7 +165,10 @@ def test_the_report_dialog_quotes_the_answer_it_is_about(app_env: Settings) -> N
     captions = [c.value.replace("\\", "") for c in at.caption]  # shown escaped: as text, not Markdown
     assert "About the answer to “which credit cards can I pay with?”:" in captions
     quotes = [m.value for m in at.markdown if m.value.startswith("> ")]
-    assert len(quotes) == 1 and ANSWER in quotes[0].replace("\\", "")  # shown escaped: as text, not Markdown
+    assert len(quotes) == 1  # the answer's first line of text (after its heading), shown escaped
+    (turn,) = at.session_state["turns"]
+    assert quotes[0] == f"> {literal(answer_first_line(turn.answer))}"
+    assert answer_first_line(turn.answer).split(".")[0] in turn.answer and "**" not in quotes[0]
 
 
 def test_a_contact_address_is_kept_only_when_the_box_is_ticked(app_env: Settings) -> None:

@@ -39,3 +39,8 @@ def test_a_long_first_line_is_cut_at_a_word() -> None:
 def test_literal_escapes_what_markdown_would_act_on() -> None:
     assert literal("[click](https://x.test) *now* $5 <b>") == (r"\[click\]\(https\:\/\/x\.test\) \*now\* \$5 \<b\>")
     assert literal("plain words") == "plain words"
+
+
+def test_a_quoted_blocks_heading_is_not_its_first_line() -> None:
+    answer = "**Payment methods we accept › Cards**\n\nWe accept Visa and Mastercard [1]."
+    assert answer_first_line(answer) == "We accept Visa and Mastercard."
