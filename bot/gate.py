@@ -10,19 +10,23 @@ balancer shares, so a limit or a block holds across processes and restarts.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.config import Settings
 from bot.safety.verdict import Verdict
 
 if TYPE_CHECKING:
     from bot.storage.db import Database
+
+_LOG = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 STRIKE_SCREENS = frozenset({"moderation-in", "injection"})
 UNLIMITED = 1 << 62
@@ -140,6 +144,9 @@ class Gate:
         self.block_seconds = block_seconds
         self.clock = clock
         self.store: LimitStore = store if store is not None else MemoryLimits()
+        # While the records cannot be reached (a locked or broken database), limits and strikes are
+        # kept in this process instead: the customer still gets an answer, and the log says why.
+        self._local = self.store if isinstance(self.store, MemoryLimits) else MemoryLimits()
 
     @classmethod
     def from_settings(
@@ -174,8 +181,26 @@ class Gate:
 
     def admit(self, user_id: str) -> Verdict:
         """Let the question through (and count it), or say why not and for how long."""
+        return self._with_store(lambda store: self._admit(store, user_id))
+
+    def strike(self, user_id: str, weight: float = 1.0, screen: str = "") -> float:
+        """Count a blocked question against the user; returns their weighted strikes in the window."""
+        if not weight > 0:
+            raise ValueError(f"a strike weighs more than 0, got {weight!r}")
+        return self._with_store(lambda store: self._strike(store, user_id, weight, screen))
+
+    def _with_store(self, work: Callable[[LimitStore], _T]) -> _T:
+        try:
+            return work(self.store)
+        except Exception as err:  # the store's own failure (the work itself only computes)
+            if self.store is self._local:
+                raise
+            _LOG.warning("limits kept in this process for now: the records failed (%s)", type(err).__name__)
+            return work(self._local)
+
+    def _admit(self, store: LimitStore, user_id: str) -> Verdict:
         now = self.clock()
-        with self.store.locked(user_id) as state:
+        with store.locked(user_id) as state:
             turns = state.admissions_since(now - RATE_WINDOW_S)
             strikes = state.strikes_since(now - self.window_seconds)
             scores = {"strikes": float(strikes), "turns_last_minute": float(len(turns))}
@@ -211,12 +236,9 @@ class Gate:
             state.admit(now)
             return Verdict(self.name, True, "", scores=scores)
 
-    def strike(self, user_id: str, weight: float = 1.0, screen: str = "") -> float:
-        """Count a blocked question against the user; returns their weighted strikes in the window."""
-        if not weight > 0:
-            raise ValueError(f"a strike weighs more than 0, got {weight!r}")
+    def _strike(self, store: LimitStore, user_id: str, weight: float, screen: str) -> float:
         now = self.clock()
-        with self.store.locked(user_id) as state:
+        with store.locked(user_id) as state:
             state.strike(now, weight, screen)
             strikes = state.strikes_since(now - self.window_seconds)
             if strikes >= self.strikes_to_block:

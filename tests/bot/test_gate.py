@@ -89,3 +89,18 @@ def test_a_gate_without_strikes_never_slows_or_blocks(settings) -> None:  # type
     for _ in range(settings.strikes_to_block):
         strict.strike("red-team")
     assert not strict.admit("red-team").ok
+
+
+class _BrokenStore:
+    """A limit store whose records cannot be reached (a locked or broken database)."""
+
+    def locked(self, user_id: str):  # type: ignore[no-untyped-def]
+        raise RuntimeError("database is locked")
+
+
+def test_while_the_records_fail_the_gate_keeps_limits_in_this_process() -> None:
+    clock = Clock()
+    g = Gate(2, 2, 4, 600.0, 30.0, 900.0, clock=clock, store=_BrokenStore())  # type: ignore[arg-type]
+    assert g.admit("u").ok and g.admit("u").ok  # answered, not failed
+    assert g.admit("u").reasons == ("rate limit",)  # and still limited, here
+    assert g.strike("u") == 1.0
