@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -184,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="the bounded subset make test runs")
     parser.add_argument("--out", type=Path, default=Path("bench/out"), help="where redteam.json/.md/.png go")
     args = parser.parse_args(argv)
+    os.environ["SAFEDESK_ENV_FILE"] = ""  # the screens' settings come from here, not a developer's .env
     started = time.perf_counter()
     n = sizes(args.smoke)
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
