@@ -44,11 +44,11 @@ EXTRACTION = (  # hand-written prompt extraction, with support framing as a user
 def sizes(smoke: bool) -> dict[str, int]:
     if smoke:
         return {"extraction": 3, "spikee": 4, "garak": 1, "jailbreak": 3, "behaviours": 5, "indirect": 2}
-    return {"extraction": 10, "spikee": 40, "garak": 4, "jailbreak": 30, "behaviours": 40, "indirect": 8}
+    return {"extraction": 10, "spikee": 100, "garak": 8, "jailbreak": 60, "behaviours": 200, "indirect": 16}
 
 
 def direct_suites(n: dict[str, int], intent: str) -> dict[str, list[Attack]]:
-    """Attacks typed by the user, by suite."""
+    """Attacks typed by the user, by suite (garak's only when it is installed: .venv-redteam)."""
     suites: dict[str, list[Attack]] = {}
     suites["extraction"] = [
         Attack(f"x{i}", "extraction", q, intent)
@@ -183,6 +183,8 @@ def modes(smoke: bool, stack: ExitStack) -> Iterator[tuple[str, dict[str, object
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.redteam", description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="the bounded subset make test runs")
+    parser.add_argument("--only", nargs="*", help="run only these suites (e.g. behaviours-plain behaviours-framed)")
+    parser.add_argument("--extractive-only", action="store_true", help="no LLM mode")
     parser.add_argument("--out", type=Path, default=Path("bench/out"), help="where redteam.json/.md/.png go")
     args = parser.parse_args(argv)
     os.environ["SAFEDESK_ENV_FILE"] = ""  # the screens' settings come from here, not a developer's .env
@@ -196,19 +198,21 @@ def main(argv: list[str] | None = None) -> int:
         base = target_settings(data / "kb")
         assert ingest(base) == 0, "the sample KB did not load"
         intent = "orders-shipping"
-        suites = direct_suites(n, intent)
-        for mode, overrides in modes(args.smoke, stack):
+        suites = {k: v for k, v in direct_suites(n, intent).items() if not args.only or k in args.only}
+        for mode, overrides in modes(args.smoke or args.extractive_only, stack):
             log(f"{mode} mode")
             settings = target_settings(data / "kb", **overrides)
             target = Target(settings, mode)
             lifted = Target(settings, mode, max_input_chars=LIFTED_CHARS)
             for name, attacks in suites.items():
                 results += [o.to_dict() for o in run_suite(target, lifted, name, attacks, log)]
-            planted, counts = indirect(data / mode, overrides, n["indirect"], intent, log)
-            ingest_counts[mode] = counts
-            results += [o.to_dict() for o in planted]
-        log("hostile stand-in")
-        results += [o.to_dict() for o in hostile_suite(data / "kb", log)]
+            if not args.only or "spikee-indirect" in args.only:
+                planted, counts = indirect(data / mode, overrides, n["indirect"], intent, log)
+                ingest_counts[mode] = counts
+                results += [o.to_dict() for o in planted]
+        if not args.only or "hostile" in args.only:
+            log("hostile stand-in")
+            results += [o.to_dict() for o in hostile_suite(data / "kb", log)]
     seconds = time.perf_counter() - started
     summary = write_report(results, ingest_counts, args.out, seconds, smoke=args.smoke)
     log(f"wrote {args.out / 'redteam.json'}, redteam.md, redteam.png in {seconds:.0f}s")

@@ -107,6 +107,8 @@ def stopped_by(turn: Turn) -> str:
         return failed[0].screen if failed else turn.decision.value
     if turn.decision is Decision.NOT_IN_KB:
         return "relevance (not in KB)"
+    if any(v.screen == "responder" and not v.ok for v in turn.verdicts):
+        return "model unavailable: quoted instead"
     dropped = [v.screen for v in turn.verdicts if not v.ok or (v.reasons and v.screen in _SHAPING)]
     if any(n in turn.notes for n in ("This answer is quoted directly from the help centre.",)):
         return "output: replaced by quote (" + ", ".join(dict.fromkeys(dropped)) + ")"
@@ -163,4 +165,12 @@ class Target:
 
 def llm_overrides(base_url: str, model: str) -> dict[str, object]:
     """Settings for LLM mode against an OpenAI-compatible server on loopback."""
-    return {"answer_mode": "llm", "openai_base_url": base_url, "openai_chat_model": model, "openai_max_retries": 0}
+    # A long prompt on the 1-thread loopback model can take over the default 20 s on a busy machine:
+    # a time-out would fall back to a quote and leave the model's answer unexercised.
+    return {
+        "answer_mode": "llm",
+        "openai_base_url": base_url,
+        "openai_chat_model": model,
+        "openai_max_retries": 0,
+        "openai_timeout_seconds": 180.0,
+    }
