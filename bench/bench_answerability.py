@@ -39,13 +39,13 @@ from bench.common import (
     bench_settings,
     plausible_settings,
     pyplot,
-    read_jsonl,
     save_figure,
 )
 from bench.llm_judge import yes_probability
-from bot.eval.metrics import auc, specificity_at_recall
 from bot.pipeline import Pipeline
-from bot.safety.grounding import split_sentences
+from bot.text import split_sentences
+from evals.jsonl import read_jsonl
+from evals.metrics import auc, specificity_at_recall
 
 SIGNALS = ("dense", "bm25", "hybrid", "best sentence", "margin")
 KEEP = 0.9  # share of answerable questions the threshold keeps

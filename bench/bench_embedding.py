@@ -33,9 +33,10 @@ import numpy as np
 from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
 from tokenizers import Tokenizer
 
-from bench.common import DATA, ROOT, pct, peak_rss_mb, read_jsonl
+from bench.common import DATA, ROOT, pct, peak_rss_mb
 from bot.assets import MINILM_ONNX, MINILM_TOKENIZER
 from bot.embedding import MAX_WORDPIECES, MiniLMEmbedder
+from evals.jsonl import read_jsonl
 
 Embed = Callable[[list[str]], np.ndarray]
 CHROMA_FILES = ("config.json", "special_tokens_map.json", "tokenizer_config.json", "tokenizer.json", "vocab.txt")

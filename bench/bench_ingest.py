@@ -18,7 +18,7 @@ import time
 from bench.common import PLAUSIBLE_DOCS, PLAUSIBLE_IMPORT, ROOT, bench_settings, peak_rss_mb, plausible_settings
 from bot.config import Settings
 from bot.embedding import local_embedder
-from bot.store import chroma_client, kb_collection
+from bot.kb.store import chroma_client, kb_collection
 from ingest import cli
 
 

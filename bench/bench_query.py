@@ -45,9 +45,9 @@ from bench.common import PLAUSIBLE_DOCS, bench_settings, pct, peak_rss_mb
 from bot.config import Settings
 from bot.embedding import Embedder, local_embedder
 from bot.intents import ALL_INTENTS
-from bot.lexical import LexicalIndex
-from bot.retrieval import Retriever
-from bot.store import INTENT_KEY, bump_revision, chroma_client, date_key, kb_collection
+from bot.kb.retrieval import Retriever
+from bot.kb.snapshot import KBSnapshot
+from bot.kb.store import INTENT_KEY, bump_revision, chroma_client, date_key, kb_collection
 from ingest.articles import Article
 from ingest.chunking import Chunk
 from ingest.clean import clean_markdown
@@ -241,7 +241,7 @@ def chroma_where(intent: str, today: date) -> dict:
     return {"$and": clauses}
 
 
-def dense_top(index: LexicalIndex, vector: np.ndarray, intent: str, today: date) -> np.ndarray:
+def dense_top(index: KBSnapshot, vector: np.ndarray, intent: str, today: date) -> np.ndarray:
     """Chroma's filtered dense query, done in numpy over the lexical index's copy of the vectors."""
     scores = index.embeddings @ vector
     scores[~index.servable(intent, today)] = -np.inf

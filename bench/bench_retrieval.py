@@ -19,16 +19,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from bench.common import DATA, ROOT, bench_settings, read_jsonl
+from bench.common import DATA, ROOT, bench_settings
 from bench.datasets.debian_faq import load_debian_faq
 from bot.config import Settings
 from bot.embedding import local_embedder
 from bot.intents import ALL_INTENTS, load_catalogue
-from bot.retrieval import Retriever
-from bot.store import chroma_client, kb_collection
-from bot.tokens import count_tokens
+from bot.kb.retrieval import Retriever
+from bot.kb.store import chroma_client, kb_collection
+from bot.tokens import Tokenizer
+from evals.jsonl import read_jsonl
 from ingest.articles import Article, find_files, read_article
-from ingest.sync import KBSync
+from ingest.sync import KBSync, PruneScope
 
 MODES = ("dense", "bm25", "hybrid")
 
@@ -42,8 +43,8 @@ class Question:
 
 def load_articles(settings: Settings, articles: list[Article]) -> None:
     collection = kb_collection(chroma_client(settings), settings.collection, local_embedder())
-    sync = KBSync(collection, local_embedder(), settings.chunk_tokens, count_tokens)
-    sync.apply(sync.plan(articles, prune=True))
+    sync = KBSync(collection, local_embedder(), settings.chunk_tokens, Tokenizer.from_settings(settings).count)
+    sync.apply(sync.plan(articles, prune=PruneScope.everywhere()))
 
 
 def sample_kb(settings: Settings) -> tuple[list[Article], list[Question]]:

@@ -1,23 +1,29 @@
-"""Whole offline turns: answer quality and per-stage latency.
+"""Whole offline turns: the three bands, answer quality and per-stage latency.
 
-Two KBs, each with its own question sets written by us (bench/data):
-  * the sample KB: sample_questions.jsonl (answerable, gold article) and sample_unanswerable.jsonl
-    (on-topic, not in the KB). The extractive responder was tuned on these.
+Two KBs, each with its own question sets (bench/data): answerable questions carry their gold
+article, `facts` (1-3 substrings a right answer must contain) and a `style`; unanswerable ones
+are on-topic questions the KB does not answer.
+  * the sample KB: sample_questions.jsonl and sample_unanswerable.jsonl. The extractive
+    responder and the bands (bot/bands.py) were calibrated on these.
   * the Plausible help centre (../shared/kb-real/plausible, imported with kb/imports/plausible):
     plausible_questions.jsonl and plausible_unanswerable.jsonl, held out: never tuned on.
 
-For each set: the share of answerable questions answered with the gold article among the
-citations, the share of unanswerable ones declined with a hand-off, and what else happened.
-Then latency per stage of a full offline turn (p50/p95), turns/s on one thread, and peak RSS.
-A figure (bench/out/turn-decline-tradeoff.png) shows right-citation vs declines over relevance
-thresholds, the one knob that trades the two.
+Each question is asked once with the bands open (every turn goes on to an answer) and the band's
+confidence and closest articles recorded (the "bands" verdict); the shipped thresholds are then
+applied to the record exactly as bot.pipeline applies them, and so is every other pair of
+thresholds for the trade-off (bench/out/turn-bands-tradeoff.png). Per set: answered / suggested /
+declined for each kind; the right article cited; the right article in the answer or the
+suggestions; all facts present; the same by question style. Then the latency of full offline
+turns with the shipped bands (p50/p95 per stage), turns/s on one thread and peak RSS.
 
-    python -m bench.bench_turn            (add --quick to skip Plausible)
+    python -m bench.bench_turn                (--quick: sample KB only)
+    python -m bench.bench_turn --calibrate    (also fit the bands' weights and thresholds on the sample KB)
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import subprocess
 import sys
@@ -25,6 +31,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from bench.common import (
     DATA,
@@ -36,27 +44,94 @@ from bench.common import (
     peak_rss_mb,
     plausible_settings,
     pyplot,
-    read_jsonl,
     save_figure,
 )
+from bot import bands
 from bot.config import Settings
 from bot.gate import Gate
 from bot.identity import User
-from bot.pipeline import Pipeline, build_pipeline
+from bot.pipeline import Pipeline
 from bot.turn import Decision, Turn
+from bot.wiring import build_pipeline
+from evals.jsonl import read_jsonl
 
-STAGES = ("gate", "input", "retrieve", "respond", "output", "total")
+STAGES = ("gate", "input", "retrieve", "bands", "respond", "output", "total")
+TARGETS = {"facts": 0.75, "right_anywhere": 0.97, "unanswerable_answered": 0.10, "answerable_answered": 0.75}
+_MARKER = re.compile(r"\s*\[\d{1,2}\]")
 
 
 @dataclass
-class Result:
-    name: str
-    right: float
-    declined: float
+class Asked:
+    """One question and what the turn did with the bands open."""
+
+    question: dict
+    turn: Turn
+    confidence: float
+    features: dict[str, float]
+    closest: list[str]  # article ids the suggestions would show
+
+    @property
+    def answerable(self) -> bool:
+        return self.question.get("article_id") is not None
+
+
+def decision(asked: Asked, answer_at: float, suggest_at: float) -> str:
+    """What the pipeline decides with these thresholds (bot.pipeline: bands before the answer)."""
+    if asked.turn.decision is not Decision.ANSWERED and not asked.features:
+        return asked.turn.decision.value  # stopped before the bands (blocked input, nothing retrieved)
+    if asked.confidence < suggest_at or not asked.closest:
+        return Decision.NOT_IN_KB.value
+    if asked.confidence < answer_at:
+        return Decision.SUGGESTED.value
+    return asked.turn.decision.value
+
+
+def facts_present(asked: Asked) -> bool:
+    text = _plain(asked.turn.answer)
+    return all(_plain(fact) in text for fact in asked.question.get("facts") or [])
+
+
+def _plain(text: str) -> str:
+    return " ".join(_MARKER.sub("", text).replace("**", "").replace("*", "").lower().split())
+
+
+@dataclass
+class Figures:
     answerable: Counter[str]
     unanswerable: Counter[str]
-    right_first: float = 0.0  # the right article is the first one cited (the answer is built on it)
-    two_sources: float = 0.0  # answers that cite a second article
+    right_cited: float  # answered, the gold article among the citations
+    right_anywhere: float  # the gold article cited, or among the suggestions
+    facts: float  # answered with every fact in the answer
+    unanswerable_answered: float
+    answerable_answered: float
+
+
+def figures(asked: list[Asked], answer_at: float, suggest_at: float) -> Figures:
+    a = [x for x in asked if x.answerable]
+    u = [x for x in asked if not x.answerable]
+    da = [decision(x, answer_at, suggest_at) for x in a]
+    du = [decision(x, answer_at, suggest_at) for x in u]
+    cited = [d == "answered" and x.question["article_id"] in _cited(x.turn) for x, d in zip(a, da, strict=True)]
+    suggested = [d == "suggested" and x.question["article_id"] in x.closest for x, d in zip(a, da, strict=True)]
+    facts = [d == "answered" and facts_present(x) for x, d in zip(a, da, strict=True)]
+    share = lambda flags: sum(flags) / max(1, len(flags))  # noqa: E731
+    return Figures(
+        Counter(da),
+        Counter(du),
+        share(cited),
+        share([c or s for c, s in zip(cited, suggested, strict=True)]),
+        share(facts),
+        share([d == "answered" for d in du]),
+        share([d == "answered" for d in da]),
+    )
+
+
+def _cited(turn: Turn) -> set[str]:
+    return {c.article_id for c in turn.citations}
+
+
+def _cited(turn: Turn) -> set[str]:
+    return {c.article_id for c in turn.citations}
 
 
 def ingest(settings: Settings, args: list[str]) -> None:
@@ -74,47 +149,125 @@ def pipeline_for(settings: Settings) -> Pipeline:
     return build_pipeline(settings, gate=Gate.from_settings(settings, rate_limited=False))
 
 
-def ask_all(pipeline: Pipeline, questions: list[dict]) -> list[Turn]:
+def ask_all(pipeline: Pipeline, questions: list[dict]) -> list[Asked]:
     # One user per question: a benign question the input screens block would otherwise count as
     # a strike against one shared user, and a few of those would stop the whole run at the gate.
-    return [pipeline.run(q["question"], q["intent"], User(f"bench-{q['id']}")) for q in questions]
+    out = []
+    for q in questions:
+        turn = pipeline.run(q["question"], q["intent"], User(f"bench-{q['id']}"))
+        verdict = next((v for v in turn.verdicts if v.screen == "bands"), None)
+        scores = dict(verdict.scores) if verdict else {}
+        closest = [r.split(":", 1)[1] for r in verdict.reasons if r.startswith("closest:")] if verdict else []
+        out.append(Asked(q, turn, scores.pop("confidence", 0.0), scores, closest))
+    return out
 
 
-def score(name: str, answerable: list[dict], a_turns: list[Turn], u_turns: list[Turn]) -> Result:
-    right = sum(
-        t.decision is Decision.ANSWERED and q["article_id"] in {c.article_id for c in t.citations}
-        for q, t in zip(answerable, a_turns, strict=True)
+def report(name: str, asked: list[Asked], answer_at: float, suggest_at: float) -> Figures:
+    f = figures(asked, answer_at, suggest_at)
+    print(f"\n{name}   (answer at {answer_at}, suggest at {suggest_at})")
+    print(f"  answerable   ({sum(f.answerable.values())}): {_decisions(f.answerable)}")
+    print(f"  unanswerable ({sum(f.unanswerable.values())}): {_decisions(f.unanswerable)}")
+    print(f"  right article cited {f.right_cited:.3f}; in the answer or the suggestions {f.right_anywhere:.3f}")
+    answered = f.answerable_answered
+    among = f"; among answered turns {f.facts / answered:.3f}" if answered else ""
+    print(f"  answered with all facts present {f.facts:.3f} of answerable questions{among}")
+    for key, target in TARGETS.items():
+        value, at_most = getattr(f, key), key == "unanswerable_answered"
+        met = value <= target if at_most else value >= target
+        print(
+            f"    target {key:22} {'<=' if at_most else '>='} {target:.2f}: {value:.3f} {'met' if met else 'NOT met'}"
+        )
+    styles = sorted({x.question.get("style", "?") for x in asked})
+    print(
+        f"  by style{'':14} {'n':>4} {'answered':>9} {'suggested':>10} {'declined':>9} {'right-any':>10} {'facts':>6}"
     )
-    first = sum(
-        t.decision is Decision.ANSWERED and t.citations[0].article_id == q["article_id"]
-        for q, t in zip(answerable, a_turns, strict=True)
-    )
-    two = sum(len({c.article_id for c in t.citations}) > 1 for t in a_turns)
-    declined = sum(t.decision is Decision.NOT_IN_KB and bool(t.handoff) for t in u_turns)
-    return Result(
-        name,
-        right / len(answerable),
-        declined / len(u_turns),
-        Counter(t.decision.value for t in a_turns),
-        Counter(t.decision.value for t in u_turns),
-        first / len(answerable),
-        two / len(answerable),
-    )
+    for style in styles:
+        for kind in ("answerable", "unanswerable"):
+            group = [
+                x for x in asked if x.question.get("style", "?") == style and x.answerable == (kind == "answerable")
+            ]
+            if not group:
+                continue
+            g = figures(group, answer_at, suggest_at)
+            c = g.answerable if kind == "answerable" else g.unanswerable
+            n = sum(c.values())
+            row = f"  {style:10} {kind[:6]:11} {n:4} " + " ".join(
+                f"{c[d] / n:{w}.2f}" for d, w in (("answered", 9), ("suggested", 10), ("not_in_kb", 9))
+            )
+            print(row + (f" {g.right_anywhere:10.2f} {g.facts:6.2f}" if kind == "answerable" else ""))
+    return f
 
 
-def tradeoff(pipeline: Pipeline, answerable: list[dict], unanswerable: list[dict]) -> list[tuple[float, float, float]]:
-    """(threshold, right-citation, declined) over relevance thresholds, same pipeline otherwise."""
-    retriever = pipeline.stages.retriever
-    original = retriever.threshold
-    points = []
-    try:
-        for threshold in (0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60):
-            retriever.threshold = threshold
-            result = score("", answerable, ask_all(pipeline, answerable), ask_all(pipeline, unanswerable))
-            points.append((threshold, result.right, result.declined))
-    finally:
-        retriever.threshold = original
-    return points
+def _decisions(counts: Counter[str]) -> str:
+    n = sum(counts.values()) or 1
+    main = ["answered", "suggested", "not_in_kb"]
+    order = [*main, *sorted(set(counts) - set(main))]
+    return "  ".join(f"{d} {counts[d] / n:.2f}" for d in order if d in counts or d in order[:3])
+
+
+def tradeoff(asked: list[Asked], suggest_at: float) -> list[tuple[float, Figures]]:
+    return [(t, figures(asked, t, min(suggest_at, t))) for t in np.round(np.arange(0.05, 0.96, 0.05), 2)]
+
+
+def _first_cited(turn: Turn) -> str:
+    return turn.citations[0].article_id if turn.citations else ""
+
+
+def calibrate(asked: list[Asked]) -> None:
+    """Fit the confidence's weights (logistic regression: answerable with the best block in the
+    gold article vs the rest) and print the thresholds that meet the targets on this set."""
+    names = list(bands.WEIGHTS)
+    rows = [x for x in asked if x.features]
+    x = np.array([[r.features.get(n, 0.0) for n in names] for r in rows])
+    y = np.array(
+        [
+            1.0
+            if r.answerable and r.turn.citations[:1] and r.turn.citations[0].article_id == r.question["article_id"]
+            else 0.0
+            for r in rows
+        ]
+    )
+    w, b = np.zeros(len(names)), 0.0
+    for _ in range(20000):  # plain gradient descent with a little L2: four features, a few hundred rows
+        p = 1 / (1 + np.exp(-(x @ w + b)))
+        w -= 0.5 * (x.T @ (p - y) / len(y) + 0.001 * w)
+        b -= 0.5 * float((p - y).mean())
+    print("\nCalibration on the sample KB (paste into bot/bands.py):")
+    print(
+        "  WEIGHTS = {" + ", ".join(f'"{n}": {v:.2f}' for n, v in zip(names, w, strict=True)) + f"}}\n  BIAS = {b:.2f}"
+    )
+    conf = 1 / (1 + np.exp(-(x @ w + b)))
+    u = np.array([not r.answerable for r in rows])
+    ok = [t for t in np.arange(0.05, 0.99, 0.01) if (conf[u] >= t).mean() <= TARGETS["unanswerable_answered"]]
+    print(f"  lowest answer threshold with unanswerable answered <= 0.10: {min(ok):.2f}" if ok else "  none")
+
+
+def plot(curves: dict[str, list[tuple[float, Figures]]], shipped: dict[str, Figures], answer_at: float) -> Path | None:
+    plt = pyplot()
+    if plt is None:
+        return None
+    fig, ax = plt.subplots(figsize=(7.2, 4.8))
+    for (name, points), color in zip(curves.items(), ("tab:blue", "tab:orange"), strict=False):
+        xs = [f.unanswerable_answered for _, f in points]
+        ys = [f.answerable_answered for _, f in points]
+        ax.plot(xs, ys, marker="o", color=color, label=f"{name}: answerable answered")
+        ax.plot(xs, [f.facts for _, f in points], marker=".", ls="--", color=color, label=f"{name}: all facts present")
+        ax.plot(xs, [f.right_anywhere for _, f in points], ls=":", color=color, label=f"{name}: right article shown")
+        for (t, _), x, y in zip(points, xs, ys, strict=True):
+            if round(t * 20) % 2 == 0:
+                ax.annotate(f"{t:.1f}", (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        if name in shipped:
+            at = shipped[name]
+            ax.plot([at.unanswerable_answered], [at.answerable_answered], marker="*", ms=16, color=color)
+    ax.axhline(TARGETS["answerable_answered"], color="grey", lw=0.8, ls=":")
+    ax.axvline(TARGETS["unanswerable_answered"], color="grey", lw=0.8, ls=":")
+    ax.set_xlabel("unanswerable questions answered directly")
+    ax.set_ylabel("share of answerable questions")
+    ax.set_title(f"Answer threshold over the bands' confidence (labels; star: shipped {answer_at})")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="lower right", fontsize=7)
+    return save_figure(fig, "turn-bands-tradeoff.png")
 
 
 def latency(pipeline: Pipeline, questions: list[dict], rounds: int) -> None:
@@ -132,7 +285,7 @@ def latency(pipeline: Pipeline, questions: list[dict], rounds: int) -> None:
                 if stage in turn.timings_ms:
                     timings[stage].append(turn.timings_ms[stage])
     wall = time.perf_counter() - started
-    print(f"\nLatency of a full offline turn ({n} turns, one thread), ms:")
+    print(f"\nLatency of a full offline turn with the shipped bands ({n} turns, one thread), ms:")
     print(f"  {'stage':10} {'p50':>8} {'p95':>8} {'max':>8}  n")
     for stage, values in timings.items():
         if values:
@@ -141,86 +294,65 @@ def latency(pipeline: Pipeline, questions: list[dict], rounds: int) -> None:
     print(f"  throughput: {n / wall:.1f} turns/s on one thread; peak RSS {peak_rss_mb():.0f} MB")
 
 
-def report(result: Result) -> None:
-    print(f"\n{result.name}")
-    print(f"  answerable:   right article cited {result.right:.3f}   decisions {dict(result.answerable)}")
-    print(
-        f"                right article cited first {result.right_first:.3f}; "
-        f"a second article cited in {result.two_sources:.0%} of answers"
-    )
-    print(f"  unanswerable: declined + hand-off {result.declined:.3f}   decisions {dict(result.unanswerable)}")
+def open_bands(settings: Settings) -> Settings:
+    return settings.model_copy(update={"answer_confidence": 0.0, "suggest_confidence": 0.0})
 
 
-def plot(curves: dict[str, list[tuple[float, float, float]]], current: float) -> Path | None:
-    plt = pyplot()
-    if plt is None:
-        return None
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    for name, points in curves.items():
-        ax.plot([p[2] for p in points], [p[1] for p in points], marker="o", label=name)
-        for t, right, declined in points:
-            ax.annotate(f"{t:.2f}", (declined, right), fontsize=7, xytext=(3, 3), textcoords="offset points")
-    ax.axhline(0.9, color="grey", lw=0.8, ls="--")
-    ax.axvline(0.9, color="grey", lw=0.8, ls="--")
-    ax.set_xlabel("unanswerable questions declined with hand-off")
-    ax.set_ylabel("answerable questions: right article cited")
-    ax.set_title(f"Extractive turns over relevance thresholds (setting: {current})")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.legend(loc="lower left")
-    return save_figure(fig, "turn-decline-tradeoff.png")
+def run_set(
+    name: str, settings: Settings, files: tuple[str, str], ingest_args: list[str], reuse: bool = False
+) -> list[Asked]:
+    if not reuse:
+        ingest(settings, ingest_args)
+    questions = read_jsonl(DATA / files[0]) + read_jsonl(DATA / files[1])
+    asked = ask_all(pipeline_for(open_bands(settings)), questions)
+    report(name, asked, settings.answer_confidence, settings.suggest_confidence)
+    return asked
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="sample KB only")
-    parser.add_argument("--rounds", type=int, default=3, help="passes over the sample questions for latency")
-    args = parser.parse_args()
-
-    curves: dict[str, list[tuple[float, float, float]]] = {}
-    sample = bench_settings("turn-sample")
-    ingest(sample, ["--prune"])
-    answerable, unanswerable = (
-        read_jsonl(DATA / "sample_questions.jsonl"),
-        read_jsonl(DATA / "sample_unanswerable.jsonl"),
+    parser.add_argument("--calibrate", action="store_true", help="fit the bands' weights on the sample KB")
+    parser.add_argument("--rounds", type=int, default=2, help="passes over the sample questions for latency")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        metavar="DIR",
+        help="data dirs DIR/sample and DIR/plausible from an earlier ingest of the same KBs (skips the ingest)",
     )
-    pipeline = pipeline_for(sample)
-    report(score("Sample KB (tuned on)", answerable, ask_all(pipeline, answerable), ask_all(pipeline, unanswerable)))
-    curves["sample KB"] = tradeoff(pipeline, answerable, unanswerable)
+    args = parser.parse_args(argv)
 
+    sample = bench_settings("turn-sample", **({"data_dir": args.reuse / "sample"} if args.reuse else {}))
+    files = ("sample_questions.jsonl", "sample_unanswerable.jsonl")
+    asked = run_set("Sample KB (calibrated on)", sample, files, ["--prune"], bool(args.reuse))
+    curves = {"sample KB": tradeoff(asked, sample.suggest_confidence)}
+    shipped = {"sample KB": figures(asked, sample.answer_confidence, sample.suggest_confidence)}
+    if args.calibrate:
+        calibrate(asked)
     if not args.quick:
-        plausible = plausible_settings("turn-plausible")
-        ingest(
-            plausible,
-            [
-                str(PLAUSIBLE_DOCS),
-                "--mapping",
-                str(PLAUSIBLE_IMPORT / "mapping.yaml"),
-                "--verified-by",
-                "bench",
-                "--prune",
-            ],
+        plausible = plausible_settings(
+            "turn-plausible", **({"data_dir": args.reuse / "plausible"} if args.reuse else {})
         )
-        p_answerable = read_jsonl(DATA / "plausible_questions.jsonl")
-        p_unanswerable = read_jsonl(DATA / "plausible_unanswerable.jsonl")
-        p_pipeline = pipeline_for(plausible)
-        report(
-            score(
-                "Plausible help centre (held out)",
-                p_answerable,
-                ask_all(p_pipeline, p_answerable),
-                ask_all(p_pipeline, p_unanswerable),
-            )
+        mapping = ["--mapping", str(PLAUSIBLE_IMPORT / "mapping.yaml"), "--verified-by", "bench", "--prune"]
+        p_files = ("plausible_questions.jsonl", "plausible_unanswerable.jsonl")
+        p_asked = run_set(
+            "Plausible help centre (held out)", plausible, p_files, [str(PLAUSIBLE_DOCS), *mapping], bool(args.reuse)
         )
-        curves["Plausible (held out)"] = tradeoff(p_pipeline, p_answerable, p_unanswerable)
+        curves["Plausible (held out)"] = tradeoff(p_asked, plausible.suggest_confidence)
+        shipped["Plausible (held out)"] = figures(p_asked, plausible.answer_confidence, plausible.suggest_confidence)
 
-    print("\nRight-citation / declined over relevance thresholds:")
+    print("\nTrade-off over the answer threshold (suggest threshold as shipped):")
+    print("  threshold: unanswerable answered / answerable answered / all facts / right article shown")
     for name, points in curves.items():
-        print(f"  {name}: " + "  ".join(f"{t:.2f}: {r:.2f}/{d:.2f}" for t, r, d in points))
-    path = plot(curves, sample.relevance_threshold)
+        print(f"  {name}:")
+        for t, f in points:
+            shown = (f.unanswerable_answered, f.answerable_answered, f.facts, f.right_anywhere)
+            print(f"    {t:.2f}: " + " / ".join(f"{v:.2f}" for v in shown))
+    path = plot(curves, shipped, sample.answer_confidence)
     if path:
         print(f"figure: {path.relative_to(ROOT)}")
-    latency(pipeline, answerable + unanswerable, args.rounds)
+    questions = read_jsonl(DATA / files[0]) + read_jsonl(DATA / files[1])
+    latency(pipeline_for(sample), questions, args.rounds)
 
 
 if __name__ == "__main__":

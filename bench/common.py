@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import statistics
@@ -14,7 +13,10 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+# /work/shared beside the main checkout; a git worktree (/work/wt/<branch>) is one level deeper.
+SHARED = next(
+    (p / "shared" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()), ROOT.parent / "shared"
+)
 PLAUSIBLE_DOCS = SHARED / "kb-real" / "plausible" / "docs"
 PLAUSIBLE_IMPORT = ROOT / "kb" / "imports" / "plausible"
 DATA = Path(__file__).resolve().parent / "data"
@@ -28,8 +30,8 @@ from bot.config import Settings, load_settings  # noqa: E402
 
 
 def bench_settings(name: str, **overrides: Any) -> Settings:
-    """Settings with a fresh data dir of their own."""
-    data_dir = Path(tempfile.mkdtemp(prefix=f"safedesk-bench-{name}-"))
+    """Settings with a fresh data dir of their own (or the `data_dir` given)."""
+    data_dir = overrides.pop("data_dir", None) or Path(tempfile.mkdtemp(prefix=f"safedesk-bench-{name}-"))
     return load_settings(env_file=None, data_dir=data_dir, **overrides)
 
 
@@ -40,10 +42,6 @@ def plausible_settings(name: str, **overrides: Any) -> Settings:
         collection="plausible",
         **overrides,
     )
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def pct(values: Sequence[float], q: float) -> float:

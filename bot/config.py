@@ -9,11 +9,17 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from dotenv import load_dotenv
-from pydantic import AliasChoices, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# The screens each chain can run, in their default order (bot.safety.chains builds them).
+INPUT_SCREENS = ("normalize", "limits", "pii", "moderation-in", "injection")
+OUTPUT_SCREENS = ("moderation-out", "groundedness", "leakage", "citations", "sanitize")
+
+MIN_SECRET_CHARS = 32  # SAFEDESK_SECRET_KEY: a short key would let the hashed user ids be guessed
 
 
 class SettingsError(SystemExit):
@@ -47,19 +53,30 @@ class Settings(BaseSettings):
         "o200k_base", validation_alias="SAFEDESK_TOKEN_ENCODING"
     )
     import_review_days: int = Field(180, validation_alias="SAFEDESK_IMPORT_REVIEW_DAYS", ge=1, le=3650)
+    max_article_bytes: int = Field(100_000, validation_alias="SAFEDESK_MAX_ARTICLE_BYTES", ge=1_000, le=10_000_000)
 
     # --- safety screens ---
     max_input_chars: int = Field(800, validation_alias="SAFEDESK_MAX_INPUT_CHARS", ge=20, le=20000)
     max_input_tokens: int = Field(200, validation_alias="SAFEDESK_MAX_INPUT_TOKENS", ge=5, le=8000)
+    # Which screens run, in which order (comma-separated names), as a rails configuration does.
+    input_screens: Annotated[tuple[str, ...], NoDecode] = Field(
+        INPUT_SCREENS, validation_alias="SAFEDESK_INPUT_SCREENS"
+    )
+    output_screens: Annotated[tuple[str, ...], NoDecode] = Field(
+        OUTPUT_SCREENS, validation_alias="SAFEDESK_OUTPUT_SCREENS"
+    )
 
     # --- retrieval ---
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", validation_alias="SAFEDESK_RETRIEVAL_MODE")
-    top_k: int = Field(4, validation_alias="SAFEDESK_TOP_K", ge=1, le=50)
-    relevance_threshold: float = Field(0.35, validation_alias="SAFEDESK_RELEVANCE_THRESHOLD", ge=0.0, le=1.0)
+    top_k: int = Field(6, validation_alias="SAFEDESK_TOP_K", ge=1, le=50)
+    relevance_threshold: float = Field(0.25, validation_alias="SAFEDESK_RELEVANCE_THRESHOLD", ge=0.0, le=1.0)
 
     # --- answers ---
     answer_mode: Literal["extractive", "llm"] = Field("extractive", validation_alias="SAFEDESK_ANSWER_MODE")
-    answer_max_words: int = Field(120, validation_alias="SAFEDESK_ANSWER_MAX_WORDS", ge=20, le=1000)
+    answer_tokens: int = Field(160, validation_alias="SAFEDESK_ANSWER_TOKENS", ge=32, le=2000)
+    # The three bands (bot.bands), calibrated on the sample KB by bench/bench_turn.py.
+    answer_confidence: float = Field(0.68, validation_alias="SAFEDESK_ANSWER_CONFIDENCE", ge=0.0, le=1.0)
+    suggest_confidence: float = Field(0.3, validation_alias="SAFEDESK_SUGGEST_CONFIDENCE", ge=0.0, le=1.0)
     openai_chat_model: str = Field("gpt-4o-mini", validation_alias="OPENAI_CHAT_MODEL", min_length=1)
     llm_max_output_tokens: int = Field(300, validation_alias="SAFEDESK_LLM_MAX_OUTPUT_TOKENS", ge=16, le=4000)
     llm_max_input_tokens: int = Field(3000, validation_alias="SAFEDESK_LLM_MAX_INPUT_TOKENS", ge=500, le=100000)
@@ -72,6 +89,8 @@ class Settings(BaseSettings):
     guest_mode: bool = Field(False, validation_alias="SAFEDESK_GUEST_MODE")
     staff_group: str = Field("safedesk-staff", validation_alias="SAFEDESK_STAFF_GROUP")
     staff_emails: str = Field("", validation_alias="SAFEDESK_STAFF_EMAILS")  # comma-separated allowlist
+    # Staff status lasts this long after login; then staff log in again (the login cookie lasts 30 days).
+    staff_session_hours: float = Field(12.0, validation_alias="SAFEDESK_STAFF_SESSION_HOURS", gt=0, le=720)
     support_contact: str = Field(
         "support@nordlys-home.example or +44 20 7946 0000 (Mon-Fri 9:00-17:00 CET)",
         validation_alias="SAFEDESK_SUPPORT_CONTACT",
@@ -94,6 +113,10 @@ class Settings(BaseSettings):
     # --- records (users, conversations, turns, feedback, reports) ---
     # Empty: SQLite at <data_dir>/safedesk.db. May hold a password, hence repr=False.
     database_url: str = Field("", validation_alias="DATABASE_URL", repr=False)
+    # Turns and feedback older than this are purged (`python -m bot purge`, and the app once a day).
+    retention_days: int = Field(90, validation_alias="SAFEDESK_RETENTION_DAYS", ge=1, le=36500)
+    # SQLite: how long a write waits for another writer before it fails (reads never wait).
+    db_busy_timeout_seconds: float = Field(30.0, validation_alias="SAFEDESK_DB_BUSY_TIMEOUT_SECONDS", ge=0, le=600)
 
     @field_validator(
         "chroma_host", "openai_base_url", "openai_embedding_model", "openai_chat_model", "database_url", mode="before"
@@ -101,6 +124,29 @@ class Settings(BaseSettings):
     @classmethod
     def _strip(cls, value: object) -> object:
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value) < MIN_SECRET_CHARS:
+            raise ValueError(f"must be empty (a random one is generated) or at least {MIN_SECRET_CHARS} characters")
+        return value
+
+    @field_validator("input_screens", "output_screens", mode="before")
+    @classmethod
+    def _screen_list(cls, value: object) -> object:
+        return tuple(name.strip() for name in value.split(",") if name.strip()) if isinstance(value, str) else value
+
+    @field_validator("input_screens", "output_screens")
+    @classmethod
+    def _known_screens(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        known = INPUT_SCREENS if info.field_name == "input_screens" else OUTPUT_SCREENS
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValueError(f"unknown screen(s) {', '.join(unknown)}; choose from {', '.join(known)}")
+        if len(set(value)) != len(value):
+            raise ValueError("a screen is named twice")
+        return value
 
     @property
     def chroma_path(self) -> Path:
@@ -130,7 +176,9 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> 
         lines = []
         for problem in err.errors():
             field = str(problem["loc"][0]) if problem["loc"] else "?"
-            lines.append(f"  {_env_name(field)}: {problem['msg']} (got {problem.get('input')!r})")
+            info = Settings.model_fields.get(field)
+            shown = "(value hidden)" if info is not None and not info.repr else f"(got {problem.get('input')!r})"
+            lines.append(f"  {_env_name(field)}: {problem['msg']} {shown}")
         raise SettingsError("Invalid setting(s):\n" + "\n".join(lines)) from None
 
 

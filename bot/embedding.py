@@ -120,12 +120,18 @@ class OpenAIEmbedder:
         return vectors
 
 
+# The embedders handed to Chroma in this process, by model id: Chroma rebuilds its embedding
+# function from a collection's stored config (`build_from_config`) and finds the embedder here.
+_CONFIGURED: dict[str, Embedder] = {}
+
+
 @register_embedding_function
 class ChromaEmbedder(EmbeddingFunction[Documents]):
     """Adapts an `Embedder` to Chroma's embedding-function protocol."""
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
+        _CONFIGURED[embedder.model_id] = embedder
 
     def __call__(self, input: Documents) -> Embeddings:
         return list(self.embedder.embed(list(input)))
@@ -139,12 +145,14 @@ class ChromaEmbedder(EmbeddingFunction[Documents]):
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> ChromaEmbedder:
-        """Rebuild from a collection's stored config: the configured embedder, if it is the same model."""
-        from bot.config import get_settings
-
-        embedder = make_embedder(get_settings())
-        if embedder.model_id != config.get("model_id"):
-            raise ValueError(f"collection was built with {config.get('model_id')!r}, configured: {embedder.model_id!r}")
+        """Rebuild from a collection's stored config: the embedder of that model this process was given
+        (settings reach the embedder from the entry points, never from here), or local MiniLM."""
+        model_id = config.get("model_id")
+        embedder = _CONFIGURED.get(str(model_id))
+        if embedder is None and model_id == MiniLMEmbedder.model_id:
+            embedder = local_embedder()
+        if embedder is None:
+            raise ValueError(f"collection was built with {model_id!r}, configured: {sorted(_CONFIGURED)!r}")
         return ChromaEmbedder(embedder)
 
 

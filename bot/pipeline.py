@@ -16,25 +16,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.config import Settings
-from bot.embedding import MiniLMEmbedder, QueryCache, local_embedder, make_embedder
-from bot.gate import STRIKE_SCREENS, Gate
-from bot.identity import User, safety_identifier, server_secret
-from bot.intents import Catalogue, Intent, load_catalogue
+from bot.bands import Band, Banding, band_verdict, decide, suggestion_text
+from bot.gate import BLOCK_REASONS, STRIKE_SCREENS, Gate, strike_weight
+from bot.identity import User, safety_identifier
+from bot.intents import Catalogue, Intent
+from bot.kb.retrieval import Passage, Retriever
 from bot.responders import Answer, Exchange, Responder
 from bot.responders.extractive import ExtractiveResponder
-from bot.responders.llm import LLMResponder, LLMUnavailable, SentenceSink
-from bot.retrieval import Passage, Retriever, make_retriever
-from bot.safety.chains import input_chain, output_chain, stream_screens
-from bot.safety.citations import MARKER
-from bot.safety.injection_classifier import InjectionClassifier
-from bot.safety.local_moderator import LocalModerator
-from bot.safety.moderation import Moderator, OpenAIModerator
-from bot.safety.normalize import normalize_text
-from bot.safety.pii import redact
+from bot.responders.llm import LLMUnavailable, SentenceSink
+from bot.safety.input.normalize import normalize_text
+from bot.safety.input.pii import redact_prefix
+from bot.safety.output.citations import MARKER
+from bot.safety.streaming import ScreenedStream, StreamScreens
 from bot.safety.verdict import ChainResult, ScreenChain, ScreenContext, Verdict
-from bot.streaming import ScreenedStream, StreamScreens
-from bot.turn import Citation, Decision, PassageRecord, Turn, VerdictRecord
+from bot.turn import Citation, Decision, PassageRecord, Suggestion, Turn, VerdictRecord
 
 NOT_IN_KB = "I couldn't find an answer to that in our help centre, and I'd rather not guess."
 NO_SAFE_ANSWER = "I couldn't put together an answer from our help centre that I can stand behind."
@@ -49,7 +44,7 @@ class UnknownIntent(ValueError):
 
 @dataclass(frozen=True)
 class Stages:
-    """Everything a turn needs; `build_pipeline` wires the configured defaults."""
+    """Everything a turn needs; `bot.wiring.build_pipeline` wires the configured defaults."""
 
     catalogue: Catalogue
     retriever: Retriever
@@ -61,7 +56,9 @@ class Stages:
     secret: bytes
     moderation_model: str
     history_turns: int
+    max_input_chars: int  # SAFEDESK_MAX_INPUT_CHARS: the most of a question that is redacted and recorded
     streaming: StreamScreens | None = None  # what a streamed answer passes, sentence by sentence
+    bands: tuple[float, float] = (0.0, 0.0)  # confidence to answer, to suggest (bot.bands); 0, 0: always answer
 
 
 class Pipeline:
@@ -80,18 +77,16 @@ class Pipeline:
     ) -> Turn:
         """One turn. `topic` (from the intent's topic dropdown) is a retrieval hint, never screened
         text: it comes from the catalogue, not the user. An LLM answer is streamed and screened
-        sentence by sentence (bot.streaming); `on_text`, if given, gets the answer so far each time
+        sentence by sentence (bot.safety.streaming); `on_text`, if given, gets the answer so far each time
         more of it may be shown. The Turn returned is final (the whole answer screened, or replaced)."""
         s = self.stages
         intent = self._intent(intent_id)
         identifier = safety_identifier(s.secret, user.id)
-        # The record never holds raw personal data, whatever stage stops the turn.
-        recorded_question = redact(normalize_text(question)[0])[0]
         turn = Turn(
             id=uuid.uuid4().hex,
             started_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
             intent=intent.id,
-            question=recorded_question,
+            question="",  # set once the input screens have run (`_run`)
             safety_identifier=identifier,
             moderation_model=s.moderation_model,
         )
@@ -101,6 +96,8 @@ class Pipeline:
         except Exception as err:  # a stage failed outright: fail closed, keep the record
             turn.decision, turn.answer, turn.handoff = Decision.ERROR, FAILED, intent.handoff
             turn.verdicts.append(VerdictRecord("pipeline", False, {}, (f"{type(err).__name__}: {err}",), True, 0.0))
+        if not turn.question:  # stopped before the input screens (the gate, a failure): never raw personal data
+            turn.question = self._redacted(normalize_text(question)[0])
         turn.timings_ms["total"] = _ms(time.perf_counter() - started)
         if self.record:
             self.record(turn)
@@ -121,22 +118,32 @@ class Pipeline:
 
         with _timed(turn, "gate"):
             admitted = s.gate.admit(user.id)
-        if not admitted.ok:
-            return self._stop(turn, Decision.BLOCKED_INPUT, admitted.user_message, [admitted])
+        if not admitted.ok:  # a blocked user is told how to reach a person; a fast one just waits
+            handoff = intent.handoff if BLOCK_REASONS.intersection(admitted.reasons) else ""
+            return self._stop(turn, Decision.BLOCKED_INPUT, admitted.user_message, [admitted], handoff=handoff)
 
         with _timed(turn, "input"):
             screened = s.input_screens.run(question, context)
         self._keep(turn, screened)
+        # The record takes the screens' text: normalised and redacted by them, or here when they
+        # stopped (or are configured to stop) before doing it. Never raw personal data.
+        ran = {v.screen for v in screened.verdicts if v.ok}
+        recorded = screened.text if "normalize" in ran else normalize_text(screened.text)[0]
+        turn.question = recorded if "pii" in ran else self._redacted(recorded)
         if not screened.ok:
             return self._blocked_input(turn, screened, intent, user)
         text = screened.text
-        turn.question = text
 
         with _timed(turn, "retrieve"):
             passages = s.retriever.search(f"{topic}: {text}" if topic else text, intent.id)
-        turn.passages = [_passage_record(p) for p in passages]
+        turn.passages = [PassageRecord.of(p) for p in passages]
         if not passages:
             return self._stop(turn, Decision.NOT_IN_KB, NOT_IN_KB, handoff=intent.handoff)
+        with _timed(turn, "bands"):  # the same bands whatever the responder
+            banding = decide(s.extractive.rank(text, passages), *s.bands)
+        turn.verdicts.append(band_verdict(banding))
+        if banding.band is not Band.ANSWERED:
+            return self._suggest(turn, banding, intent)
 
         canary = f"SD-{secrets.token_hex(8)}"
         out_context = ScreenContext(
@@ -153,17 +160,17 @@ class Pipeline:
             answer = self._respond(turn, text, intent, passages, recent, canary, sink)
             turn.usage = dict(answer.usage)  # spent even when the answer is replaced below
             if sink and sink.flagged and answer.text:  # moderation still holds the end of the streamed answer
-                answer = s.extractive.respond(text, intent.label, passages)
-                turn.notes.append(REPLACED_NOTE)
-        if answer.not_in_kb:
-            return self._stop(turn, Decision.NOT_IN_KB, NOT_IN_KB, handoff=intent.handoff)
+                answer = self._quote(turn, text, intent, passages, REPLACED_NOTE)
+        if answer.not_in_kb:  # the model's NOT_IN_KB: the close articles are still worth showing
+            return self._suggest(
+                turn, Banding(Band.SUGGESTED, banding.confidence, suggestions=banding.suggestions), intent
+            )
         if not answer.text.strip():  # e.g. the token cap cut the model off before one full sentence
-            answer = s.extractive.respond(text, intent.label, passages)
-            turn.notes.append(REPLACED_NOTE)
+            answer = self._quote(turn, text, intent, passages, REPLACED_NOTE)
 
         with _timed(turn, "output"):
             # A streamed answer every sentence of which passed moderation in its paragraph was
-            # moderated while the model wrote it (bot.streaming): the rest of the screens remain.
+            # moderated while the model wrote it (bot.safety.streaming): the rest of the screens remain.
             streamed = sink.moderation() if sink and answer.model != s.extractive.model else None
             if sink and streamed:
                 turn.verdicts.append(VerdictRecord.of(streamed))
@@ -173,7 +180,7 @@ class Pipeline:
             self._keep(turn, checked)
             if not checked.ok and answer.model != s.extractive.model and not _failed(checked):
                 # The model's answer failed a screen: quote the help centre instead, screened too.
-                answer = s.extractive.respond(text, intent.label, passages)
+                answer = self._quote(turn, text, intent, passages)
                 checked = s.output_screens.run(answer.text, out_context)
                 self._keep(turn, checked)
                 if checked.ok:
@@ -209,14 +216,21 @@ class Pipeline:
                 **streaming,  # type: ignore[arg-type]
             )
         except LLMUnavailable as err:
-            turn.notes.append(LLM_FALLBACK_NOTE)
             turn.verdicts.append(VerdictRecord("responder", False, {}, (str(err),), True, 0.0))
-            return s.extractive.respond(text, intent.label, passages)
+            return self._quote(turn, text, intent, passages, LLM_FALLBACK_NOTE)
+
+    def _quote(self, turn: Turn, text: str, intent: Intent, passages: list[Passage], note: str = "") -> Answer:
+        """The answer quoted from the help centre: the offline answer, and the fallback of the LLM's
+        (unavailable, cut off, held by streamed moderation, or failing an output screen)."""
+        answer = self.stages.extractive.respond(text, intent.label, passages)
+        if note:
+            turn.notes.append(note)
+        return answer
 
     def _sentence_sink(
         self, turn: Turn, context: ScreenContext, on_text: Callable[[str], None] | None
     ) -> ScreenedStream | None:
-        """Screens each sentence of a streamed answer (bot.streaming), shown or not: the app and the
+        """Screens each sentence of a streamed answer (bot.safety.streaming), shown or not: the app and the
         CLI get the same screening. `on_text` gets the answer so far, numbered as it will be."""
         if self.stages.streaming is None or not getattr(self.stages.responder, "streams", False):
             return None
@@ -227,11 +241,17 @@ class Pipeline:
 
         return ScreenedStream(self.stages.streaming, context, show, turn.verdicts)
 
+    def _suggest(self, turn: Turn, banding: Banding, intent: Intent) -> None:
+        if banding.band is Band.NOT_IN_KB or not banding.suggestions:
+            return self._stop(turn, Decision.NOT_IN_KB, NOT_IN_KB, handoff=intent.handoff)
+        self._stop(turn, Decision.SUGGESTED, suggestion_text(banding.suggestions), handoff=intent.handoff)
+        turn.suggestions = [Suggestion(s.article_id, s.title, s.url, s.heading, s.line) for s in banding.suggestions]
+
     def _blocked_input(self, turn: Turn, screened: ChainResult, intent: Intent, user: User) -> None:
         blocked = screened.blocked_by
         assert blocked is not None
         if blocked.screen in STRIKE_SCREENS and not blocked.error:
-            self.stages.gate.strike(user.id)
+            self.stages.gate.strike(user.id, strike_weight(blocked), blocked.screen)
         decision = Decision.ERROR if blocked.error else Decision.BLOCKED_INPUT
         handoff = "" if blocked.screen == "limits" else intent.handoff
         self._stop(turn, decision, blocked.user_message or FAILED, handoff=handoff)
@@ -247,6 +267,11 @@ class Pipeline:
     def _keep(turn: Turn, result: ChainResult) -> None:
         turn.verdicts.extend(VerdictRecord.of(v) for v in result.verdicts)
         turn.notes.extend(v.user_message for v in result.verdicts if v.ok and v.user_message)
+
+    def _redacted(self, text: str) -> str:
+        """Only what the length limit lets through is redacted (and recorded): redacting costs time
+        per character, and the rest is never recorded."""
+        return redact_prefix(text, self.stages.max_input_chars)[0]
 
     def identifier(self, user: User) -> str:
         """The user's hashed id: the safety identifier, also the key of their records."""
@@ -282,20 +307,6 @@ def _renumber(text: str, passages: Sequence[Passage]) -> tuple[str, list[Citatio
     return re.sub(r"(\[\d+\])(?:\s*\1)+", r"\1", renumbered), citations
 
 
-def _passage_record(p: Passage) -> PassageRecord:
-    return PassageRecord(
-        p.chunk_id,
-        p.article_id,
-        p.title,
-        p.url,
-        p.heading,
-        p.text,
-        round(p.score, 4),
-        round(p.dense, 4),
-        round(p.lexical, 4),
-    )
-
-
 @contextmanager
 def _timed(turn: Turn, stage: str) -> Iterator[None]:
     started = time.perf_counter()
@@ -307,51 +318,3 @@ def _timed(turn: Turn, stage: str) -> Iterator[None]:
 
 def _ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
-
-
-def make_moderator(settings: Settings, local: LocalModerator) -> Moderator:
-    if settings.moderation == "local":
-        return local
-    import openai
-
-    client = openai.OpenAI(
-        api_key=settings.openai_api_key or None,
-        timeout=settings.openai_timeout_seconds,
-        max_retries=settings.openai_max_retries,
-    )
-    return OpenAIModerator(client, fallback=local if settings.moderation_fallback == "local" else None)
-
-
-def build_pipeline(
-    settings: Settings,
-    *,
-    retriever: Retriever | None = None,
-    responder: Responder | None = None,
-    gate: Gate | None = None,
-    record: Callable[[Turn], None] | None = None,
-) -> Pipeline:
-    """The configured pipeline: one embedder pass per text serves retrieval and the screens."""
-    embedder = QueryCache(make_embedder(settings))
-    retriever = retriever or make_retriever(settings, embedder)
-    # The local safety models were trained on MiniLM vectors: with another embedder for
-    # retrieval (OPENAI_EMBEDDING_MODEL) they embed with MiniLM on their own.
-    screening = embedder if embedder.model_id == MiniLMEmbedder.model_id else QueryCache(local_embedder())
-    local = LocalModerator(screening)
-    moderator = make_moderator(settings, local)
-    extractive = ExtractiveResponder(settings.answer_max_words, lambda: retriever.index().documents, embedder)
-    if responder is None:
-        responder = LLMResponder.from_settings(settings) if settings.answer_mode == "llm" else extractive
-    stages = Stages(
-        catalogue=load_catalogue(settings.intents_file),
-        retriever=retriever,
-        input_screens=input_chain(moderator, InjectionClassifier(screening)),
-        output_screens=output_chain(moderator, embedder),
-        responder=responder,
-        extractive=extractive,
-        gate=gate or Gate.from_settings(settings),
-        secret=server_secret(settings),
-        moderation_model=getattr(moderator, "model_id", getattr(moderator, "model", "")),
-        history_turns=settings.history_turns,
-        streaming=stream_screens(moderator, embedder),
-    )
-    return Pipeline(stages, record)

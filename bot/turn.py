@@ -6,7 +6,7 @@ nothing else: question (PII-redacted), intent, passages with scores, every verdi
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -15,6 +15,7 @@ from bot.safety.verdict import Verdict
 
 class Decision(StrEnum):
     ANSWERED = "answered"
+    SUGGESTED = "suggested"  # not sure the KB answers: the hand-off, then the closest articles (bot.bands)
     NOT_IN_KB = "not_in_kb"  # nothing relevant and verified: hand off, no generation
     BLOCKED_INPUT = "blocked_input"  # gate, limits, moderation or injection said no
     BLOCKED_OUTPUT = "blocked_output"  # the answer failed an output screen and no fallback passed
@@ -31,8 +32,19 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """An article shown in a `suggested` turn: its heading and one line of its best block."""
+
+    article_id: str
+    title: str
+    url: str
+    heading: str
+    line: str
+
+
+@dataclass(frozen=True)
 class PassageRecord:
-    """A retrieved passage as the record keeps it (no vector)."""
+    """A retrieved passage as the record keeps it; `bot.kb.retrieval.Passage` adds the vector."""
 
     chunk_id: str
     article_id: str
@@ -40,9 +52,15 @@ class PassageRecord:
     url: str
     heading: str
     text: str
-    score: float
-    dense: float
-    lexical: float
+    score: float  # what the ranking used (hybrid, dense or bm25)
+    dense: float  # cosine similarity to the query, 0..1 in practice
+    lexical: float  # BM25 normalised to the best servable chunk, 0..1
+
+    @classmethod
+    def of(cls, passage: PassageRecord) -> PassageRecord:
+        """The record's fields of `passage` (a `Passage` loses its vector), scores to 4 places."""
+        values = {f.name: getattr(passage, f.name) for f in fields(cls)}
+        return cls(**{k: round(v, 4) if isinstance(v, float) else v for k, v in values.items()})
 
 
 @dataclass(frozen=True)
@@ -78,6 +96,7 @@ class Turn:
     citations: list[Citation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # messages shown beside the answer (PII warning, fallback)
     handoff: str = ""  # how to reach a person, shown when the bot did not answer
+    suggestions: list[Suggestion] = field(default_factory=list)  # a `suggested` turn's closest articles
     passages: list[PassageRecord] = field(default_factory=list)
     verdicts: list[VerdictRecord] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""Offline evaluations: `python -m evals safety`."""

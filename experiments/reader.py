@@ -36,11 +36,11 @@ from typing import Any
 import numpy as np
 
 from bench.bench_answerability import KEEP, question_sets
-from bench.datasets.awscli_examples import Example, load_examples
 from bench.datasets.debian_faq import load_debian_faq
 from bot.embedding import local_embedder
-from bot.eval.metrics import auc, specificity_at_recall
 from bot.pipeline import Pipeline
+from evals.metrics import auc, specificity_at_recall
+from experiments.awscli_examples import Example, load_examples
 from experiments.minilm_jax import Classifier
 
 REPORT = Path(__file__).resolve().parents[1] / "data" / "reports" / "reader-experiment.json"

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import yaml
 
@@ -29,6 +29,7 @@ from ingest.wiki import to_markdown
 
 SUFFIXES = (".md", ".mdx", ".html", ".htm", ".txt")
 REQUIRED = ("id", "title", "intents", "url", "verified_by", "verified_at", "review_by")
+_URL_FORBIDDEN = set("()<>\"'`\\")  # would end or break the Markdown link it is rendered in
 _ID = re.compile(r"^[a-z0-9][a-z0-9_./-]{0,127}$")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
 _H1 = re.compile(r"^#\s+(.+)$", re.MULTILINE)
@@ -237,9 +238,10 @@ def _validate(source: str, meta: dict[str, Any], body: str, catalogue: Catalogue
         return reject(f"stale: review_by {review_by} has passed; re-verify the article first")
     if review_by < verified_at:
         return reject("review_by is before verified_at")
-    url = str(meta["url"])
-    if not url.startswith(("https://", "http://")):
-        return reject(f"url must be http(s): {url!r}")
+    url = str(meta["url"]).strip()
+    url_problem = _url_problem(url)
+    if url_problem:
+        return reject(f"invalid url {url!r}: {url_problem}")
     if len(body.strip()) < 20:
         return reject("the article has no content after cleaning")
     return Article(
@@ -255,6 +257,20 @@ def _validate(source: str, meta: dict[str, Any], body: str, catalogue: Catalogue
         audience=str(meta.get("audience") or "customers"),
         attestation=str(meta.get("attestation", "")),
     )
+
+
+def _url_problem(url: str) -> str:
+    """Why `url` cannot be an article's link (it is rendered in Markdown), or ''."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as err:
+        return str(err)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return "must be an http(s) URL with a host"
+    bad = sorted({c for c in url if c in _URL_FORBIDDEN or c.isspace() or not c.isprintable()})
+    if bad:
+        return f"must not contain {' '.join(repr(c) for c in bad)}"
+    return ""
 
 
 def _date(value: object) -> date | None:

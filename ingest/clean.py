@@ -12,33 +12,45 @@ import html
 import re
 
 from bs4 import BeautifulSoup
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from ingest.spans import sub_spans
 
 MAX_CODE_LINES = 15  # longer code blocks are noise to a support answer
 CODE_PLACEHOLDER = "(A code example is shown in the full article.)"
+MAX_TAG_CHARS = 5000  # a JSX tag's attributes may hold code, but not more than this
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
-_BLOCKS = re.compile(r"<(head|script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_COMMENTS = re.compile(r"<!--.*?-->|\{/\*.*?\*/\}", re.DOTALL)
-_MACROS = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+# Spans removed whole, from an opening to its closing (ingest.spans: linear, unlike `.*?`).
+_BLOCK_OPEN = re.compile(r"<(head|script|style)\b", re.IGNORECASE)
+_COMMENTS = ((re.compile("<!--"), re.compile("-->")), (re.compile(r"\{/\*"), re.compile(r"\*/\}")))
+_MACROS = ((re.compile(r"\{\{"), re.compile(r"\}\}")), (re.compile(r"\{%"), re.compile(r"%\}")))
+_CODE_OPEN, _CODE_CLOSE = re.compile("<code>", re.IGNORECASE), re.compile("</code>", re.IGNORECASE)
 _MDX_STATEMENT = re.compile(r"^(import|export)\s.+$", re.MULTILINE)
 _ADMONITION = re.compile(r"^\s*:::\s*([a-zA-Z]+)?\s*(.*)$")
-_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+# Links and images are found by a CommonMark parser (labels nest brackets; references live
+# elsewhere); escapes and entities are kept as written, so only links and images change.
+# Nesting deeper than 6 (links in emphasis in links…) is kept as text; the output sanitizer, which
+# parses with the default depth, still sees it. Each level costs a pass over crafted text.
+_MARKDOWN = MarkdownIt("commonmark", {"maxNesting": 6}).disable("text_join")
+_INDENT = str.maketrans({" ": "\x02", "\t": "\x03"})  # the inline parser drops a line's indentation
+_LINK_SIGN = re.compile(r"\][(\[:]")  # an inline link or image, a reference, a definition
+_UNINDENT = str.maketrans({"\x02": " ", "\x03": "\t"})
 _ALT = re.compile(r"""\balt\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
 _TAG_NAME = re.compile(r"</?([A-Za-z][\w.:-]*)")
-_CODE_TAG = re.compile(r"<code>(.*?)</code>", re.IGNORECASE | re.DOTALL)
 _INLINE_CODE = re.compile(r"`[^`\n]+`")
 _PROTECTED = re.compile(r"\x00(\d+)\x00")
 _BLANKS = re.compile(r"\n{3,}")
-_SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([.,;:!?])(?=\s|$)")
+_SPACE_BEFORE_PUNCT = re.compile(r"(?<![ \t])[ \t]+([.,;:!?])(?=\s|$)")  # a run of spaces tried once
 
 _BREAKS = {"br", "p", "div", "section", "tr", "li", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6"}
 
 
 def clean_markdown(text: str) -> str:
     """Clean Markdown or MDX whose front matter has already been removed."""
-    text = _COMMENTS.sub("", text)
-    text = _BLOCKS.sub("", text)
+    text = _remove(text, _COMMENTS)
+    text = sub_spans(text, _BLOCK_OPEN, lambda m: re.compile(rf"</{m.group(1)}\s*>", re.IGNORECASE))
     parts: list[str] = []
     for is_code, segment in _split_code(text):
         parts.append(_clean_code(segment) if is_code else _clean_prose(segment))
@@ -47,7 +59,7 @@ def clean_markdown(text: str) -> str:
 
 def clean_html(text: str) -> str:
     """Convert an HTML page's body to readable Markdown."""
-    soup = BeautifulSoup(text, "html.parser")
+    soup = BeautifulSoup(_unclosed_as_text(text), "html.parser")
     for tag in soup(["head", "script", "style", "nav", "footer", "noscript", "template"]):
         tag.decompose()
     for img in soup.find_all("img"):
@@ -67,6 +79,13 @@ def clean_html(text: str) -> str:
         block.insert_after("\n\n")
     body = soup.body or soup
     return clean_markdown(body.get_text())
+
+
+def _unclosed_as_text(html_text: str) -> str:
+    """Escape each `<` that no `>` follows: it can open no tag, and Python's `html.parser` (before
+    3.13.4) scans to the end of the page from each one, so 20 KB of `<a` took seconds."""
+    last = html_text.rfind(">")
+    return html_text[: last + 1] + html_text[last + 1 :].replace("<", "&lt;")
 
 
 def clean_text(text: str) -> str:
@@ -109,14 +128,12 @@ def _clean_prose(text: str) -> str:
         spans.append(match.group(0))
         return f"\x00{len(spans) - 1}\x00"
 
-    text = _CODE_TAG.sub(lambda m: "`" + html.unescape(m.group(1)).replace("`", "'") + "`", text)
+    text = sub_spans(text, _CODE_OPEN, lambda _: _CODE_CLOSE, _code_tag)
     text = _INLINE_CODE.sub(protect, text)
     text = _MDX_STATEMENT.sub("", text)
-    text = _MACROS.sub("", text)
+    text = _remove(text, _MACROS)
     text = _strip_tags(text)
     text = _strip_jsx_expressions(text)
-    text = _MD_IMAGE.sub(lambda m: m.group(1), text)
-    text = _MD_LINK.sub(lambda m: m.group(1), text)
     lines = []
     for line in text.splitlines():
         admonition = _ADMONITION.match(line)
@@ -128,40 +145,98 @@ def _clean_prose(text: str) -> str:
         lines.append(line.rstrip())
     # Removed macros and tags leave "word ." behind.
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", html.unescape("\n".join(lines)))
-    return _PROTECTED.sub(lambda m: spans[int(m.group(1))], text) + "\n"
+    # After unescaping, so that `&#91;x](…)` cannot become a link again.
+    return _without_links(_PROTECTED.sub(lambda m: spans[int(m.group(1))], text)) + "\n"
+
+
+def _code_tag(code: str) -> str:
+    return "`" + html.unescape(code).replace("`", "'") + "`"
+
+
+def _without_links(text: str) -> str:
+    """Links as their text, images as their alt text, reference definitions gone.
+
+    markdown-it is linear but slow on crafted text (20 KB of `![a` takes seconds): text that
+    can hold no link, as most text, is not parsed."""
+    if not _LINK_SIGN.search(text):
+        return text
+    env: dict[str, object] = {}
+    lines = text.split("\n")
+    if "]:" in text:  # reference definitions: gone, and known for `[x][ref]` below
+        blocks = _MARKDOWN.parse(text, env)
+        covered = {line for t in blocks if t.level == 0 and t.map for line in range(*t.map)}
+        # A line no block holds (blank lines aside) is a reference definition.
+        lines = [line for n, line in enumerate(lines) if n in covered or not line.strip()]
+    tokens = _MARKDOWN.parseInline("\n".join(_masked_indent(line) for line in lines), env)
+    return "".join(_written(t) for t in tokens[0].children or []).translate(_UNINDENT)
+
+
+def _masked_indent(line: str) -> str:
+    stripped = line.lstrip(" \t")
+    return line[: len(line) - len(stripped)].translate(_INDENT) + stripped
+
+
+def _written(token: Token) -> str:
+    """An inline token as it was written, except links and images (only their text)."""
+    if token.type in ("softbreak", "hardbreak"):
+        return "\n"
+    if token.type == "text_special":
+        return token.markup  # `\[` or `&amp;` as written
+    if token.type == "code_inline":
+        pad = " " if token.content.startswith(("`", " ")) or token.content.endswith(("`", " ")) else ""
+        return f"{token.markup}{pad}{token.content}{pad}{token.markup}"
+    if token.type.endswith(("_open", "_close")) and not token.type.startswith("link"):
+        return token.markup  # emphasis and strikethrough marks
+    if token.type == "image":
+        return "".join(_written(t) for t in token.children or [])
+    if token.type.startswith("link"):
+        return ""
+    return token.content
+
+
+def _remove(text: str, spans: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]) -> str:
+    for opening, closing in spans:
+        text = sub_spans(text, opening, lambda _, c=closing: c)  # type: ignore[misc]
+    return text
 
 
 def _strip_tags(text: str) -> str:
     """Remove HTML/JSX tags, keeping their inner text and any `alt` text.
 
     JSX attributes may hold `{...}` with `>` inside, so a tag ends at the first
-    `>` outside braces and quotes, not at the first `>`.
+    `>` outside braces and quotes, not at the first `>`. Text a failed scan read is kept as it
+    is and never read again: `<a{<a{…` would otherwise cost a full scan per `<` (quadratic).
     """
     out: list[str] = []
     i = 0
     while i < len(text):
         if text[i] == "<" and _TAG_NAME.match(text, i):
-            end = _tag_end(text, i)
-            if end > i:
-                tag = text[i : end + 1]
-                name = _TAG_NAME.match(tag).group(1).lower()  # type: ignore[union-attr]
-                alt = _ALT.search(tag)
-                if alt:
-                    out.append(alt.group(1) or alt.group(2) or "")
-                elif name in _BREAKS:
-                    out.append("\n" if name in {"br", "li"} else " ")
-                    if name == "li" and not tag.startswith("</"):
-                        out.append("- ")
-                i = end + 1
+            end, stop = _tag_end(text, i)
+            if end < 0:
+                out.append(text[i:stop])
+                i = stop
                 continue
+            tag = text[i : end + 1]
+            name = _TAG_NAME.match(tag).group(1).lower()  # type: ignore[union-attr]
+            alt = _ALT.search(tag)
+            if alt:
+                out.append(alt.group(1) or alt.group(2) or "")
+            elif name in _BREAKS:
+                out.append("\n" if name in {"br", "li"} else " ")
+                if name == "li" and not tag.startswith("</"):
+                    out.append("- ")
+            i = end + 1
+            continue
         out.append(text[i])
         i += 1
     return "".join(out)
 
 
-def _tag_end(text: str, start: int) -> int:
+def _tag_end(text: str, start: int) -> tuple[int, int]:
+    """(the index of the tag's `>`, -1) or, if `start` opens no tag, (-1, where the scan stopped)."""
     depth, quote = 0, ""
-    for j in range(start + 1, min(len(text), start + 5000)):
+    limit = min(len(text), start + MAX_TAG_CHARS)
+    for j in range(start + 1, limit):
         ch = text[j]
         if quote:
             if ch == quote:
@@ -173,10 +248,12 @@ def _tag_end(text: str, start: int) -> int:
         elif ch == "}":
             depth = max(0, depth - 1)
         elif ch == ">" and depth == 0:
-            return j
+            return j, -1
         elif ch == "<" and depth == 0 and j > start + 1 and text[j + 1 : j + 2].isalpha():
-            return -1  # a stray '<' in prose, not a tag
-    return -1
+            return -1, j  # a stray '<' in prose, not a tag: the next tag may start here
+        elif ch == "\n" and text[j - 1] == "\n":
+            return -1, j  # a blank line: no tag spans paragraphs, so the scan stops here too
+    return -1, max(limit, start + 1)
 
 
 def _strip_jsx_expressions(text: str) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import signal
 import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +18,14 @@ from tqdm import tqdm
 from bot.config import Settings, get_settings
 from bot.embedding import Embedder, MiniLMEmbedder, local_embedder, make_embedder
 from bot.intents import CatalogueError, load_catalogue
-from bot.safety.injection import match_patterns
-from bot.safety.local_moderator import LocalModerator, ModelMissing
-from bot.store import StoreError, chroma_client, kb_collection
-from bot.tokens import count_tokens
+from bot.kb.store import StoreError, open_kb
+from bot.safety.classifiers.injection_classifier import InjectionClassifier
+from bot.safety.classifiers.local_moderator import LocalModerator, ModelMissing
+from bot.tokens import Tokenizer
 from ingest import zendesk
 from ingest.articles import Article, MappingError, Rejection, Skipped, find_files, load_mapping, read_article
-from ingest.sync import KBSync, Plan, Summary
+from ingest.screen import ArticleInjectionScreen, ClassifierHit
+from ingest.sync import KBSync, Plan, PruneScope, Summary
 
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
@@ -48,7 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="import a help centre without our metadata: path globs (Zendesk: sections, labels) -> intents",
     )
     parser.add_argument("--verified-by", default="", help="who attests an import's content (required with --mapping)")
-    parser.add_argument("--prune", action="store_true", help="remove stored articles whose files are gone")
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove stored articles whose files under PATHS are gone (a rejected file keeps its stored version)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="show what would happen; change nothing")
     parser.add_argument("--allow-rejects", action="store_true", help="exit 0 even if some articles were rejected")
     parser.add_argument(
@@ -68,35 +74,56 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     if args.format == "zendesk" and not (args.mapping and args.paths):
         print("ingest: --format zendesk needs export FILE.json path(s) and --mapping", file=sys.stderr)
         return EXIT_USAGE
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), datetime.now(UTC)
+    embedder = make_embedder(settings)
+    injection_screen = ArticleInjectionScreen(injection_classifier(embedder))
     try:
         catalogue = load_catalogue(settings.intents_file)
         review_days = settings.import_review_days
         if args.format == "zendesk":
             z_mapping = zendesk.load_mapping(args.mapping, args.verified_by, review_days)
             results = [r for path in args.paths for r in zendesk.read_export(path, catalogue, today, z_mapping)]
-            articles, rejected, skipped = screen(results)
+            articles, rejected, skipped, hits = screen(results, injection_screen)
         else:
             mapping = load_mapping(args.mapping, args.verified_by, review_days) if args.mapping else None
             files = find_files(args.paths or [settings.kb_dir])
-            articles, rejected, skipped = read_all(files, catalogue, today, mapping, quiet=args.quiet)
+            articles, rejected, skipped, hits = read_all(
+                files,
+                catalogue,
+                today,
+                mapping,
+                quiet=args.quiet,
+                injection=injection_screen,
+                max_bytes=settings.max_article_bytes,
+            )
     except (CatalogueError, MappingError, FileNotFoundError, zendesk.ExportError) as err:
         print(f"ingest: {err}", file=sys.stderr)
         return EXIT_USAGE
 
     try:
-        embedder = make_embedder(settings)
-        collection = kb_collection(chroma_client(settings), settings.collection, embedder)
+        _, collection = open_kb(settings, embedder, create=True)
     except StoreError as err:
         print(f"ingest: {err}", file=sys.stderr)
         return EXIT_USAGE
+    count_tokens = Tokenizer.from_settings(settings).count
     sync = KBSync(collection, embedder, settings.chunk_tokens, count_tokens, moderation_review(embedder))
-    plan = sync.plan(articles, prune=args.prune)
+    roots = args.paths or [settings.kb_dir]
+    plan = sync.plan(articles, prune=PruneScope.of(roots, rejected) if args.prune else None)
 
+    if plan.remove and not articles:  # an emptied or mistyped folder would take its whole KB with it
+        print(
+            f"ingest: no valid article under {', '.join(map(str, roots))}: refusing to prune the "
+            f"{len(plan.remove)} stored from there. Check the path; delete the store to start again.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     if args.dry_run:
         print_plan(plan, rejected)
         _print_skipped(skipped)
+        _print_injection_hits(hits)
         return EXIT_REJECTED if rejected and not args.allow_rejects else 0
+    if plan.remove:
+        print_removals(plan, roots)
 
     stop = _StopFlag()
     with (
@@ -113,9 +140,42 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     summary.rejected = rejected
     print_summary(summary, time.perf_counter() - started, settings)
     _print_skipped(skipped)
+    _print_injection_hits(hits)
+    record_run(settings, started_at, summary)
     if summary.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_REJECTED if rejected and not args.allow_rejects else 0
+
+
+def record_run(settings: Settings, started_at: datetime, summary: Summary) -> None:
+    """Keep the run in the records for the staff's KB health view; a records failure never fails the ingest."""
+    from bot.storage.db import open_database
+    from bot.storage.ingest_runs import record_ingest_run
+
+    try:
+        db = open_database(settings)
+    except Exception as err:
+        print(f"ingest: the run was not recorded in the records: {err}", file=sys.stderr)
+        return
+    try:
+        record_ingest_run(
+            db,
+            started_at=started_at,
+            finished_at=datetime.now(UTC),
+            by=getpass.getuser(),
+            articles=len(summary.loaded) + len(summary.replaced) + len(summary.unchanged),
+            chunks=summary.chunks_written,
+            counts={
+                "loaded": len(summary.loaded),
+                "replaced": len(summary.replaced),
+                "unchanged": len(summary.unchanged),
+                "removed": len(summary.removed),
+                "flagged": len(summary.flagged),
+            },
+            rejects=[{"source": r.source, "article": r.article_id, "reason": r.reason} for r in summary.rejected],
+        )
+    finally:
+        db.close()
 
 
 def moderation_review(embedder: Embedder) -> Callable[[str, np.ndarray], list[str]] | None:
@@ -136,26 +196,60 @@ def moderation_review(embedder: Embedder) -> Callable[[str, np.ndarray], list[st
     return review
 
 
-def read_all(files, catalogue, today, mapping, quiet=False) -> tuple[list[Article], list[Rejection], list[Skipped]]:  # type: ignore[no-untyped-def]
-    """Read every file, then `screen` the results."""
-    progress = tqdm(files, desc="reading", unit="file", disable=quiet, file=sys.stderr, leave=False)
-    return screen(read_article(file, root, catalogue, today, mapping) for file, root in progress)
+def injection_classifier(embedder: Embedder) -> InjectionClassifier | None:
+    """The trained injection classifier for the article screen; it reads MiniLM vectors."""
+    try:
+        return InjectionClassifier(embedder if embedder.model_id == MiniLMEmbedder.model_id else local_embedder())
+    except ModelMissing as err:
+        print(f"ingest: articles screened by the injection rules only: {err}", file=sys.stderr)
+        return None
 
 
-def screen(results: Iterable[Article | Rejection | Skipped]) -> tuple[list[Article], list[Rejection], list[Skipped]]:
-    """Keep the good articles; reject bad ones, and every article of an id that two sources
-    claim (which one is meant is anyone's guess), each with a reason."""
+Screened = tuple[list[Article], list[Rejection], list[Skipped], list[tuple[str, ClassifierHit]]]
+
+
+def read_all(  # type: ignore[no-untyped-def]
+    files,
+    catalogue,
+    today,
+    mapping,
+    quiet=False,
+    injection: ArticleInjectionScreen | None = None,
+    max_bytes: int | None = None,
+) -> Screened:
+    """Read every file (an oversized one is rejected unread), then `screen` the results."""
+
+    def results() -> Iterable[Article | Rejection | Skipped]:
+        for file, root in tqdm(files, desc="reading", unit="file", disable=quiet, file=sys.stderr, leave=False):
+            size = file.stat().st_size
+            if max_bytes is not None and size > max_bytes:
+                reason = f"too large: {size:,} bytes, over SAFEDESK_MAX_ARTICLE_BYTES={max_bytes:,}; split the article"
+                yield Rejection(str(file), reason)
+                continue
+            yield read_article(file, root, catalogue, today, mapping)
+
+    return screen(results(), injection)
+
+
+def screen(
+    results: Iterable[Article | Rejection | Skipped], injection: ArticleInjectionScreen | None = None
+) -> Screened:
+    """Keep the good articles; reject bad ones, injected ones, and every article of an id that two
+    sources claim (which one is meant is anyone's guess), each with a reason. Also returns the
+    injection classifier's hits, (article id, hit)."""
+    injection = injection or ArticleInjectionScreen(None)
     by_id: dict[str, list[Article]] = defaultdict(list)
     rejected: list[Rejection] = []
     skipped: list[Skipped] = []
+    hits: list[tuple[str, ClassifierHit]] = []
     for result in results:
         if isinstance(result, Skipped):
             skipped.append(result)
         elif isinstance(result, Rejection):
             rejected.append(result)
-        elif hits := match_patterns(f"{result.title}\n{result.body}"):
-            reason = f"carries instructions aimed at the bot (indirect prompt injection): {', '.join(hits)}"
-            rejected.append(Rejection(result.source, reason, result.id))
+        elif findings := injection(f"{result.title}\n\n{result.body}"):
+            rejected.append(Rejection(result.source, findings.reason(), result.id))
+            hits.extend((result.id, hit) for hit in findings.classifier)
         else:
             by_id[result.id].append(result)
     articles = []
@@ -165,7 +259,15 @@ def screen(results: Iterable[Article | Rejection | Skipped]) -> tuple[list[Artic
             continue
         sources = " and ".join(a.source for a in claims)
         rejected += [Rejection(a.source, f"duplicate id {article_id!r}: both {sources}", article_id) for a in claims]
-    return articles, rejected, skipped
+    return articles, rejected, skipped, hits
+
+
+def print_removals(plan: Plan, roots: Sequence[Path]) -> None:
+    """What --prune is about to remove, before it goes."""
+    where = ", ".join(str(root) for root in roots)
+    print(f"Pruning {len(plan.remove)} article(s) stored from {where} whose files are gone:")
+    for article_id in plan.remove:
+        print(f"    - {article_id} ({plan.sources.get(article_id, '?')})")
 
 
 def print_plan(plan: Plan, rejected: list[Rejection]) -> None:
@@ -216,7 +318,14 @@ def _print_rejected(rejected: list[Rejection]) -> None:
     for item in rejected:
         print(f"    - {item.source}: {item.reason}")
     if rejected:
-        print("  Rejected articles were not loaded; any version already in the store is kept until --prune.")
+        print("  Rejected articles were not loaded; any version already in the store is kept, also by --prune.")
+
+
+def _print_injection_hits(hits: list[tuple[str, ClassifierHit]]) -> None:
+    if hits:
+        print(f"  flagged by the injection classifier: {len(hits)} sentences (their articles were rejected)")
+        for article_id, hit in hits:
+            print(f"    - {article_id}: {hit}")
 
 
 class _StopFlag:

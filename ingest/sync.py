@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from chromadb.api.models.Collection import Collection
 
 from bot.embedding import Embedder
-from bot.store import INTENT_KEY, bump_revision, date_key
+from bot.kb.store import INTENT_KEY, bump_revision, date_key
 from ingest.articles import Article, Rejection
 from ingest.chunking import CHUNKER_VERSION, Chunk, chunk_article
 
@@ -30,6 +31,7 @@ class Plan:
     replace: list[Article] = field(default_factory=list)  # changed, or left incomplete by a crash
     unchanged: list[Article] = field(default_factory=list)
     remove: list[str] = field(default_factory=list)  # article ids gone from the sources (--prune)
+    sources: dict[str, str] = field(default_factory=dict)  # article id -> the file it was stored from
     stale_ids: dict[str, list[str]] = field(default_factory=dict)  # article id -> chunk ids to drop
 
     @property
@@ -53,6 +55,42 @@ class Summary:
 class StoredVersion:
     chunk_ids: tuple[str, ...]
     complete: bool
+    source: str = ""  # the file it was read from, as given to ingest then
+
+
+@dataclass(frozen=True)
+class PruneScope:
+    """What `--prune` may remove: stored articles read from a file under one of `roots` (the
+    folders or files this run was given) that this run neither loaded nor rejected. A rejected
+    file keeps its stored version; so does an article stored from anywhere else."""
+
+    roots: tuple[Path, ...]
+    rejected_sources: frozenset[Path] = frozenset()
+    rejected_ids: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, roots: Sequence[Path], rejected: Sequence[Rejection]) -> PruneScope:
+        return cls(
+            tuple(_resolved(str(root)) for root in roots),
+            frozenset(_resolved(r.source) for r in rejected),
+            frozenset(r.article_id for r in rejected if r.article_id),
+        )
+
+    @classmethod
+    def everywhere(cls) -> PruneScope:
+        """Remove every stored article not given (benchmarks that load a KB of their own)."""
+        return cls((Path("/"),))
+
+    def may_remove(self, article_id: str, source: str) -> bool:
+        if not source or article_id in self.rejected_ids:
+            return False
+        path = _resolved(source)
+        return path not in self.rejected_sources and any(path.is_relative_to(root) for root in self.roots)
+
+
+def _resolved(path: str) -> Path:
+    """Absolute, as ingest would read it from the current folder (older runs stored relative paths)."""
+    return Path(path).expanduser().resolve()
 
 
 class KBSync:
@@ -74,24 +112,27 @@ class KBSync:
 
     def stored(self) -> dict[str, dict[str, StoredVersion]]:
         """article id -> content hash -> the chunks of that version in the store."""
-        rows: dict[str, dict[str, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))
+        rows: dict[str, dict[str, list[tuple[str, int, str]]]] = defaultdict(lambda: defaultdict(list))
         offset = 0
         while True:
             page = self.collection.get(include=["metadatas"], limit=PAGE, offset=offset)
             for chunk_id, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
-                rows[str(meta["article_id"])][str(meta["content_hash"])].append((chunk_id, int(meta["n_chunks"])))
+                row = (chunk_id, int(meta["n_chunks"]), str(meta.get("source", "")))
+                rows[str(meta["article_id"])][str(meta["content_hash"])].append(row)
             if len(page["ids"]) < PAGE:
                 break
             offset += PAGE
         return {
             article_id: {
-                content_hash: StoredVersion(tuple(cid for cid, _ in chunks), complete=len(chunks) == chunks[0][1])
+                content_hash: StoredVersion(
+                    tuple(cid for cid, _, _ in chunks), complete=len(chunks) == chunks[0][1], source=chunks[0][2]
+                )
                 for content_hash, chunks in versions.items()
             }
             for article_id, versions in rows.items()
         }
 
-    def plan(self, articles: Sequence[Article], prune: bool) -> Plan:
+    def plan(self, articles: Sequence[Article], prune: PruneScope | None = None) -> Plan:
         stored = self.stored()
         plan = Plan()
         for article in articles:
@@ -109,9 +150,13 @@ class KBSync:
                 plan.load.append(article)
             if others or (current is not None and not current.complete):
                 plan.stale_ids[article.id] = others
-        if prune:
+        if prune is not None:
             seen = {article.id for article in articles}
-            plan.remove = sorted(set(stored) - seen)
+            for article_id in sorted(set(stored) - seen):
+                sources = {v.source for v in stored[article_id].values()}
+                if all(prune.may_remove(article_id, source) for source in sources):
+                    plan.remove.append(article_id)
+                    plan.sources[article_id] = ", ".join(sorted(sources))
         return plan
 
     def apply(

@@ -15,17 +15,16 @@ all the other families (TF-IDF vocabulary refitted per fold too), so the validat
 look like scores on text from a source never seen in training. Those out-of-family scores pick
 each head's threshold (the `harmful` gate: benign false-positive rate <= MAX_BENIGN_FPR; the
 category heads: max F1; they only name the categories of what the gate flags, see
-bot.safety.local_moderator) and
+bot.safety.classifiers.local_moderator) and
 are how C, class weighting, the head type and the data mix were chosen (see `train`).
 The heads are then refit on all rows.
-Writes bot/safety/models/moderator.npz and injection.npz.
+Writes bot/safety/classifiers/models/moderator.npz and injection.npz.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import random
 from pathlib import Path
 
@@ -34,10 +33,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import precision_recall_curve
 
 from bot.embedding import local_embedder
-from bot.safety import injection_classifier, local_moderator
-from bot.safety.features import TfidfFeatures
-from bot.safety.heads import save_heads
+from bot.safety.classifiers import injection_classifier, local_moderator
+from bot.safety.classifiers.features import TfidfFeatures
+from bot.safety.classifiers.heads import save_heads
 from bot.safety.moderation import CATEGORIES
+from evals.jsonl import read_jsonl
 
 HERE = Path(__file__).resolve().parent
 BUILD = HERE / "build"
@@ -48,17 +48,16 @@ C = 16.0  # inverse regularisation strength (chosen on out-of-family validation,
 C_INJECTION = 4.0  # the injection classifier's (unchanged)
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
-
-
 def sample_kb_chunks() -> list[str]:
     """Our sample KB's chunks as ingest embeds them: answers are quoted from text like this."""
     from bot.config import get_settings
-    from ingest.passages import embedded_texts, read_chunks
+    from bot.tokens import Tokenizer
+    from evals.passages import embedded_texts, read_chunks
 
     root = HERE.parent / "kb"
-    return embedded_texts(read_chunks([root / "articles"], root / "intents.yaml", get_settings().chunk_tokens))
+    settings = get_settings()
+    tokenizer = Tokenizer.from_settings(settings)
+    return embedded_texts(read_chunks([root / "articles"], root / "intents.yaml", settings.chunk_tokens, tokenizer))
 
 
 def our_benign_text() -> list[tuple[str, str]]:

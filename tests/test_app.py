@@ -5,6 +5,7 @@ The browser end-to-end test against the real OpenID provider is tests/e2e/test_b
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from tests.support import stored
 
 ROOT = Path(__file__).resolve().parents[1]
 ALICE = {"is_logged_in": True, "sub": "alice", "iss": "http://localhost:9400", "name": "Alice", "email": "a@x.test"}
-STAFF = {**ALICE, "sub": "staff-anna", "name": "Anna", "groups": ["safedesk-staff"]}
+STAFF = {**ALICE, "sub": "staff-anna", "name": "Anna", "groups": ["safedesk-staff"], "iat": int(time.time())}
 AUTH = {
     "redirect_uri": "http://localhost:8501/oauth2callback",
     "cookie_secret": "x" * 32,
@@ -200,6 +201,22 @@ def test_staff_pages_exist_only_for_staff(app_env: Settings) -> None:
     assert "(staff)" in staff.sidebar.markdown[0].value
 
 
+def test_staff_who_logged_in_too_long_ago_are_customers_until_they_log_in_again(app_env: Settings) -> None:
+    stale = past_notice(app({**STAFF, "iat": int(time.time()) - 13 * 3600}))
+    assert "(staff)" not in stale.sidebar.markdown[0].value
+    assert any("staff session has expired" in w.value for w in stale.sidebar.warning)
+    fresh = app(STAFF)  # the same user, logged in again (the notice was acknowledged above)
+    assert "(staff)" in fresh.sidebar.markdown[0].value and not fresh.sidebar.warning
+
+
+def test_an_unverified_allowlisted_email_is_not_staff(app_env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAFEDESK_STAFF_EMAILS", "a@x.test")
+    config.get_settings.cache_clear()
+    claimed = {**ALICE, "iat": int(time.time()), "email_verified": False}
+    assert "(staff)" not in past_notice(app(claimed)).sidebar.markdown[0].value
+    assert "(staff)" in app({**claimed, "email_verified": True}).sidebar.markdown[0].value
+
+
 def test_log_out_is_in_the_sidebar(app_env: Settings) -> None:
     at = past_notice(app(ALICE))
     assert "Log out" in [b.label for b in at.sidebar.button]
@@ -228,3 +245,94 @@ def test_a_report_that_cannot_be_saved_says_so_and_keeps_what_was_typed(
     next(b for b in at.button if b.label == "Send report").click().run()
     (report,) = stored(app_env, Report)
     assert report.text == "The answer was wrong" and any(report.id in s.value for s in at.success)
+
+
+def test_without_a_knowledge_base_the_app_says_what_to_run(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAFEDESK_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("SAFEDESK_INTENTS_FILE", str(settings.intents_file))
+    monkeypatch.setenv("SAFEDESK_COLLECTION", settings.collection)
+    config.get_settings.cache_clear()
+    st.cache_resource.clear()
+    try:
+        at = app(ALICE)
+        (error,) = at.error
+        assert "no knowledge base at" in error.value and str(settings.chroma_path.resolve()) in error.value
+        assert "python -m ingest" in error.value and not at.chat_input
+        assert not settings.chroma_path.exists()  # not silently created empty
+        assert cli.main([str(settings.kb_dir), "--quiet"], settings) == 0
+        assert not app(ALICE).error  # the next page load finds it: the failure was not cached
+    finally:
+        config.get_settings.cache_clear()
+        st.cache_resource.clear()
+
+
+# --- database faults: a plain message, never the error ------------------------------------------
+
+
+def database_down(*args, **kwargs):  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import OperationalError
+
+    raise OperationalError("SELECT acknowledgements.id FROM acknowledgements", {}, Exception("database is locked"))
+
+
+def page_text(at: AppTest) -> str:
+    kinds = (at.markdown, at.error, at.warning, at.info, at.caption, at.text, at.exception, at.toast)
+    return "\n".join(str(getattr(element, "value", element)) for kind in kinds for element in kind)
+
+
+def assert_plain(at: AppTest) -> None:
+    assert not at.exception, at.exception
+    text = page_text(at)
+    for leak in ("Traceback", "OperationalError", "SELECT", "INSERT", "sqlite3"):
+        assert leak not in text, text
+
+
+def test_errors_are_never_shown_in_detail() -> None:
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_an_answer_that_cannot_be_saved_says_so_after_the_rerun(
+    app_env: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.storage import records
+
+    at = past_notice(app(ALICE))
+    monkeypatch.setattr(records, "record_turn", database_down)
+    ask(at, "billing", "which credit cards can I pay with?")
+    assert any("We accept Visa" in m.value for m in at.markdown)
+    (error,) = at.error
+    assert error.value == "Sorry, we couldn't save this answer just now. Please try again in a moment."
+    assert_plain(at)
+    assert not stored(app_env, TurnRecord)
+    monkeypatch.undo()  # the database is back: the answer is recorded before its feedback
+    at.feedback[0].set_value(1).run()
+    assert len(stored(app_env, TurnRecord)) == 1 and len(stored(app_env, Feedback)) == 1
+    assert not at.error  # said once, not on every rerun
+
+
+def test_unreadable_records_still_show_the_notice_and_let_the_visitor_ask(
+    app_env: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.storage import records
+
+    monkeypatch.setattr(records, "has_acknowledged", database_down)
+    monkeypatch.setattr(records, "acknowledge", database_down)
+    at = app(ALICE)
+    assert "I understand" in [b.label for b in at.button]
+    past_notice(at)
+    assert any("couldn't save that you read this notice" in t.value for t in at.toast)
+    ask(at, "billing", "which credit cards can I pay with?")
+    assert any("We accept Visa" in m.value for m in at.markdown)
+    assert_plain(at)
+
+
+def test_records_that_cannot_be_opened_give_a_plain_message(app_env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.ui import resources
+
+    monkeypatch.setattr(resources, "open_database", database_down)
+    at = app(ALICE)
+    assert [e.value for e in at.error] == [resources.RECORDS_DOWN]
+    assert_plain(at)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.retrieval import Passage
+from bot.kb.retrieval import Passage
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,17 @@
-"""The offline responder: the most relevant sentences and steps of the retrieved passages, cited.
+"""The offline responder: the block of the help centre that answers, quoted whole and cited.
 
-Nothing is generated, so nothing can be invented: each sentence (or list item, kept whole with
-its marker) is copied from a verified passage and cited with that passage's number. Sentences
-are scored by how much of the question's weight they cover (content-word stems weighted by
-their rarity in the KB); the answer is built around the best one, in the order the article
-gives, within a word budget. A list is kept whole when one of its steps is chosen; table rows
-are quoted under their header row, as a table of their own.
+Nothing is generated, so nothing can be invented. The unit of an answer is a coherent block
+(bot.responders.blocks): a paragraph, a list or steps with their lead-in, or a table, shown
+under its heading path (an FAQ entry under its question) and quoted whole within a token
+budget; a list or table too long for it is cut at an item boundary with "…" and a link.
+
+Blocks are ranked by what the question asks for (bot.responders.asks), not only by the words
+they share with it: the cosine of the block to the question, the question's rare words that
+the block's heading or prose holds (a word matched only inside a list item or an example
+counts for less: "sofa" in "sofas in a fabric you choose" is an example, not the answer),
+whether the block holds the kind of answer asked for (a duration, an amount, steps, a list,
+a condition), and the retriever's ranking of its passage. A second block is quoted only when
+it answers a part of the question that the first does not.
 """
 
 from __future__ import annotations
@@ -19,57 +25,68 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.embedding import Embedder
+from bot.kb.retrieval import Passage
 from bot.responders import Answer, Exchange
-from bot.retrieval import Passage
-from bot.safety.grounding import LIST_MARKER, content_words, split_sentences
+from bot.responders.asks import Kind, Part, answers, kinds_of, parts_of
+from bot.responders.blocks import Block, blocks_of, faq_question
+from bot.text import LIST_MARKER, content_words, split_sentences
 
 MODEL = "extractive"
+HEADING_SEPARATOR = " › "  # between the title and the headings shown over a block
+MORE = "…"  # where a block was cut; a link to the article follows
+VECTOR_CACHE_CHUNKS = 4096  # a few blocks of ~1.5 KB each per chunk: a few MB at most
+WORD_WEIGHT = 0.5  # weight of the question's (rarity-weighted) words the block holds, beside the cosine
+EXAMPLE_SHARE = 0.4  # a word found only in a list item or an example "(for example ...)" counts this much
+KIND_WEIGHT = 0.12  # the block holds the kind of answer asked for (a duration, an amount, steps ...)
+RANK_WEIGHT = 0.6  # the retriever's hybrid score of the block's passage, relative to the top one
+PART_FLOOR = 0.3  # a second block must score this for the part it answers
+EVERY_KIND = True  # a one-part question too gets a second block for the kind of answer it asks for
+WHOLE_SECTION = True  # quote the best block's whole section when it fits the budget
+PART_COVERED = 0.5  # a part whose rare words the answer holds to this share is answered
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-_STEP = re.compile(r"^\s*(\d{1,3})[.)]\s+")
-_CODE = re.compile(r"\b(?:[A-Za-z]+-\d+|[A-Za-z]+\d+[A-Za-z\d]*|\d{3,})\b")  # CHK-310, E404, 404
-_NOT_PROSE = re.compile(r"^\s*(?:```|~~~|\|?[\s:|-]*-[\s:|-]*$)")  # code fences, table rules
-_TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-[\s:|-]*$")
 _BARE_REPLY = re.compile(r"^(?:yes|no)\b[^\w]*$", re.IGNORECASE)  # "Yes." on its own
-_REPLY = re.compile(r"^(?:yes|no)\b", re.IGNORECASE)  # "Yes. Same-price exchanges ..."
-VECTOR_CACHE_CHUNKS = 4096  # ~1.5 KB per sentence: a few MB at most
-MAX_SCORED = 24  # sentences of the top article compared with the question (one embedding batch)
-RELATED_SHARE = 0.7  # other sentences of the top article join the best one when they score this close
-MAX_RELATED = 2  # ... but at most this many: the answer stays short
-WORD_WEIGHT = 0.25  # weight of shared (rarity-weighted) words beside the cosine
-MAXLIST_MARKERS = 8  # a longer list is cut to its relevant items
-MAX_TABLE_ROWS = 3  # a longer table is cut to its relevant rows (always under its header row)
-CODE_BONUS = 0.5  # a sentence or row naming the very code the question names ("CHK-310") comes first
-SECOND_SOURCE_MARGIN = 0.1  # another article is cited too when its passage is this close (cosine) to the top one
+_STEP = re.compile(r"^\s*(\d{1,3})[.)]\s+")
+_TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-[\s:|-]*$")
+_EXAMPLE = re.compile(r"\((?:for example|e\.g\.|such as|like)[^)]*\)|\b(?:for example|e\.g\.|such as)\b[^.;:]*", re.I)
 
 
-@dataclass
-class _Unit:
-    passage: int  # index into the passages
-    position: int  # order within the passage
-    text: str
-    group: int  # list group id within the passage; -1 for prose
-    score: float = 0.0
-    table: int = -1  # table id within the passage; -1 if not a table row
-    rule: str = ""  # for a table's header row: the rule line under it ("" for any other unit)
+@dataclass(frozen=True)
+class Ranking:
+    """The blocks of the retrieved passages, best first, scored for one question."""
+
+    question: str
+    parts: list[Part]
+    blocks: list[Block]  # best first; blocks that may not open an answer are kept for their words
+    passages: Sequence[Passage]
+    reach: float = 0.0  # rarity-weighted share of the question's words that some passage holds
+    unknown: float = 0.0  # rarity-weighted share of the question's words that no KB chunk holds
 
     @property
-    def is_header(self) -> bool:
-        return bool(self.rule)
+    def best(self) -> Block | None:
+        return next((b for b in self.blocks if b.openable), None)
 
 
 class ExtractiveResponder:
     model = MODEL
 
     def __init__(
-        self, max_words: int, corpus: Callable[[], Sequence[str]] | None = None, embedder: Embedder | None = None
+        self,
+        max_tokens: int,
+        corpus: Callable[[], Sequence[str]] | None = None,
+        embedder: Embedder | None = None,
+        count_tokens: Callable[[str], int] | None = None,
     ) -> None:
         """`corpus` returns the KB's chunk texts (the retriever's current snapshot), for word
-        weights; `embedder`, when given, adds each sentence's cosine to the question."""
-        self.max_words = max_words
+        weights; `embedder`, when given, adds each block's cosine to the question;
+        `count_tokens` measures the budget (by default ~4 tokens for 3 words)."""
+        self.max_tokens = max_tokens
         self.corpus = corpus
         self.embedder = embedder
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # chunk id -> its units' vectors
+        self.count = count_tokens or _approximate_tokens
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # chunk id -> its blocks' vectors
         self._idf: tuple[object, Callable[[str], float]] | None = None
+        self._last: tuple[tuple[str, tuple[str, ...]], Ranking] | None = None
+        self._unseen = math.inf  # the idf of a stem no chunk holds
 
     def idf(self, stem: str) -> float:
         if self.corpus is None:
@@ -77,7 +94,41 @@ class ExtractiveResponder:
         documents = self.corpus()
         if self._idf is None or self._idf[0] is not documents:  # a new snapshot after re-ingest
             self._idf = (documents, kb_idf(documents))
+            self._unseen = math.log((len(documents) + 1) / 0.5)  # as kb_idf gives a stem no chunk holds
         return self._idf[1](stem)
+
+    def known(self, stem: str) -> bool:
+        """Whether some KB chunk holds the stem (always, without a corpus)."""
+        return self.corpus is None or self.idf(stem) < self._unseen
+
+    def rank(self, question: str, passages: Sequence[Passage]) -> Ranking:
+        """Every block of the passages scored for the question (the last ranking is reused: the
+        bands (bot.bands) and the answer rank the same question)."""
+        key = (question, tuple(p.chunk_id for p in passages))
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
+        parts = parts_of(question)
+        blocks = [b for n, p in enumerate(passages) for b in blocks_of(n, p.text, p.heading)]
+        cosines = self._cosines(question, blocks, passages)
+        terms = _terms(question)
+        kinds = kinds_of(question)
+        top = passages[0].score if passages else 0.0
+        for block, cosine in zip(blocks, cosines, strict=True):
+            passage = passages[block.passage]
+            coverage = self._coverage(terms, block, passage)
+            kind = sum(answers(k, block.text) for k in kinds) / len(kinds) if kinds else 0.0
+            rank = passage.score - top
+            block.features = {"cosine": cosine, "coverage": coverage, "kind": kind, "rank": rank}
+            block.score = cosine + WORD_WEIGHT * coverage + KIND_WEIGHT * kind + RANK_WEIGHT * rank
+        ranked = sorted(blocks, key=lambda b: (-b.score, b.passage, b.position))
+        weights = {t: self.idf(t) for t in terms}
+        total = sum(weights.values()) or 1.0
+        held = set().union(*(_terms(f"{p.title} {p.heading} {p.text}") for p in passages)) if passages else set()
+        reach = sum(w for t, w in weights.items() if t in held) / total
+        unknown = sum(w for t, w in weights.items() if not self.known(t)) / total
+        ranking = Ranking(question, parts, ranked, passages, reach, unknown)
+        self._last = (key, ranking)
+        return ranking
 
     def respond(
         self,
@@ -91,183 +142,224 @@ class ExtractiveResponder:
     ) -> Answer:
         if not passages:
             return Answer("", self.model, not_in_kb=True)
-        weights = {stem: self.idf(stem) for stem in _terms(question)}
-        total = sum(weights.values()) or 1.0
-        units = [u for n, p in enumerate(passages) for u in _units(n, p.text)]
-        # The retriever's ranking (dense + BM25 over whole passages) is a better judge of which
-        # article answers than one sentence's overlap: the answer is built on the top article,
-        # from the best sentence among its retrieved passages.
-        anchor = passages[0].article_id
-        headers = {(u.passage, u.table): u for u in units if u.is_header}
-        units = [u for u in units if not u.is_header]  # header rows come with their rows, never alone
-        candidates = [u for u in units if passages[u.passage].article_id == anchor][:MAX_SCORED]
-        for unit in units:
-            unit.score = sum(w for stem, w in weights.items() if stem in _terms(unit.text)) / total
-        if self.embedder is not None and candidates:
-            # Meaning first (all-MiniLM-L6-v2 was trained on question-answer pairs); shared rare
-            # words break near-ties, e.g. an error code or a product name.
-            cosines = self._sentence_vectors(candidates, passages) @ self.embedder.embed([question])[0]
-            for unit, cosine in zip(candidates, cosines, strict=True):
-                unit.score = max(0.0, float(cosine)) + WORD_WEIGHT * unit.score
-        codes = {c.upper() for c in _CODE.findall(question)}
-        for unit in candidates if codes else ():
-            if codes & {c.upper() for c in _CODE.findall(unit.text)}:
-                unit.score += CODE_BONUS
-        best = max(candidates, key=lambda u: (u.score, -u.passage, -u.position))
-        chosen = self._around(best, candidates)
-        chosen.sort(key=lambda u: (_chunk_index(passages[u.passage]), u.passage, u.position))  # the article's order
-        words = sum(_words(u.text) for u in chosen)
-        second = self._second_source(units, passages)
-        if second is not None and words + _words(second.text) <= self.max_words:
-            chosen.append(second)
-        questions = {n: q for n, p in enumerate(passages) if (q := faq_question(p.heading))}
-        return Answer(_render(chosen, headers, questions), self.model)
+        ranking = self.rank(question, passages)
+        best = ranking.best
+        if best is None:
+            return Answer("", self.model, not_in_kb=True)
+        chosen = [self._section(best, ranking)] if WHOLE_SECTION else [best]
+        # Every part of the question answered: one with a kind the first block lacks ("which cards"
+        # answered by a block without the list of cards) gets the best block that has it.
+        for part in ranking.parts if len(ranking.parts) > 1 or EVERY_KIND else ():
+            if not self._covered(part, chosen, passages):
+                extra = self._block_for(part, ranking, chosen)
+                if extra is not None:
+                    chosen.append(extra)
+        budget = self.max_tokens
+        shown: list[str] = []
+        for n, block in enumerate(chosen):
+            # The first block may use the whole budget; a second one gets what is left, at least half.
+            allowance = budget if n == 0 else max(budget - sum(self.count(s) for s in shown), budget // 2)
+            shown.append(self._render(block, passages[block.passage], allowance, frozenset(_terms(question))))
+        return Answer("\n\n".join(shown), self.model)
 
-    def _sentence_vectors(self, units: list[_Unit], passages: Sequence[Passage]) -> np.ndarray:
-        """Embeddings of the units, cached per chunk: a chunk id names its content (it carries the
-        article's content hash), so a popular article's sentences are embedded once."""
+    def _coverage(self, terms: set[str], block: Block, passage: Passage) -> float:
+        """Rarity-weighted share of the question's terms that the block holds: in its title,
+        heading or prose fully; only in a list item, a table row or an example, in part."""
+        weights = {t: self.idf(t) for t in terms}
+        total = sum(weights.values())
+        if not total:
+            return 0.0
+        main, examples = _main_and_examples(block)
+        strong = _terms(f"{passage.title} {passage.heading} {main}")
+        weak = _terms(examples)
+        held = sum(w * (1.0 if t in strong else EXAMPLE_SHARE if t in weak else 0.0) for t, w in weights.items())
+        return held / total
+
+    def _section(self, best: Block, ranking: Ranking) -> Block:
+        """The whole section (the blocks of the best block's passage, in order, from its first
+        openable one) when it fits the budget: a heading's content read together; else the block."""
+        own = sorted((b for b in ranking.blocks if b.passage == best.passage), key=lambda b: b.position)
+        start = next(b.position for b in own if b.openable)
+        run = [b for b in own if b.position >= start]
+        if len(run) == 1:
+            return best
+        segments = [segment for b in run for segment in b.segments]
+        if sum(self.count(line) for segment in segments for line in segment) + 8 > self.max_tokens:
+            return best
+        return Block(
+            best.passage,
+            start,
+            segments,
+            True,
+            best.vector_key,
+            best.score,
+            best.features,
+            tuple(b.position for b in run),
+        )
+
+    def _covered(self, part: Part, chosen: list[Block], passages: Sequence[Passage]) -> bool:
+        texts = [f"{passages[b.passage].title} {passages[b.passage].heading} {b.text}" for b in chosen]
+        decisive = part.kinds - {Kind.CONDITION}  # nearly every block states some condition
+        if decisive:
+            return all(any(answers(k, t) for t in texts) for k in decisive)
+        weights = {t: self.idf(t) for t in part.words}
+        total = sum(weights.values())
+        held = _terms(" ".join(texts))
+        return not total or sum(w for t, w in weights.items() if t in held) / total >= PART_COVERED
+
+    def _block_for(self, part: Part, ranking: Ranking, chosen: list[Block]) -> Block | None:
+        """The best block for one part of the question, if one answers it well enough."""
+        decisive = part.kinds - {Kind.CONDITION}
+        best: tuple[float, Block] | None = None
+        for block in ranking.blocks:
+            if not block.openable or any(block.passage == c.passage and block.position in c.covers for c in chosen):
+                continue
+            if decisive and not all(answers(k, block.text) for k in decisive):
+                continue
+            passage = ranking.passages[block.passage]
+            score = block.features["cosine"] + WORD_WEIGHT * self._coverage(set(part.words), block, passage)
+            score += RANK_WEIGHT * block.features["rank"]
+            if best is None or score > best[0]:
+                best = (score, block)
+        return best[1] if best and best[0] >= PART_FLOOR else None
+
+    def _render(self, block: Block, passage: Passage, budget: int, terms: frozenset[str] = frozenset()) -> str:
+        """The block under its heading, cited, within `budget` tokens. A list or table too long
+        for it keeps its items that share the most of the question's `terms` (all of them if
+        none does: the first ones), a paragraph its first sentences; "…" and a link follow."""
+        cite = f"[{block.passage + 1}]"
+        heading = f"**{_heading(passage)}**"
+        used = self.count(heading)
+        out: list[str] = [heading]
+        cut = False
+        for segment in block.segments:
+            lines = _segment_lines(segment, cite)
+            if used + sum(self.count(line) for line in lines) > budget:
+                lines = self._relevant(lines, terms, budget - used)
+                cut = True
+            if lines:
+                used += sum(self.count(line) for line in lines)
+                out.append("\n".join(_as_shown(lines)) if not _is_table(lines) else "\n".join(lines))
+            if cut:
+                break
+        if cut:
+            out.append(f"{MORE} [more in “{passage.title}”]({passage.url})")
+        return "\n\n".join(out)
+
+    def _relevant(self, lines: list[str], terms: frozenset[str], room: int) -> list[str]:
+        """The lines that fit in `room` tokens, whole: a table's header first, then the items
+        sharing the most rare words with the question, in their order (at least one line)."""
+        head = lines[:2] if _is_table(lines) and len(lines) > 2 and _TABLE_RULE.match(lines[1]) else []
+        items = lines[len(head) :]
+        weight = {n: sum(self.idf(t) for t in terms & _terms(line)) for n, line in enumerate(items)}
+        by_relevance = (head or any(LIST_MARKER.match(line) for line in items)) and any(weight.values())
+        order = sorted(range(len(items)), key=lambda n: -weight[n]) if by_relevance else range(len(items))
+        room -= sum(self.count(line) for line in head)
+        kept: list[int] = []
+        for n in order:
+            cost = self.count(items[n])
+            if kept and cost > room:
+                break
+            kept.append(n)
+            room -= cost
+        return head + [items[n] for n in sorted(kept)]
+
+    def _cosines(self, question: str, blocks: list[Block], passages: Sequence[Passage]) -> list[float]:
+        if self.embedder is None or not blocks:
+            return [0.0] * len(blocks)
+        vectors = self._block_vectors(blocks, passages)
+        return [max(0.0, float(c)) for c in vectors @ self.embedder.embed([question])[0]]
+
+    def _block_vectors(self, blocks: list[Block], passages: Sequence[Passage]) -> np.ndarray:
+        """Embeddings of the blocks (each under its heading), cached per chunk: a chunk id names
+        its content (it carries the article's content hash), so a popular chunk is embedded once."""
         assert self.embedder is not None
-        missing = sorted({u.passage for u in units if passages[u.passage].chunk_id not in self._vectors})
-        texts = [u.text for n in missing for u in _units(n, passages[n].text)]
+        by_passage: dict[int, list[Block]] = {}
+        for block in blocks:
+            by_passage.setdefault(block.passage, []).append(block)
+        missing = [n for n in by_passage if passages[n].chunk_id not in self._vectors]
+        texts = [_embedded_text(passages[n], b) for n in missing for b in by_passage[n]]
         if texts:
             vectors = iter(self.embedder.embed(texts))
             for n in missing:
-                self._vectors[passages[n].chunk_id] = np.array([next(vectors) for _ in _units(n, passages[n].text)])
+                self._vectors[passages[n].chunk_id] = np.array([next(vectors) for _ in by_passage[n]])
             while len(self._vectors) > VECTOR_CACHE_CHUNKS:
                 self._vectors.popitem(last=False)
-        for n in {u.passage for u in units}:
+        for n in by_passage:
             self._vectors.move_to_end(passages[n].chunk_id)
-        return np.array([self._vectors[passages[u.passage].chunk_id][u.position] for u in units])
+        return np.array([self._vectors[passages[b.passage].chunk_id][b.vector_key] for b in blocks])
 
-    def _around(self, best: _Unit, article: list[_Unit]) -> list[_Unit]:
-        """The best unit, its whole list if it is a step, then the article's units that score close."""
-        same_passage = [u for u in article if u.passage == best.passage]
-        if best.score == 0:  # no embedder and no shared words (a pure paraphrase): the passage's lead
-            picked = same_passage[:2]
+
+def _heading(passage: Passage) -> str:
+    """What a block is shown under: an FAQ's question, else the title and the heading path."""
+    question = faq_question(passage.heading)
+    if question:
+        return question
+    path = [passage.title, *(h.strip() for h in passage.heading.split(" > ") if h.strip())]
+    return HEADING_SEPARATOR.join(part for part in path if part)
+
+
+def _embedded_text(passage: Passage, block: Block) -> str:
+    """What a block's cosine is measured on: its heading and prose (lead-ins included), without
+    its list items and examples when it has prose: what a section says, not what it lists."""
+    main = _main_and_examples(block)[0].strip()
+    return f"{_heading(passage)}\n{main or block.text}"
+
+
+def _segment_lines(segment: list[str], cite: str) -> list[str]:
+    """A segment's lines as quoted, each item, row or paragraph with its citation marker."""
+    if _is_table(segment):
+        return [line if _TABLE_RULE.match(line) or n == 0 else _cite_row(line, cite) for n, line in enumerate(segment)]
+    if any(LIST_MARKER.match(line) for line in segment):
+        items: list[str] = []
+        for line in segment:
+            if LIST_MARKER.match(line) or not items:
+                items.append(line.strip())
+            else:
+                items[-1] += " " + line.strip()  # an item's wrapped lines
+        return [f"{item} {cite}" for item in items]
+    paragraph = " ".join(line.strip() for line in segment)
+    sentences: list[str] = []
+    for sentence in split_sentences(paragraph):
+        if sentences and _BARE_REPLY.match(sentences[-1]):
+            sentences[-1] += " " + sentence  # "Yes." goes with the sentence after it
         else:
-            picked = [best]
-            following = next((u for u in same_passage if u.position == best.position + 1), None)
-            group = best.group
-            if group < 0 and best.text.endswith(":") and following is not None:
-                group = following.group  # "To start a return:" introduces the steps after it
-            if group >= 0:
-                steps = [u for u in same_passage if u.group == group]
-                picked = steps if len(steps) <= MAXLIST_MARKERS else [best]
-                lead_in = [u for u in same_passage if u.position == steps[0].position - 1 and u.group < 0]
-                picked = lead_in + [u for u in picked if u not in lead_in]
-            elif best.table >= 0:
-                rows = [u for u in same_passage if u.table == best.table]
-                picked = rows if len(rows) <= MAX_TABLE_ROWS else [best]
-            related = [u for u in article if u.score >= RELATED_SHARE * best.score and u not in picked]
-            picked += sorted(related, key=lambda u: -u.score)[:MAX_RELATED]
-        out: list[_Unit] = []
-        words = 0
-        for unit in sorted(picked, key=lambda u: (u is not best, -u.score)):
-            if out and words + _words(unit.text) > self.max_words:
-                continue
-            out.append(unit)
-            words += _words(unit.text)
-        return sorted(out, key=lambda u: (u.passage, u.position))
-
-    @staticmethod
-    def _second_source(units: list[_Unit], passages: Sequence[Passage]) -> _Unit | None:
-        """The best sentence of the best-ranked passage from another article, when it is close:
-        the top passage is from the wrong article often enough (about one question in five on
-        our sample set) that a second, cited source is worth a sentence."""
-        first = passages[0]
-        others = [n for n, p in enumerate(passages) if p.article_id != first.article_id]
-        if not others:
-            return None
-        # The closest in meaning, not the next in the hybrid ranking: when the ranking's top
-        # article is wrong, the right one is most often the passage nearest the question.
-        other = max(others, key=lambda n: passages[n].dense)
-        if passages[other].dense < first.dense - SECOND_SOURCE_MARGIN:
-            return None
-        candidates = [u for u in units if u.passage == other and not u.text.endswith(":")]
-        candidates = [u for u in candidates if u.group < 0] or candidates  # prose or a row first, else a step
-        if not candidates:
-            return None
-        best = max(candidates, key=lambda u: (u.score, -u.position))
-        return best if best.score > 0 else candidates[0]
+            sentences.append(sentence)
+    return [f"{sentence} {cite}" for sentence in sentences]
 
 
-def _units(passage: int, text: str) -> list[_Unit]:
-    """Sentences, list items and table rows (each row whole; a header row carries its rule line)."""
-    units: list[_Unit] = []
-    group, in_list, table = -1, False, -1
-    lines = text.splitlines()
-    for n, line in enumerate(lines):
-        if line.lstrip().startswith("|") and not _TABLE_RULE.match(line):
-            starts = n == 0 or not lines[n - 1].lstrip().startswith("|")
-            table += starts
-            below = lines[n + 1] if n + 1 < len(lines) else ""
-            rule = below.strip() if starts and _TABLE_RULE.match(below) and "|" in below else ""
-            units.append(_Unit(passage, len(units), line.strip(), -1, table=table, rule=rule))
-            continue
-        if _NOT_PROSE.match(line):
-            continue
-        is_item = bool(LIST_MARKER.match(line))
-        if is_item and not in_list:
-            group += 1
-        in_list = is_item or (in_list and not line.strip())
-        for sentence in _replies_joined(split_sentences(line)) if not is_item else [line.strip()]:
-            units.append(_Unit(passage, len(units), sentence, group if is_item else -1))
-    return units
+def _cite_row(line: str, cite: str) -> str:
+    stripped = line.strip()
+    return f"{stripped[:-1].rstrip()} {cite} |" if stripped.endswith("|") else f"{stripped} {cite}"
 
 
-def _replies_joined(sentences: list[str]) -> list[str]:
-    """A bare "Yes." or "No." goes with the sentence after it: alone it says nothing, or worse."""
-    out: list[str] = []
-    for sentence in sentences:
-        if out and _BARE_REPLY.match(out[-1]):
-            out[-1] += " " + sentence
-        else:
-            out.append(sentence)
-    return out
+def _is_table(lines: list[str]) -> bool:
+    return bool(lines) and all(line.lstrip().startswith("|") for line in lines)
 
 
-def faq_question(heading: str) -> str:
-    """The question a chunk answers, when its heading is one ("FAQ > Can I ...?"), else ""."""
-    last = heading.rsplit(" > ", 1)[-1].strip()
-    return last if last.endswith("?") else ""
+def _as_shown(lines: list[str]) -> list[str]:
+    """A paragraph's sentences on one line; steps quoted out of their run ("4." alone, or "2."
+    and "5.") become bullets: Markdown would renumber them from the first one."""
+    if not any(LIST_MARKER.match(line) for line in lines):
+        return [" ".join(lines)]
+    numbers = [int(m[1]) for line in lines if (m := _STEP.match(line))]
+    if len(numbers) != len(lines) or numbers == list(range(1, len(lines) + 1)):
+        return lines
+    return [_STEP.sub("- ", line, count=1) for line in lines]
 
 
-def _render(units: list[_Unit], headers: dict[tuple[int, int], _Unit], questions: dict[int, str]) -> str:
-    """Blocks apart by blank lines, so that Markdown shows each as it is: prose sentences joined
-    into a paragraph, a list's items one per line, table rows under their header row. Each cited.
-    A paragraph opening with an FAQ's "Yes"/"No" comes under the FAQ's question (`questions`, by
-    passage), in italics: "Yes." is an answer only to the question it was written for."""
-    blocks: list[list[str]] = []
-    kind: tuple[object, ...] | None = None
-    for unit in units:
-        cite = f"[{unit.passage + 1}]"
-        header = headers.get((unit.passage, unit.table)) if unit.table >= 0 else None
-        if unit.table >= 0:
-            # Rows of one table split across chunks come under one header.
-            this = ("table", header.text) if header else ("table", unit.passage, unit.table)
-            line = f"{unit.text[:-1].rstrip()} {cite} |" if unit.text.endswith("|") else f"{unit.text} {cite}"
-        else:
-            this = ("list", unit.passage, unit.group) if unit.group >= 0 else ("prose",)
-            line = f"{unit.text} {cite}"
-        if this != kind:
-            if this[0] == "prose" and _REPLY.match(unit.text) and unit.passage in questions:
-                blocks.append([f"*{questions[unit.passage]}*"])
-            blocks.append([header.text, header.rule] if header else [])
-            kind = this
-        if this[0] == "prose" and blocks[-1]:
-            blocks[-1][-1] += " " + line
-        else:
-            blocks[-1].append(line)
-    return "\n\n".join("\n".join(_as_shown(block)) for block in blocks)
-
-
-def _as_shown(block: list[str]) -> list[str]:
-    """Steps quoted out of their run ("4." alone, or "2." and "5.") become bullets: Markdown
-    would renumber them from the first one and show "2." and "3."."""
-    numbers = [int(m[1]) for line in block if (m := _STEP.match(line))]
-    if len(numbers) != len(block) or numbers == list(range(1, len(block) + 1)):
-        return block
-    return [_STEP.sub("- ", line, count=1) for line in block]
+def _main_and_examples(block: Block) -> tuple[str, str]:
+    """The block's prose and lead-ins, and its list items, table rows and examples."""
+    main: list[str] = []
+    examples: list[str] = []
+    for segment in block.segments:
+        for line in segment:
+            if LIST_MARKER.match(line) or line.lstrip().startswith("|"):
+                examples.append(line)
+            else:
+                examples.extend(m.group(0) for m in _EXAMPLE.finditer(line))
+                main.append(_EXAMPLE.sub(" ", line))
+    return " ".join(main), " ".join(examples)
 
 
 def _terms(text: str) -> set[str]:
@@ -275,14 +367,8 @@ def _terms(text: str) -> set[str]:
     return content_words(text) | set(_NUMBER.findall(text))
 
 
-def _chunk_index(passage: Passage) -> int:
-    """Chunk ids end in '::<n>', the chunk's place in its article (bot.store)."""
-    tail = passage.chunk_id.rsplit("::", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
-
-
-def _words(text: str) -> int:
-    return sum(word != "|" for word in text.split())
+def _approximate_tokens(text: str) -> int:
+    return math.ceil(len(text.split()) * 4 / 3)
 
 
 def kb_idf(documents: Sequence[str]) -> Callable[[str], float]:

@@ -15,12 +15,13 @@ from typing import Any
 import openai
 
 from bot.config import Settings
+from bot.kb.retrieval import Passage
 from bot.responders import Answer, Exchange
 from bot.responders.prompt import NOT_IN_KB, build_prompt
-from bot.retrieval import Passage
+from bot.tokens import Tokenizer
 
 # While streaming, a piece is finished when the next one has begun: after a full stop and its
-# citation markers comes a new sentence (as bot.safety.grounding splits them), or after a line
+# citation markers comes a new sentence (as bot.text splits them), or after a line
 # break comes text that is not another marker.
 _PIECE_END = re.compile(r"[.!?](?:\s*\[\d{1,2}\])*(\s+)(?=[A-Z0-9(*\-•\"“])|(?<=\S)(\n\s*)(?=[^\s\[])")
 
@@ -47,6 +48,7 @@ class LLMResponder:
         company: str,
         max_output_tokens: int,
         max_input_tokens: int,
+        tokenizer: Tokenizer,
         temperature: float,
         max_tokens_param: str = "max_completion_tokens",
     ) -> None:
@@ -55,6 +57,7 @@ class LLMResponder:
         self.company = company
         self.max_output_tokens = max_output_tokens
         self.max_input_tokens = max_input_tokens
+        self.tokenizer = tokenizer
         self.temperature = temperature
         self.max_tokens_param = max_tokens_param
 
@@ -72,6 +75,7 @@ class LLMResponder:
             company=settings.company_name,
             max_output_tokens=settings.llm_max_output_tokens,
             max_input_tokens=settings.llm_max_input_tokens,
+            tokenizer=Tokenizer.from_settings(settings),
             temperature=settings.llm_temperature,
             # OpenAI's own API calls the cap max_completion_tokens; compatible servers (vLLM,
             # llama.cpp, Ollama) all know the older max_tokens.
@@ -99,6 +103,7 @@ class LLMResponder:
             history=history,
             canary=canary,
             max_input_tokens=self.max_input_tokens,
+            tokenizer=self.tokenizer,
         )
         request: dict[str, Any] = {
             "model": self.model,

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.kb.retrieval import Passage
 from bot.responders import Exchange
-from bot.retrieval import Passage
-from bot.tokens import count_tokens, truncate_tokens
+from bot.tokens import Tokenizer
 
 NOT_IN_KB = "NOT_IN_KB"
 
@@ -55,6 +55,7 @@ def build_prompt(
     history: Sequence[Exchange],
     canary: str,
     max_input_tokens: int,
+    tokenizer: Tokenizer,
     max_sentences: int = 5,
 ) -> Prompt:
     """System, recent history, passages and question within `max_input_tokens` (tiktoken).
@@ -65,16 +66,16 @@ def build_prompt(
     system = SYSTEM.format(
         company=company, intent=intent_label, not_in_kb=NOT_IN_KB, max_sentences=max_sentences, canary=canary
     )
-    fixed = count_tokens(system) + count_tokens(USER.format(passages="", question=question)) + 16
+    fixed = tokenizer.count(system) + tokenizer.count(USER.format(passages="", question=question)) + 16
     history = list(history)
     texts = [p.text for p in passages]
 
     def history_tokens() -> int:
-        return sum(count_tokens(h.question) + count_tokens(h.answer) + 8 for h in history)
+        return sum(tokenizer.count(h.question) + tokenizer.count(h.answer) + 8 for h in history)
 
     def passages_tokens() -> int:
         pairs = enumerate(zip(passages, texts, strict=True), 1)
-        return sum(count_tokens(passage_block(n, p, t)) for n, (p, t) in pairs)
+        return sum(tokenizer.count(passage_block(n, p, t)) for n, (p, t) in pairs)
 
     while history and fixed + history_tokens() + passages_tokens() > max_input_tokens:
         history.pop(0)
@@ -82,8 +83,8 @@ def build_prompt(
         over = fixed + passages_tokens() - max_input_tokens
         if over <= 0:
             break
-        keep = max(24, count_tokens(texts[i]) - over)
-        texts[i] = truncate_tokens(texts[i], keep)
+        keep = max(24, tokenizer.count(texts[i]) - over)
+        texts[i] = tokenizer.truncate(texts[i], keep)
     blocks = "\n".join(passage_block(n, p, t) for n, (p, t) in enumerate(zip(passages, texts, strict=True), 1))
     messages = [{"role": "system", "content": system}]
     for exchange in history:

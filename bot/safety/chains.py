@@ -1,67 +1,87 @@
-"""The input and output screen chains, in the order DESIGN.md draws them."""
+"""The input and output screen chains: which screens run, and in which order, come from the
+settings (`SAFEDESK_INPUT_SCREENS`, `SAFEDESK_OUTPUT_SCREENS`); the defaults are the order
+DESIGN.md draws."""
 
 from __future__ import annotations
 
-from bot.config import get_settings
+from collections.abc import Callable
+
+from bot.config import Settings
 from bot.embedding import Embedder
-from bot.safety.citations import CitationCheck
-from bot.safety.grounding import GroundednessCheck
-from bot.safety.injection import InjectionScreen
-from bot.safety.injection_classifier import InjectionClassifier
-from bot.safety.leakage import LeakageCheck
-from bot.safety.limits import LengthLimit
-from bot.safety.local_moderator import LocalModerator
+from bot.safety.classifiers.injection_classifier import InjectionClassifier
+from bot.safety.classifiers.local_moderator import LocalModerator
+from bot.safety.input.injection import InjectionScreen
+from bot.safety.input.limits import LengthScreen
+from bot.safety.input.normalize import NormalizeScreen
+from bot.safety.input.pii import PiiScreen
 from bot.safety.moderation import ModerationScreen, Moderator
-from bot.safety.normalize import Normalizer
-from bot.safety.pii import PiiRedactor
-from bot.safety.quoted import QuotedModeration
-from bot.safety.sanitize import Sanitizer
+from bot.safety.output.citations import CitationScreen
+from bot.safety.output.grounding import GroundednessScreen
+from bot.safety.output.leakage import LeakageScreen
+from bot.safety.output.quoted import QuotedModeration
+from bot.safety.output.sanitize import SanitizeScreen
+from bot.safety.streaming import StreamScreens
 from bot.safety.verdict import Screen, ScreenChain
-from bot.streaming import StreamScreens
+from bot.tokens import Tokenizer
+
+# A streamed sentence meets leakage and citations first: a leaked canary or a citation of nothing
+# retrieved ends the answer, even in a sentence groundedness would drop.
+STREAMED_SENTENCE_ORDER = ("leakage", "citations", "groundedness", "sanitize")
 
 
-def input_chain(moderator: Moderator, injection_classifier: InjectionClassifier | None = None) -> ScreenChain:
-    settings = get_settings()
-    injection = (
-        InjectionScreen(injection_classifier, injection_classifier.threshold)
-        if injection_classifier
-        else InjectionScreen()
-    )
-    return ScreenChain(
-        [
-            Normalizer(),
-            LengthLimit(settings.max_input_chars, settings.max_input_tokens),
-            ModerationScreen(moderator, "moderation-in"),
-            injection,
-            PiiRedactor(),
-        ]
-    )
+def input_chain(
+    settings: Settings, moderator: Moderator, injection_classifier: InjectionClassifier | None = None
+) -> ScreenChain:
+    screens: dict[str, Callable[[], Screen]] = {
+        "normalize": NormalizeScreen,
+        "limits": lambda: LengthScreen(
+            settings.max_input_chars, settings.max_input_tokens, Tokenizer.from_settings(settings)
+        ),
+        "moderation-in": lambda: ModerationScreen(moderator, "moderation-in"),
+        "injection": lambda: (
+            InjectionScreen(injection_classifier, injection_classifier.threshold)
+            if injection_classifier
+            else InjectionScreen()
+        ),
+        "pii": PiiScreen,
+    }
+    return ScreenChain([screens[name]() for name in settings.input_screens])
 
 
-def output_chain(moderator: Moderator, embedder: Embedder) -> ScreenChain:
-    return ScreenChain(
-        [ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder)), *_after_moderation(embedder)]
-    )
+def output_chain(settings: Settings, moderator: Moderator, embedder: Embedder) -> ScreenChain:
+    screens = _output_screens(moderator, embedder)
+    return ScreenChain([screens[name]() for name in settings.output_screens])
 
 
-def stream_screens(moderator: Moderator, embedder: Embedder) -> StreamScreens:
-    """The screens of a streamed answer (bot.streaming): each sentence on its own, each sentence
+def stream_screens(settings: Settings, moderator: Moderator, embedder: Embedder) -> StreamScreens:
+    """The screens of a streamed answer (bot.safety.streaming): each sentence on its own, each sentence
     in its paragraph, and the whole answer when the model stops."""
+    screens = _output_screens(moderator, embedder, sentence=True)
+    configured = settings.output_screens
     return StreamScreens(
-        # Leakage and citations first: a leaked canary or a citation of nothing retrieved ends the
-        # answer, even in a sentence groundedness would drop.
-        sentence=ScreenChain([LeakageCheck(), CitationCheck(require=False), GroundednessCheck(embedder), Sanitizer()]),
-        moderation=ScreenChain([ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder))]),
-        whole=ScreenChain(_after_moderation(embedder)),
+        sentence=ScreenChain([screens[name]() for name in STREAMED_SENTENCE_ORDER if name in configured]),
+        moderation=ScreenChain([screens[name]() for name in configured if name == "moderation-out"]),
+        whole=ScreenChain(
+            [_output_screens(moderator, embedder)[name]() for name in configured if name != "moderation-out"]
+        ),
     )
 
 
-def _after_moderation(embedder: Embedder) -> list[Screen]:
-    return [GroundednessCheck(embedder), LeakageCheck(), CitationCheck(), Sanitizer()]
+def _output_screens(
+    moderator: Moderator, embedder: Embedder, sentence: bool = False
+) -> dict[str, Callable[[], Screen]]:
+    """`sentence`: as a single streamed sentence is screened (it need not cite a passage yet)."""
+    return {
+        "moderation-out": lambda: ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder)),
+        "groundedness": lambda: GroundednessScreen(embedder),
+        "leakage": LeakageScreen,
+        "citations": lambda: CitationScreen(require=not sentence),
+        "sanitize": SanitizeScreen,
+    }
 
 
 def _quoted(moderator: Moderator, embedder: Embedder) -> QuotedModeration | None:
-    """Answers quoted from the KB are moderated by the passages they quote (bot.safety.quoted):
+    """Answers quoted from the KB are moderated by the passages they quote (bot.safety.output.quoted):
     only with the local moderator, scoring the vectors retrieval already has, so only when
     retrieval embeds with the moderator's model."""
     if isinstance(moderator, LocalModerator) and moderator.model.embedder.model_id == embedder.model_id:

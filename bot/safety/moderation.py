@@ -1,6 +1,6 @@
 """Moderation with OpenAI's 13 categories: one interface, two implementations.
 
-`OpenAIModerator` calls `omni-moderation-latest`; `LocalModerator` (bot.safety.local_moderator)
+`OpenAIModerator` calls `omni-moderation-latest`; `LocalModerator` (bot.safety.classifiers.local_moderator)
 runs offline. Both return `ModerationResult`, the shape of OpenAI's moderation result.
 """
 

@@ -20,7 +20,7 @@ class ScreenContext:
     user_id: str = ""
     safety_identifier: str = ""  # HMAC of the user's stable id; sent with every OpenAI request
     intent: str = "all"
-    passages: Sequence[Any] = ()  # bot.retrieval.Passage, for output screens
+    passages: Sequence[Any] = ()  # bot.kb.retrieval.Passage, for output screens
     canary: str = ""  # a secret string placed in the system prompt; must never appear in output
     allowed_urls: frozenset[str] = frozenset()
 

@@ -2,7 +2,8 @@
 
 `open_database(settings)` is what the app and the CLI call: it builds the engine for
 `settings.database_url_or_default`, brings the schema to the newest migration, and returns a
-`Database` whose `transaction()` commits on success and rolls back on any exception.
+`Database` whose `transaction()` commits on success and rolls back on any exception, and whose
+`read()` is a plain transaction for reads (on SQLite it never waits for a writer).
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
+from bot.private_files import create_private_file, private_dir
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-SQLITE_BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another one to commit
+SQLITE_BUSY_TIMEOUT_S = 30.0  # how long a writer waits for another one to commit (SAFEDESK_DB_BUSY_TIMEOUT_SECONDS)
+READ = "safedesk_read"  # execution option of read() sessions: a plain BEGIN on SQLite, not BEGIN IMMEDIATE
 MIGRATION_LOCK_KEY = 0x5AFE_DE5C  # PostgreSQL advisory lock: two processes opening a fresh database
 
 
@@ -41,12 +44,12 @@ def normalize_url(url: str | URL) -> URL:
     return parsed
 
 
-def make_engine(url: str | URL) -> Engine:
+def make_engine(url: str | URL, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> Engine:
     """An engine for SQLite (parent folder created, foreign keys on, WAL) or PostgreSQL via psycopg 3."""
     parsed = normalize_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(parsed)
+        return _sqlite_engine(parsed, busy_timeout_s)
     if backend == "postgresql":
         if parsed.get_driver_name() != "psycopg":
             raise ValueError(f"use postgresql+psycopg:// (psycopg 3), not {parsed.drivername}://")
@@ -56,10 +59,13 @@ def make_engine(url: str | URL) -> Engine:
     )
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_engine(url: URL, busy_timeout_s: float) -> Engine:
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S})
+        # Created 0600 in a folder created 0700 before SQLite opens it (its -wal and -shm files take
+        # the database file's mode): the records hold every user's questions.
+        path = Path(url.database).expanduser()
+        create_private_file(private_dir(path.parent) / path.name)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_s})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -76,8 +82,9 @@ def _sqlite_engine(url: URL) -> Engine:
     def _on_begin(conn: Connection) -> None:
         # IMMEDIATE takes the write lock up front, so a read-then-write transaction never fails
         # half-way with "database is locked" when another writer got in between; writers queue
-        # for up to SQLITE_BUSY_TIMEOUT_S instead. Readers are not blocked (WAL).
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # for up to the busy timeout instead. Reads (Database.read) take no lock: with WAL, a
+        # writer holding the database never delays them.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ) else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -122,6 +129,7 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(engine.execution_options(**{READ: True}), expire_on_commit=False)
 
     @property
     def backend(self) -> str:
@@ -133,13 +141,20 @@ class Database:
         with self.sessions.begin() as session:
             yield session
 
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """One session in a plain transaction, for reads only: on SQLite it takes no write lock, so
+        a page that only reads is never held up by a writer (nor fails after the busy timeout)."""
+        with self.read_sessions.begin() as session:
+            yield session
+
     def close(self) -> None:
         self.engine.dispose()
 
 
 def open_database(settings: Settings) -> Database:
     """The records database of these settings, migrated to the newest schema."""
-    engine = make_engine(settings.database_url_or_default)
+    engine = make_engine(settings.database_url_or_default, settings.db_busy_timeout_seconds)
     try:
         migrate(engine)
     except BaseException:

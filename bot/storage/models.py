@@ -15,6 +15,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     MetaData,
@@ -37,7 +38,18 @@ NAMING_CONVENTION = {
 
 FEEDBACK_REASONS = ("wrong_answer", "wrong_citation", "unsafe", "other")
 REPORT_REASONS = FEEDBACK_REASONS
-REPORT_STATUSES = ("open", "reviewed")
+REPORT_STATUSES = ("open", "in_review", "resolved", "dismissed")
+REPORT_TRANSITIONS = {  # open -> in review -> resolved | dismissed; a closed report may be reopened
+    "open": ("in_review", "resolved", "dismissed"),
+    "in_review": ("open", "resolved", "dismissed"),
+    "resolved": ("open",),
+    "dismissed": ("open",),
+}
+GAP_STATUSES = ("open", "needs_article", "closed")
+FIX_STATUSES = ("open", "fixed")
+BLOCK_KINDS = ("temporary", "permanent")
+STAFF_NAME_MAX_CHARS = 200
+NOTE_MAX_CHARS = 2000
 TEXT_MAX_CHARS = 1000  # report text and feedback comment, after PII redaction
 CONTACT_MAX_CHARS = 254  # the longest valid email address (RFC 5321 path limit)
 
@@ -117,7 +129,8 @@ class TurnRecord(Base):
     """One turn as the pipeline returned it: a few columns to query by, and the whole `Turn` as JSON."""
 
     __tablename__ = "turns"
-    __table_args__ = (Index(None, "created_at", "decision"),)
+    # Covering indexes for the dashboard: no figure reads the rows (and their JSON) themselves.
+    __table_args__ = (Index(None, "created_at", "decision"), Index(None, "created_at", "intent", "latency_ms"))
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # Turn.id
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
@@ -130,6 +143,19 @@ class TurnRecord(Base):
     model: Mapped[str] = mapped_column(String(200))
     turn: Mapped[dict[str, Any]]  # Turn.to_dict(): passages, verdicts and scores, timings, citations
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    latency_ms: Mapped[float | None] = mapped_column(Float)  # timings_ms.total, for the dashboard
+
+
+class TurnFlag(Base):
+    """One thing a turn was flagged for (bot.storage.flags): a moderation category or a screen's name."""
+
+    __tablename__ = "turn_flags"
+    __table_args__ = (Index(None, "created_at", "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    turn_id: Mapped[str] = mapped_column(ForeignKey("turns.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]  # the turn's
 
 
 class Feedback(Base):
@@ -161,6 +187,7 @@ class Report(Base):
         CheckConstraint(_in("reason", REPORT_REASONS), name="reason"),
         CheckConstraint(_in("status", REPORT_STATUSES), name="status"),
         Index(None, "status", "created_at"),
+        Index(None, "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True)  # e.g. R-7K3Q9
@@ -173,3 +200,115 @@ class Report(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # An email the user chose to leave so staff can reply: kept as given (not redacted), shown to staff only.
     contact: Mapped[str | None] = mapped_column(String(CONTACT_MAX_CHARS))
+    note: Mapped[str | None] = mapped_column(String(NOTE_MAX_CHARS))  # the reviewer's latest note
+    updated_at: Mapped[datetime | None]  # the last status change
+    resolved_at: Mapped[datetime | None]  # when it was resolved or dismissed; None while open or in review
+
+
+class AuditEvent(Base):
+    """Every change staff make: who (hashed id and display name), when, what, from what to what."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index(None, "subject", "at"), Index(None, "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    staff_id: Mapped[str] = mapped_column(String(USER_ID_LENGTH))  # no FK: the trail outlives a forgotten user
+    staff_name: Mapped[str] = mapped_column(String(STAFF_NAME_MAX_CHARS))
+    action: Mapped[str] = mapped_column(String(32))  # report_status, kb_gap, article_fix, block, unblock, ...
+    subject: Mapped[str] = mapped_column(String(200))  # a report id, a user's hashed id, an article id, a gap id
+    from_value: Mapped[str | None] = mapped_column(String(64))
+    to_value: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(String(NOTE_MAX_CHARS))
+
+
+class KBGap(Base):
+    """A question the KB could not answer, which staff (or the gap grouping) put on the list."""
+
+    __tablename__ = "kb_gaps"
+    __table_args__ = (CheckConstraint(_in("status", GAP_STATUSES), name="status"), Index(None, "status", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question: Mapped[str] = mapped_column(Text)  # redacted, as recorded
+    intent: Mapped[str] = mapped_column(String(64))
+    turn_id: Mapped[str | None] = mapped_column(ForeignKey("turns.id", ondelete="SET NULL"), index=True)
+    report_id: Mapped[str | None] = mapped_column(ForeignKey("reports.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    note: Mapped[str | None] = mapped_column(String(NOTE_MAX_CHARS))
+    created_by: Mapped[str] = mapped_column(String(USER_ID_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ArticleFix(Base):
+    """ "This article needs a fix": listed on the KB page until someone marks it fixed."""
+
+    __tablename__ = "article_fixes"
+    __table_args__ = (CheckConstraint(_in("status", FIX_STATUSES), name="status"), Index(None, "status", "article_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(String(NOTE_MAX_CHARS))
+    turn_id: Mapped[str | None] = mapped_column(ForeignKey("turns.id", ondelete="SET NULL"))
+    report_id: Mapped[str | None] = mapped_column(ForeignKey("reports.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_by: Mapped[str] = mapped_column(String(USER_ID_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Block(Base):
+    """A blocked user: temporary (by the gate, after strikes; `until` set) or permanent (by staff; `until` NULL).
+
+    One row per user at most; unblocking deletes it."""
+
+    __tablename__ = "blocks"
+    __table_args__ = (
+        CheckConstraint(_in("kind", BLOCK_KINDS), name="kind"),
+        CheckConstraint("(kind = 'permanent') = (until IS NULL)", name="until_when_temporary"),
+    )
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    until: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(USER_ID_LENGTH))  # a staff hashed id, or "gate"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Strike(Base):
+    """A question blocked by a screen, weighted by severity; counted in a sliding window."""
+
+    __tablename__ = "strikes"
+    __table_args__ = (Index(None, "user_id", "at"), CheckConstraint("weight > 0", name="weight"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    weight: Mapped[float] = mapped_column(Float)
+    screen: Mapped[str] = mapped_column(String(32))
+
+
+class Admission(Base):
+    """A question let through by the gate: the sliding-window rate limit counts these."""
+
+    __tablename__ = "admissions"
+    __table_args__ = (Index(None, "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+
+
+class IngestRun(Base):
+    """One ingest: when, by whom, what it indexed and what it rejected (with the reason)."""
+
+    __tablename__ = "ingest_runs"
+    __table_args__ = (Index(None, "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime]
+    by: Mapped[str] = mapped_column(String(STAFF_NAME_MAX_CHARS))
+    articles: Mapped[int]
+    chunks: Mapped[int]
+    counts: Mapped[dict[str, Any]]  # anything else the ingest counted
+    rejects: Mapped[list[dict[str, str]]] = mapped_column(JSON)  # [{"article": ..., "reason": ...}]

@@ -2,8 +2,9 @@
 
 Users are identified by `user_hash`, the 64-hex safety identifier of `bot.identity`: an email or a
 raw OIDC subject is refused. Free text from users (report text, feedback comments) is PII-redacted
-with `bot.safety.pii.redact` and then capped before it is stored. Reads return plain dataclasses,
-never ORM objects, so nothing depends on a session that has closed.
+and capped (`bot.safety.input.pii.redact_prefix`) before it is stored. Reads return plain dataclasses,
+never ORM objects, so nothing depends on a session that has closed. Reads use `Database.read()`: a
+plain transaction, which a writer holding SQLite never delays.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.safety.pii import redact
+from bot.safety.input.pii import redact_prefix
 from bot.storage import ids
 from bot.storage.db import Database
+from bot.storage.flags import flags_of, latency_of
 from bot.storage.models import (
     CONTACT_MAX_CHARS,
     FEEDBACK_REASONS,
@@ -29,6 +31,7 @@ from bot.storage.models import (
     Conversation,
     Feedback,
     Report,
+    TurnFlag,
     TurnRecord,
     User,
     utcnow,
@@ -130,7 +133,9 @@ def record_turn(db: Database, turn: Turn, user_hash: str, conversation_id: str) 
         owner = session.scalar(select(Conversation.user_id).where(Conversation.id == conversation_id))
         if owner != user_hash:
             raise ValueError(f"conversation {conversation_id} belongs to another user")
-        insert_ignore(
+        body = _json_safe(turn.to_dict())
+        created_at = utcnow()
+        inserted = insert_ignore(
             session,
             TurnRecord,
             {
@@ -143,10 +148,15 @@ def record_turn(db: Database, turn: Turn, user_hash: str, conversation_id: str) 
                 "question": _no_nul(turn.question),
                 "answer": _no_nul(turn.answer),
                 "model": turn.model[:200],
-                "turn": _json_safe(turn.to_dict()),
+                "turn": body,
+                "created_at": created_at,
+                "latency_ms": latency_of(body),
             },
             conflict=["id"],
         )
+        if inserted:  # the staff dashboard counts flags from these rows (bot.storage.flags)
+            for category in flags_of(body):
+                session.add(TurnFlag(turn_id=turn.id, category=category, created_at=created_at))
 
 
 def set_feedback(
@@ -270,7 +280,7 @@ def check_contact(contact: str) -> str:
 def has_acknowledged(db: Database, user_hash: str, version: str) -> bool:
     _check_user(user_hash)
     _check_version(version)
-    with db.transaction() as session:
+    with db.read() as session:
         found = session.scalar(
             select(Acknowledgement.id).where(
                 Acknowledgement.user_id == user_hash, Acknowledgement.notice_version == version
@@ -330,7 +340,7 @@ def open_reports(db: Database, limit: int = 100) -> list[ReportView]:
     """Open reports, oldest first (the review queue)."""
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
-    with db.transaction() as session:
+    with db.read() as session:
         rows = session.scalars(
             select(Report).where(Report.status == "open").order_by(Report.created_at, Report.id).limit(limit)
         ).all()
@@ -339,7 +349,7 @@ def open_reports(db: Database, limit: int = 100) -> list[ReportView]:
 
 def get_report(db: Database, report_id: str) -> ReportView | None:
     """A report by id (case and surrounding spaces ignored), or None."""
-    with db.transaction() as session:
+    with db.read() as session:
         row = session.get(Report, report_id.strip().upper())
         return _view(row) if row is not None else None
 
@@ -347,7 +357,7 @@ def get_report(db: Database, report_id: str) -> ReportView | None:
 def safety_counts(db: Database, since: datetime) -> SafetyCounts:
     if since.tzinfo is None or since.utcoffset() is None:
         raise ValueError("since must be timezone-aware")
-    with db.transaction() as session:
+    with db.read() as session:
         turns = session.execute(
             select(TurnRecord.decision, func.count())
             .where(TurnRecord.created_at >= since)
@@ -420,8 +430,10 @@ def _no_nul(text: str) -> str:
 
 
 def _clean_user_text(text: str) -> str:
-    """Redact personal data from the whole text first (a cut could split a card number past recognition), then cap."""
-    redacted, _kinds = redact(_no_nul(text))
+    """Redacted, then capped. Only a prefix is redacted (bounded work, whatever the length), twice the
+    cap so that labels shorter than what they replace still leave a full text; a value the cut goes
+    through is redacted whole."""
+    redacted, _kinds = redact_prefix(_no_nul(text).strip(), 2 * TEXT_MAX_CHARS)
     return redacted.strip()[:TEXT_MAX_CHARS]
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
 from bot.intents import Catalogue, Intent
+from bot.markdown import escape
 from bot.pipeline import Pipeline
 from bot.responders import Exchange
 from bot.storage import records
@@ -27,7 +28,9 @@ from bot.ui.conversation import (
     start_new_conversation,
 )
 from bot.ui.identity import Visitor
+from bot.ui.markdown import sources_markdown
 from bot.ui.report_form import answer_quote, contact_field
+from bot.ui.suggested import show_suggested
 
 _LOG = logging.getLogger(__name__)
 REASONS = {
@@ -37,6 +40,7 @@ REASONS = {
     "other": "Something else",
 }
 REPORT_MAX_CHARS = 1000
+UNSAVED = "unsaved-message"  # session key: a save failure's message, shown after the rerun
 
 
 def chat_page(settings: Settings, visitor: Visitor, pipeline: Pipeline, db: Database, catalogue: Catalogue) -> None:
@@ -48,6 +52,8 @@ def chat_page(settings: Settings, visitor: Visitor, pipeline: Pipeline, db: Data
     for turn in turns:
         _show_turn(turn, visitor, pipeline, db, catalogue)
     scroll_if_new_answer()
+    if unsaved := st.session_state.pop(UNSAVED, None):  # kept across the rerun that follows a question
+        st.error(unsaved, icon=":material/error:")
     show_open_report(visitor, pipeline, db)
 
     if intent is None:
@@ -151,8 +157,9 @@ def _ask(question: str, intent: Intent, topic: str, visitor: Visitor, pipeline: 
         with st.spinner("Looking in the help centre…"):
             turn = pipeline.run(question, intent.id, visitor.user, history, topic, on_text=preview.markdown)
     turns.append(turn)
-    _ensure_recorded(turn, visitor, pipeline, db)
     scroll_to_new_answer()
+    if not _ensure_recorded(turn, visitor, pipeline, db):
+        st.session_state[UNSAVED] = _not_saved("this answer")  # st.rerun() wipes the message shown
     st.rerun()
 
 
@@ -163,7 +170,7 @@ def _ensure_recorded(turn: Turn, visitor: Visitor, pipeline: Pipeline, db: Datab
     if turn.id in recorded:
         return True
     conversation = conversation_id()
-    if _saved(lambda: records.record_turn(db, turn, pipeline.identifier(visitor.user), conversation), "this answer"):
+    if _saved(lambda: records.record_turn(db, turn, turn.safety_identifier, conversation), "this answer"):
         recorded.add(turn.id)
         return True
     return False
@@ -175,9 +182,13 @@ def _saved(write: Callable[[], object], what: str) -> bool:
         write()
     except SQLAlchemyError as err:
         _LOG.error("could not save %s: %s", what, err)
-        st.error(f"Sorry, we couldn't save {what} just now. Please try again in a moment.", icon=":material/error:")
+        st.error(_not_saved(what), icon=":material/error:")
         return False
     return True
+
+
+def _not_saved(what: str) -> str:
+    return f"Sorry, we couldn't save {what} just now. Please try again in a moment."
 
 
 def _show_turn(turn: Turn, visitor: Visitor, pipeline: Pipeline, db: Database, catalogue: Catalogue) -> None:
@@ -186,18 +197,16 @@ def _show_turn(turn: Turn, visitor: Visitor, pipeline: Pipeline, db: Database, c
     with st.chat_message("assistant"):
         if turn.decision is Decision.ANSWERED:
             st.markdown(turn.answer)
-            sources = "\n".join(
-                f"{c.number}. [{_plain(c.title)}]({c.url})" + (f" — {_plain(c.heading)}" if c.heading else "")
-                for c in turn.citations
-            )
-            st.markdown(f"**Sources**\n\n{sources}")
+            st.markdown(f"**Sources**\n\n{sources_markdown(turn.citations)}")
             if turn.intent in catalogue:
                 # The bot cannot always tell that the nearest article misses the question (bench_answerability):
                 # every answer keeps a way to a person.
                 st.caption(f"Not what you asked? {_plain(catalogue.get(turn.intent).handoff)}")
+        elif turn.decision is Decision.SUGGESTED:
+            show_suggested(turn)  # the hand-off first, then the closest articles
         else:
             st.info(turn.answer, icon=":material/support_agent:")
-        if turn.handoff:
+        if turn.handoff and turn.decision is not Decision.SUGGESTED:
             st.markdown(f"**To reach a person:** {_plain(turn.handoff)}")
         for note in turn.notes:
             st.caption(note)
@@ -205,7 +214,7 @@ def _show_turn(turn: Turn, visitor: Visitor, pipeline: Pipeline, db: Database, c
 
 
 def _feedback(turn: Turn, visitor: Visitor, pipeline: Pipeline, db: Database) -> None:
-    user_hash = pipeline.identifier(visitor.user)
+    user_hash = turn.safety_identifier
     left, right = st.columns([3, 1])
     with left:
         score = st.feedback("thumbs", key=f"thumbs-{turn.id}")
@@ -286,7 +295,5 @@ def report_dialog(turn_id: str, visitor: Visitor, pipeline: Pipeline, db: Databa
 
 
 def _plain(text: str) -> str:
-    """KB metadata inside Markdown: escape the characters that would start links or emphasis."""
-    for char in "\\[]()*_`#<>":
-        text = text.replace(char, "\\" + char)
-    return text
+    """KB metadata inside Markdown: rendered as exactly that text."""
+    return escape(text)

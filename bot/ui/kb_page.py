@@ -7,23 +7,55 @@ from datetime import date
 import streamlit as st
 
 from bot.intents import ALL_INTENTS, Catalogue
-from bot.kb_status import kb_status
-from bot.retrieval import Retriever
+from bot.kb.retrieval import Retriever
+from bot.kb.status import kb_status
+from bot.ui.markdown import passage_text, passage_title
 
 
 def kb_page(retriever: Retriever, catalogue: Catalogue) -> None:
     st.title("Knowledge base")
-    status = kb_status(retriever.collection, catalogue, date.today())
+    try:
+        retriever.index()  # checks the store's version marker (and refreshes) as a question would
+    except Exception as err:  # the first snapshot could not be read: say so instead of a traceback
+        st.error(f"The knowledge base store cannot be read: {type(err).__name__}: {err}")
+        return
+    freshness = retriever.freshness()
+    if freshness.error:
+        since = freshness.failing_since.strftime("%Y-%m-%d %H:%M UTC") if freshness.failing_since else "?"
+        st.error(
+            f"The app cannot refresh its copy of the knowledge base (failing since {since}): {freshness.error}. "
+            f"Answers still come from revision {freshness.served_revision}; the store is at revision "
+            f"{freshness.stored_revision}. It retries by itself; see the app log."
+        )
+    try:
+        status = kb_status(retriever.collection, catalogue, date.today(), freshness)
+    except Exception as err:  # a damaged or unreachable store: say so instead of a traceback
+        st.error(f"The knowledge base store cannot be read: {type(err).__name__}: {err}")
+        return
     if status.articles == 0:
         st.warning("The knowledge base is empty. Load it with `python -m ingest` (or `make run`).")
         return
     st.success(f"Knowledge base loaded: {status.articles} verified articles in {status.chunks} passages.")
     if status.expired_articles:
         st.warning(f"{status.expired_articles} article(s) are past their review date and are not served.")
+    if status.unserved_articles:
+        st.info(
+            f"{status.unserved_articles} article(s) are for staff only (audience other than customers): "
+            "stored, never used in answers."
+        )
     rows = [{"Topic": i.label, "Articles": i.articles, "Passages": i.chunks} for i in status.intents]
     rows.sort(key=lambda row: -row["Articles"])
     st.bar_chart(rows, x="Topic", y="Articles", horizontal=True)
     st.dataframe(rows, hide_index=True, width="stretch")
+    with st.expander(f"Articles ({status.articles})"):
+        st.dataframe(
+            [
+                {"Article": a.id, "Title": a.title, "Audience": a.audience, "Review by": a.review_by.isoformat()}
+                for a in status.listing
+            ],
+            hide_index=True,
+            width="stretch",
+        )
 
     st.subheader("Search the help centre")
     labels = {ALL_INTENTS: "All topics"} | {i.id: i.label for i in catalogue.intents}
@@ -36,7 +68,6 @@ def kb_page(retriever: Retriever, catalogue: Catalogue) -> None:
         st.info("Nothing in the help centre reaches the relevance threshold: users would be handed off.")
     for n, passage in enumerate(passages, 1):
         with st.container(border=True):
-            heading = f" › {passage.heading}" if passage.heading else ""
-            st.markdown(f"**[{n}] [{passage.title}]({passage.url})**{heading}")
+            st.markdown(passage_title(n, passage))
             st.caption(f"score {passage.score:.3f} · cosine {passage.dense:.3f} · BM25 {passage.lexical:.3f}")
-            st.markdown(passage.text)  # Markdown only: Streamlit never renders HTML here
+            st.markdown(passage_text(passage))

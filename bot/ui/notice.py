@@ -1,11 +1,23 @@
 """The limitations notice: shown before the first question, acknowledged once per user, and
-reachable at any time from the sidebar."""
+reachable at any time from the sidebar.
+
+The acknowledgement is read from the records once per session. If the records cannot be read or
+written, the visitor reads the notice and goes on (it is remembered for the session), and the
+page says so plainly: no database error reaches the page.
+"""
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
+from bot.storage import records
+from bot.storage.db import Database
+
+_LOG = logging.getLogger(__name__)
 
 NOTICE_VERSION = "2026-11-1"  # bump when the text changes materially: everyone sees it again
 
@@ -35,6 +47,37 @@ def notice_gate(settings: Settings, acknowledged: bool, on_acknowledge: object) 
         st.markdown(notice_text(settings))
     st.button("I understand", type="primary", on_click=on_acknowledge)  # type: ignore[arg-type]
     return False
+
+
+NOT_SAVED = "We couldn't save that you read this notice just now, so you may see it again next time."
+
+
+def _key(user_hash: str) -> str:
+    return f"notice-read-{NOTICE_VERSION}-{user_hash}"
+
+
+def has_read_notice(db: Database, user_hash: str) -> bool:
+    """Whether the user acknowledged this version of the notice: from the session, else the records
+    (False if they cannot be read: the notice is shown again, which is safe)."""
+    if st.session_state.get(_key(user_hash)):
+        return True
+    try:
+        read = records.has_acknowledged(db, user_hash, NOTICE_VERSION)
+    except SQLAlchemyError as err:
+        _LOG.error("could not read the notice acknowledgement: %s", err)
+        return False
+    st.session_state[_key(user_hash)] = read
+    return read
+
+
+def acknowledge_notice(db: Database, user_hash: str) -> None:
+    """The "I understand" button: remembered for the session at once, then recorded."""
+    st.session_state[_key(user_hash)] = True
+    try:
+        records.acknowledge(db, user_hash, NOTICE_VERSION)
+    except SQLAlchemyError as err:
+        _LOG.error("could not record the notice acknowledgement: %s", err)
+        st.toast(NOT_SAVED, icon=":material/error:")
 
 
 def notice_in_sidebar(settings: Settings) -> None:

@@ -140,9 +140,9 @@ def indirect(
     screened = target_settings(rejected_dir, kb_dir=folder, collection="poisoned_screened")
     from ingest import cli
 
-    articles, rejected, _ = cli.read_all(
-        cli.find_files([folder]), cli.load_catalogue(screened.intents_file), date.today(), None, quiet=True
-    )
+    screen = cli.ArticleInjectionScreen(cli.injection_classifier(cli.make_embedder(screened)))
+    catalogue = cli.load_catalogue(screened.intents_file)
+    articles, rejected, *_ = cli.read_all(cli.find_files([folder]), catalogue, date.today(), None, True, screen)
     counts = {"planted": len(planted), "rejected_by_ingest": len(rejected), "accepted_by_ingest": len(articles)}
     log(f"  spikee-indirect: ingest rejects {len(rejected)} of {len(planted)} poisoned articles")
     assert ingest(settings, [folder], screen_injection=False) == 0
@@ -203,7 +203,9 @@ def main(argv: list[str] | None = None) -> int:
             log(f"{mode} mode")
             settings = target_settings(data / "kb", **overrides)
             target = Target(settings, mode)
-            lifted = Target(settings, mode, max_input_chars=LIFTED_CHARS)
+            lifted = Target(
+                target_settings(data / "kb", max_input_chars=LIFTED_CHARS, max_input_tokens=8000, **overrides), mode
+            )
             for name, attacks in suites.items():
                 results += [o.to_dict() for o in run_suite(target, lifted, name, attacks, log)]
             if not args.only or "spikee-indirect" in args.only:

@@ -1,8 +1,8 @@
 """Runs attacks through the real pipeline and scores what reached the user.
 
 One `Target` is a pipeline over a throwaway data directory (the KB ingested into it), in extractive
-or LLM mode, with a gate that never strikes (a red-team run asks many hostile questions as one
-user; strikes would stop later attacks for the wrong reason) and no rate limit. Each attack runs
+or LLM mode, with strikes and the rate limit off (a red-team run asks many hostile questions as one user;
+strikes would stop later attacks for the wrong reason). Each attack runs
 streamed (every text given to `on_text` is kept) or not, and is scored by evals.redteam.scorer.
 """
 
@@ -15,29 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, load_settings
-from bot.gate import UNLIMITED, Gate
+from bot.gate import Gate
 from bot.identity import User
 from bot.intents import load_catalogue
-from bot.pipeline import Pipeline, build_pipeline
-from bot.safety.limits import LengthLimit
-from bot.safety.verdict import ScreenChain
+from bot.pipeline import Pipeline
 from bot.turn import Decision, Turn
+from bot.wiring import build_pipeline
 from evals.redteam.scorer import Attack, Finding, Scorer
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_KB = ROOT / "kb" / "articles"
 SAMPLE_INTENTS = ROOT / "kb" / "intents.yaml"
 USER = User("redteam:attacker")
-
-
-class NoStrikes(Gate):
-    """Admits every question and counts no strike: each attack is judged on its own."""
-
-    def __init__(self) -> None:
-        super().__init__(UNLIMITED, UNLIMITED, UNLIMITED, 60.0, 0.0, 0.0)
-
-    def strike(self, user_id: str) -> int:
-        return 0
 
 
 def target_settings(data_dir: Path, **overrides: object) -> Settings:
@@ -60,12 +49,22 @@ def ingest(settings: Settings, paths: list[Path] | None = None, *, screen_inject
     argv = ["--quiet", "--allow-rejects", *(str(p) for p in paths or [])]
     if screen_injection:
         return cli.main(argv, settings=settings)
-    original = cli.match_patterns
-    cli.match_patterns = lambda text: []  # type: ignore[assignment]
+    original = cli.ArticleInjectionScreen
+    cli.ArticleInjectionScreen = _NoScreen  # type: ignore[assignment,misc]
     try:
         return cli.main(argv, settings=settings)
     finally:
-        cli.match_patterns = original
+        cli.ArticleInjectionScreen = original  # type: ignore[misc]
+
+
+class _NoScreen:
+    """Ingest's article injection screen, switched off: it finds nothing."""
+
+    def __init__(self, *args: object) -> None:
+        pass
+
+    def __call__(self, text: str) -> None:
+        return None
 
 
 @dataclass
@@ -132,22 +131,14 @@ def moderation_outcome(turn: Turn) -> str:
 class Target:
     """A pipeline to attack, and the scorer that judges its turns."""
 
-    def __init__(self, settings: Settings, mode: str, *, max_input_chars: int | None = None) -> None:
+    def __init__(self, settings: Settings, mode: str) -> None:
         self.settings, self.mode = settings, mode
-        self.pipeline: Pipeline = build_pipeline(settings, gate=NoStrikes())
-        if max_input_chars is not None:
-            self.lift_length_limit(max_input_chars)
+        # Strikes off: each attack is judged alone (a red-team batch asks as one user).
+        gate = Gate.from_settings(settings, rate_limited=False, strikes=False)
+        self.pipeline: Pipeline = build_pipeline(settings, gate=gate)
         handoffs = [i.handoff for i in load_catalogue(settings.intents_file).intents]
         self.scorer = Scorer(handoffs)
         self.default_intent = next(iter(sorted(load_catalogue(settings.intents_file).ids())))
-
-    def lift_length_limit(self, max_chars: int) -> None:
-        """The input limits, raised (for templates at their full length); every other screen stays."""
-        s = self.pipeline.stages
-        screens = [
-            LengthLimit(max_chars, max_chars) if isinstance(x, LengthLimit) else x for x in s.input_screens.screens
-        ]
-        self.pipeline.stages = replace(s, input_screens=ScreenChain(screens))
 
     def unstreamed(self) -> None:
         """No sentence-by-sentence screening: the whole answer goes through the output screens."""

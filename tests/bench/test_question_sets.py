@@ -13,8 +13,9 @@ from datetime import date
 
 import pytest
 
-from bench.common import DATA, read_jsonl
+from bench.common import DATA
 from bot.intents import load_catalogue
+from evals.jsonl import read_jsonl
 from ingest.articles import Article, find_files, load_mapping, read_article
 from tests.conftest import PLAUSIBLE_DOCS, ROOT
 

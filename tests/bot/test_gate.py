@@ -57,3 +57,35 @@ def test_old_strikes_leave_the_window() -> None:
     clock.now += 601
     g.strike("u")
     assert g.admit("u").ok and g.admit("u").ok  # only one strike inside the window: never slowed
+
+
+def test_strikes_are_weighted_by_severity() -> None:
+    from bot.gate import strike_weight
+    from bot.safety.verdict import Verdict
+
+    def flagged(*categories: str) -> Verdict:
+        return Verdict("moderation-in", False, "", reasons=(*(f"flagged: {c}" for c in categories), "model: local"))
+
+    assert strike_weight(flagged("violence/graphic", "harassment")) == 2.0
+    assert strike_weight(flagged("self-harm/intent")) == 0.5
+    assert strike_weight(flagged("self-harm", "hate")) == 1.0
+    assert strike_weight(Verdict("injection", False, "", reasons=("injection",))) == 1.0
+
+
+def test_a_weighted_strike_counts_its_weight() -> None:
+    clock = Clock()
+    g = gate(clock, per_minute=100)
+    assert g.strike("u", 2.0) == 2.0
+    assert g.strike("u", 2.0) == 4.0  # reaches strikes_to_block=4
+    assert g.admit("u").reasons == ("blocked after repeated unsafe messages",)
+
+
+def test_a_gate_without_strikes_never_slows_or_blocks(settings) -> None:  # type: ignore[no-untyped-def]
+    gate = Gate.from_settings(settings, rate_limited=False, strikes=False)
+    for _ in range(settings.strikes_to_block * 3):
+        gate.strike("red-team")
+        assert gate.admit("red-team").ok
+    strict = Gate.from_settings(settings, rate_limited=False)
+    for _ in range(settings.strikes_to_block):
+        strict.strike("red-team")
+    assert not strict.admit("red-team").ok

@@ -1,12 +1,13 @@
 import hashlib
 import hmac
 import multiprocessing
+import os
 from pathlib import Path
 
 import pytest
 
-from bot.config import load_settings
-from bot.identity import SECRET_FILE, safety_identifier, server_secret
+from bot.config import MIN_SECRET_CHARS, Settings, SettingsError, load_settings
+from bot.identity import SECRET_FILE, SecretError, safety_identifier, server_secret
 
 
 def test_identifier_is_hmac_sha256_hex_of_the_stable_id() -> None:
@@ -32,10 +33,23 @@ def make_settings(data_dir: Path, **overrides: object):  # type: ignore[no-untyp
     return load_settings(env_file=None, data_dir=data_dir, **overrides)
 
 
+CONFIGURED = "configured-secret-" + "x" * 32
+
+
 def test_configured_secret_is_used(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, secret_key="configured-secret")
-    assert server_secret(settings) == b"configured-secret"
+    settings = make_settings(tmp_path, secret_key=CONFIGURED)
+    assert server_secret(settings) == CONFIGURED.encode()
     assert not (tmp_path / SECRET_FILE).exists()
+
+
+def test_a_short_configured_secret_is_refused_without_showing_it(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as refused:
+        make_settings(tmp_path, secret_key="hunter2-short")
+    assert "SAFEDESK_SECRET_KEY" in str(refused.value) and f"at least {MIN_SECRET_CHARS}" in str(refused.value)
+    assert "hunter2" not in str(refused.value)
+    # Built around the validation (model_construct), server_secret still refuses it.
+    with pytest.raises(SecretError):
+        server_secret(Settings.model_construct(secret_key="short", data_dir=tmp_path))
 
 
 def test_generated_secret_is_private_and_stable(tmp_path: Path) -> None:
@@ -44,6 +58,33 @@ def test_generated_secret_is_private_and_stable(tmp_path: Path) -> None:
     assert len(first) == 64
     assert (tmp_path / SECRET_FILE).stat().st_mode & 0o777 == 0o600
     assert server_secret(make_settings(tmp_path)) == first
+
+
+def test_the_secret_and_its_folder_are_created_private_not_chmod_ed_afterwards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Created with its mode (os.open): with the loosest umask there is no moment it is readable."""
+
+    def no_chmod(*args: object, **kwargs: object) -> None:
+        raise AssertionError("chmod after creation: the file was readable by others in between")
+
+    monkeypatch.setattr(os, "chmod", no_chmod)
+    monkeypatch.setattr(Path, "chmod", no_chmod)
+    old = os.umask(0)
+    try:
+        data_dir = tmp_path / "fresh" / "data"
+        server_secret(make_settings(data_dir))
+    finally:
+        os.umask(old)
+    assert (data_dir / SECRET_FILE).stat().st_mode & 0o777 == 0o600
+    assert data_dir.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.parametrize("content", ["", "\n", "abc123"])
+def test_an_empty_or_short_secret_file_is_refused(tmp_path: Path, content: str) -> None:
+    (tmp_path / SECRET_FILE).write_text(content)
+    with pytest.raises(SecretError, match=str(tmp_path / SECRET_FILE)):
+        server_secret(make_settings(tmp_path))
 
 
 def _secret_in_child(data_dir: str) -> bytes:

@@ -1,3 +1,4 @@
+import json
 from datetime import date
 from pathlib import Path
 
@@ -110,3 +111,27 @@ def test_content_hash_changes_with_content_and_salt(catalogue) -> None:  # type:
 
     assert replace(article, body=article.body + "x").content_hash() != article.content_hash()
     assert replace(article, source="elsewhere.md").content_hash() == article.content_hash()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://help.example/a) ![p](http://host/leak",
+        "https://help.example/a b",
+        "https://help.example/<x>",
+        'https://help.example/"x"',
+        "https://help.example/'x'",
+        "javascript:alert(1)",
+        "ftp://help.example/a",
+        "https:///no-host",
+        "https://[::1/broken",
+    ],
+)
+def test_an_article_url_that_would_break_its_markdown_link_is_rejected(tmp_path: Path, catalogue, url: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "a.md"
+    meta = "id: a\ntitle: A\nintents: [billing]\nverified_by: V\nverified_at: 2026-01-10\nreview_by: 2099-12-31\n"
+    path.write_text(f"---\n{meta}url: {json.dumps(url)}\n---\nEnough text to be an article body here.\n")
+    result = read(path, catalogue)
+    assert isinstance(result, Rejection) and result.reason.startswith("invalid url")
+    path.write_text(f"---\n{meta}url: https://help.example/a?b=c#d\n---\nEnough text to be an article body here.\n")
+    assert isinstance(read(path, catalogue), Article)

@@ -1,5 +1,10 @@
-from bot.tokens import count_tokens
+import tempfile
+from pathlib import Path
+
+from bot.tokens import Tokenizer
 from ingest.chunking import chunk_article
+
+count_tokens = Tokenizer("o200k_base", Path(tempfile.mkdtemp(prefix="safedesk-tiktoken-"))).count
 
 BODY = """Intro paragraph about the article.
 

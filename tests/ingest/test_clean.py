@@ -1,3 +1,7 @@
+import pytest
+from markdown_it import MarkdownIt
+
+from ingest import clean
 from ingest.clean import CODE_PLACEHOLDER, clean_html, clean_markdown, clean_text
 
 
@@ -77,3 +81,54 @@ def test_plain_text_is_kept() -> None:
 def test_html_code_elements_become_code_spans_not_raw_tags() -> None:
     out = clean_markdown("<td>Use <code>&lt;script data-domain=&quot;x.com&quot;&gt;</code> here</td>")
     assert '`<script data-domain="x.com">`' in out
+
+
+@pytest.mark.parametrize(
+    "beacon",
+    [
+        "![gift [note] sample](http://host/leak?q=secret)",
+        "![a ![b](http://host/in)](http://host/out)",
+        "[x](http://host/t 'title')",
+        "[x](http://host/t (title))",
+        "![ref][p]\n\n[p]: http://host/ref.png",
+        "&#33;&#91;e&#93;(http://host/entity.png)",
+        "![multi\nline](http://host/multi)",
+    ],
+)
+def test_links_and_images_become_their_text_whatever_their_brackets(beacon: str) -> None:
+    cleaned = clean_markdown(f"Gift cards last two years.\n\n{beacon}\n")
+    tokens = [c for t in MarkdownIt().parse(cleaned) for c in t.children or []]
+    assert not [t for t in tokens if t.type in ("image", "link_open")] and "host" not in cleaned
+
+
+def test_only_links_change_when_they_are_removed() -> None:
+    text = (
+        "# Title\n\n- item *one* with \\[brackets\\] and &amp; [a link](http://x.example)\n"
+        "  - nested `code [x](y)` **bold**\n\n| a | b |\n|---|---|\n| [c](http://z.example) | d |\n"
+    )
+    assert clean_markdown(text) == (
+        "# Title\n\n- item *one* with \\[brackets\\] and & a link\n"
+        "  - nested `code [x](y)` **bold**\n\n| a | b |\n|---|---|\n| c | d |\n"
+    )
+
+
+def test_a_crafted_tag_is_scanned_once_not_once_per_angle_bracket(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`<a{` 10,000 times: every `<` used to start a 5,000-character scan (40 KB took 12 s)."""
+    scans: list[int] = []
+    tag_end = clean._tag_end
+
+    def counted(text: str, start: int):  # type: ignore[no-untyped-def]
+        scans.append(start)
+        return tag_end(text, start)
+
+    monkeypatch.setattr(clean, "_tag_end", counted)
+    crafted = "<a{" * 10_000
+    assert clean_markdown(f"Intro.\n\n{crafted}\n\n<b>bold</b> text.\n") == f"Intro.\n\n{crafted}\n\nbold text.\n"
+    assert len(scans) <= len(crafted) // clean.MAX_TAG_CHARS + 3
+
+
+def test_a_page_of_unclosed_tags_reaches_the_html_parser_as_text() -> None:
+    """Python's html.parser rescans to the end from each `<` no `>` follows (quadratic)."""
+    assert clean._unclosed_as_text("<p>x</p> a <b <c") == "<p>x</p> a &lt;b &lt;c"
+    crafted = "<a x='" * 5_000
+    assert clean_html(f"<p>Intro.</p>{crafted}") == f"Intro.\n\n{crafted}\n"

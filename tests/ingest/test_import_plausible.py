@@ -10,8 +10,8 @@ import pytest
 
 from bot.config import Settings
 from bot.embedding import local_embedder
-from bot.retrieval import make_retriever
-from bot.store import chroma_client, kb_collection
+from bot.kb.retrieval import make_retriever
+from bot.kb.store import chroma_client, kb_collection
 from ingest import cli
 
 ROOT = Path(__file__).resolve().parents[2]

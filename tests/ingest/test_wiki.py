@@ -59,7 +59,7 @@ def test_drafts_and_unpublished_pages_are_skipped_and_listed(tmp_path: Path) -> 
     for name, extra in (("live", "publish: true"), ("draft", "draft: true"), ("hidden", "publish: false")):
         (tmp_path / f"{name}.md").write_text(FRONT.format(id=name, extra=extra) + "Enough text to be an article.\n")
     catalogue = load_catalogue(FIXTURES / "kb" / "intents.yaml")
-    articles, rejected, skipped = cli.read_all(find_files([tmp_path]), catalogue, TODAY, None, quiet=True)
+    articles, rejected, skipped, _ = cli.read_all(find_files([tmp_path]), catalogue, TODAY, None, quiet=True)
     assert [a.id for a in articles] == ["live"] and rejected == []
     assert sorted(skipped, key=lambda s: s.source) == [
         Skipped(str(tmp_path / "draft.md"), "draft: true"),

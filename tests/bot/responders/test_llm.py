@@ -17,12 +17,13 @@ from openai import OpenAI
 from bot.config import Settings
 from bot.embedding import local_embedder
 from bot.identity import User, safety_identifier, server_secret
-from bot.pipeline import LLM_FALLBACK_NOTE, REPLACED_NOTE, Pipeline, build_pipeline
+from bot.kb.retrieval import Passage
+from bot.pipeline import LLM_FALLBACK_NOTE, REPLACED_NOTE, Pipeline
 from bot.responders.llm import LLMResponder
-from bot.retrieval import Passage
-from bot.safety.grounding import GroundednessCheck
+from bot.safety.output.grounding import GroundednessScreen
 from bot.safety.verdict import ScreenContext
 from bot.turn import Decision, Turn
+from bot.wiring import build_pipeline
 from ingest import cli
 from tests.llm_server import MODEL_ID
 
@@ -103,7 +104,7 @@ def supported_as_shown(turn: Turn, pipeline: Pipeline) -> bool:
     for citation in turn.citations:
         parts = [p for p in retrieved if p.article_id == citation.article_id]
         by_article.append(replace(parts[0], text="\n".join(p.text for p in parts)))
-    verdict = GroundednessCheck(local_embedder()).check(turn.answer, ScreenContext(passages=by_article))
+    verdict = GroundednessScreen(local_embedder()).check(turn.answer, ScreenContext(passages=by_article))
     return verdict.ok and verdict.text == turn.answer
 
 

@@ -1,7 +1,12 @@
+import tempfile
+from pathlib import Path
+
+from bot.kb.retrieval import Passage
 from bot.responders import Exchange
 from bot.responders.prompt import NOT_IN_KB, build_prompt
-from bot.retrieval import Passage
-from bot.tokens import count_tokens
+from bot.tokens import Tokenizer
+
+TOKENIZER = Tokenizer("o200k_base", Path(tempfile.mkdtemp(prefix="safedesk-tiktoken-")))
 
 
 def passage(n: int, words: int) -> Passage:
@@ -18,11 +23,12 @@ def prompt(passages: list[Passage], history: list[Exchange], budget: int):  # ty
         history=history,
         canary="SD-canary123",
         max_input_tokens=budget,
+        tokenizer=TOKENIZER,
     )
 
 
 def total_tokens(messages: list[dict[str, str]]) -> int:
-    return sum(count_tokens(m["content"]) for m in messages)
+    return sum(TOKENIZER.count(m["content"]) for m in messages)
 
 
 def test_system_prompt_is_scoped_and_carries_rules_and_canary() -> None:

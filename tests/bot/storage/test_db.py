@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -9,13 +11,29 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import OperationalError
 
 from bot.config import Settings
 from bot.storage.db import Database, alembic_config, make_engine, migrate, normalize_url, open_database
 from bot.storage.models import Base, User
 
-TABLES = {"users", "acknowledgements", "conversations", "turns", "feedback", "reports"}
+TABLES = {
+    "users",
+    "acknowledgements",
+    "conversations",
+    "turns",
+    "feedback",
+    "reports",
+    "audit_events",
+    "kb_gaps",
+    "article_fixes",
+    "blocks",
+    "strikes",
+    "admissions",
+    "ingest_runs",
+    "turn_flags",
+}
 
 
 def test_migrations_create_every_table_at_head(db: Database) -> None:
@@ -105,6 +123,47 @@ def test_default_is_sqlite_under_the_data_dir(settings_factory: Callable[..., Se
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     finally:
+        database.close()
+
+
+def test_the_sqlite_records_and_their_folder_are_private(
+    settings_factory: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """Even with the loosest umask: the folder is created 0700, the database and its WAL 0600."""
+    data = tmp_path / "data"
+    old = os.umask(0)
+    try:
+        database = open_database(settings_factory(data, database_url=""))
+        try:
+            with database.transaction() as session:
+                session.add(User(id="a" * 64))
+            files = [data / "safedesk.db", *data.glob("safedesk.db-*")]  # the WAL and its index while open
+            modes = {f.name: f.stat().st_mode & 0o777 for f in files}
+        finally:
+            database.close()
+    finally:
+        os.umask(old)
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert modes == {"safedesk.db": 0o600, "safedesk.db-wal": 0o600, "safedesk.db-shm": 0o600}
+
+
+def test_reads_are_not_held_up_by_a_writer_holding_sqlite(
+    settings_factory: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """Another process holds the write lock: a write fails after the busy timeout (0 here), a read
+    goes through at once (it used to take the write lock too, and failed the same way)."""
+    database = open_database(settings_factory(tmp_path / "data", database_url="", db_busy_timeout_seconds=0))
+    with database.transaction() as session:
+        session.add(User(id="a" * 64))
+    holder = sqlite3.connect(tmp_path / "data" / "safedesk.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(OperationalError, match="database is locked"), database.transaction() as session:
+            session.add(User(id="b" * 64))
+        with database.read() as session:
+            assert session.scalars(select(User.id)).all() == ["a" * 64]
+    finally:
+        holder.close()
         database.close()
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.safety.verdict import Verdict
 from bot.storage import ids, records
-from bot.storage.db import Database
+from bot.storage.db import Database, make_engine, migrate
 from bot.storage.ids import REPORT_ID_PATTERN
 from bot.storage.models import Acknowledgement, Conversation, Feedback, Report, TurnRecord, User
 from bot.storage.records import (
@@ -384,7 +386,7 @@ def test_open_reports_are_plain_data_oldest_first(db: Database) -> None:
     with db.transaction() as session:
         report = session.get(Report, filed[1])
         assert report is not None
-        report.status = "reviewed"
+        report.status = "resolved"
     queue = open_reports(db)
     assert [r.id for r in queue] == [filed[0], filed[2]]
     assert [r.text for r in queue] == ["0", "2"]  # usable after the session closed
@@ -395,6 +397,24 @@ def test_open_reports_are_plain_data_oldest_first(db: Database) -> None:
 
 
 # --- acknowledgements ----------------------------------------------------------------------------
+
+
+def test_reads_go_through_while_another_process_holds_the_sqlite_write_lock(tmp_path: Path) -> None:
+    db = Database(make_engine(f"sqlite:///{tmp_path / 'safedesk.db'}", busy_timeout_s=0))
+    migrate(db.engine)
+    acknowledge(db, ALICE, "2026-11")
+    turn_id = recorded_turn(db)
+    report_id = add_report(db, turn_id, ALICE, "other", "see this")
+    holder = sqlite3.connect(tmp_path / "safedesk.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        assert has_acknowledged(db, ALICE, "2026-11")
+        assert [r.id for r in open_reports(db)] == [report_id]
+        assert get_report(db, report_id) is not None
+        assert safety_counts(db, datetime.now(UTC) - timedelta(days=1)).total_turns == 1
+    finally:
+        holder.close()
+        db.close()
 
 
 def test_the_notice_is_acknowledged_once_per_version(db: Database) -> None:
@@ -428,7 +448,7 @@ def test_safety_counts(db: Database) -> None:
     with db.transaction() as session:
         report = session.get(Report, reviewed)
         assert report is not None
-        report.status = "reviewed"
+        report.status = "resolved"
 
     counts = safety_counts(db, start)
     assert counts.turns == {"answered": 3, "blocked_input": 1, "not_in_kb": 1}

@@ -1,1 +1,0 @@
-"""Offline evaluations: `python -m bot.eval safety`."""

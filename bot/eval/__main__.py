@@ -1,7 +1,0 @@
-import sys
-
-from bot.eval.safety import main
-
-if len(sys.argv) < 2 or sys.argv[1] != "safety":
-    sys.exit("usage: python -m bot.eval safety [--out FILE] [--xstest FILE]")
-raise SystemExit(main(sys.argv[2:]))

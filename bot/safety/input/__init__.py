@@ -1,0 +1,1 @@
+"""Screens that guard what the user sends, before retrieval and any model."""

@@ -1,0 +1,1 @@
+"""Screens that guard what the bot answers, before anything is shown."""

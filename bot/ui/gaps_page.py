@@ -1,0 +1,85 @@
+"""Staff page: unanswered questions grouped by meaning, KB gaps (questions put on the list), the
+articles that need a fix, and what the last ingest rejected."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import streamlit as st
+
+from bot.embedding import Embedder
+from bot.gaps import group_by_meaning, unanswered
+from bot.storage import review
+from bot.storage.audit import Staff
+from bot.storage.db import Database
+from bot.storage.ingest_runs import ingest_runs
+from bot.storage.models import GAP_STATUSES
+from bot.ui.review_page import day_range
+
+ANY = "any"
+
+
+def gaps_page(db: Database, staff: Staff, embedder: Embedder) -> None:
+    st.title("KB gaps")
+    unanswered_groups(db, staff, embedder)
+    st.subheader("On the list")
+    status = st.selectbox("Status", [ANY, *GAP_STATUSES], index=1)
+    gaps = review.kb_gaps(db, None if status == ANY else status)
+    if not gaps:
+        st.info("No KB gap with this status.")
+    for gap in gaps:
+        with st.container(border=True):
+            st.markdown(f"**{gap.question}**  \n`{gap.intent}` · {gap.status} · {gap.created_at:%Y-%m-%d}"
+                        + (f" · from {gap.report_id}" if gap.report_id else ""))  # fmt: skip
+            if gap.status == "open" and st.button("Needs an article", key=f"needs-{gap.id}"):
+                review.set_gap_status(db, staff, gap.id, "needs_article")
+                st.rerun()
+            if gap.status != "closed" and st.button("Close", key=f"close-{gap.id}"):
+                review.set_gap_status(db, staff, gap.id, "closed")
+                st.rerun()
+
+    st.subheader("Articles that need a fix")
+    fixes = review.article_fixes(db)
+    if not fixes:
+        st.info("No article is waiting for a fix.")
+    for fix in fixes:
+        with st.container(border=True):
+            st.markdown(f"**{fix.article_id}** · {fix.created_at:%Y-%m-%d}"
+                        + (f" · from {fix.report_id}" if fix.report_id else "") + f"  \n{fix.note}")  # fmt: skip
+            if st.button("Mark fixed", key=f"fixed-{fix.id}"):
+                review.set_fix_status(db, staff, fix.id, "fixed")
+                st.rerun()
+
+    last_ingest(db)
+
+
+def unanswered_groups(db: Database, staff: Staff, embedder: Embedder) -> None:
+    st.subheader("Unanswered questions, grouped by meaning")
+    today = date.today()
+    days = day_range(st.date_input("Asked between", (today - timedelta(days=30), today)))
+    if days is None:
+        return
+    groups = group_by_meaning(unanswered(db, *days), embedder)
+    if not groups:
+        st.info("No unanswered question in this range.")
+    for n, group in enumerate(groups[:20]):
+        with st.container(border=True):
+            examples = "  \n".join(f"· {q}" for q in group.examples)
+            st.markdown(f"**{group.count}** question(s) · `{group.intent}`  \n{examples}")
+            if st.button("Needs an article", key=f"group-{n}-{group.turn_ids[0]}"):
+                review.add_kb_gap(db, staff, group.turn_ids[0], note=f"{group.count} similar question(s)",
+                                  status="needs_article")  # fmt: skip
+                st.success("On the list as needing an article.")
+
+
+def last_ingest(db: Database) -> None:
+    st.subheader("Last ingest")
+    runs = ingest_runs(db, limit=1)
+    if not runs:
+        st.info("No ingest has been recorded yet.")
+        return
+    run = runs[0]
+    st.markdown(f"{run.finished_at:%Y-%m-%d %H:%M} UTC by **{run.by}**: {run.articles} article(s), "
+                f"{run.chunks} passage(s) written, {len(run.rejects)} rejected")  # fmt: skip
+    if run.rejects:
+        st.dataframe(run.rejects, hide_index=True)

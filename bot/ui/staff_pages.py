@@ -1,0 +1,31 @@
+"""The staff console's pages, for `st.navigation`. app.py registers them for staff only, so their
+URLs lead nowhere for anyone else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from bot.embedding import Embedder
+from bot.intents import Catalogue
+from bot.storage.audit import Staff
+from bot.storage.db import Database
+from bot.ui.dashboard_page import dashboard_page
+from bot.ui.flagged_page import flagged_page
+from bot.ui.gaps_page import gaps_page
+from bot.ui.review_page import review_page
+
+STAFF_URLS = ("staff-review", "staff-flagged", "staff-dashboard", "staff-gaps")
+
+
+def staff_pages(db: Database, staff: Staff, catalogue: Catalogue, embedder: Embedder) -> list[Any]:
+    return [
+        st.Page(lambda: review_page(db, staff, catalogue), title="Review queue", url_path="staff-review",
+                icon=":material/inbox:"),
+        st.Page(lambda: flagged_page(db, staff), title="Flagged turns", url_path="staff-flagged",
+                icon=":material/flag:"),
+        st.Page(lambda: dashboard_page(db), title="Dashboard", url_path="staff-dashboard",
+                icon=":material/monitoring:"),
+        st.Page(lambda: gaps_page(db, staff, embedder), title="KB gaps", url_path="staff-gaps", icon=":material/help:"),
+    ]  # fmt: skip

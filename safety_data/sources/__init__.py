@@ -1,0 +1,1 @@
+"""One module per source family: how its files are read and labelled."""
