@@ -28,6 +28,7 @@ from bot.retrieval import Passage, Retriever, make_retriever
 from bot.safety.chains import input_chain, output_chain, stream_screens
 from bot.safety.citations import MARKER
 from bot.safety.injection_classifier import InjectionClassifier
+from bot.safety.kb_context import RetrieverKb
 from bot.safety.local_moderator import LocalModerator
 from bot.safety.moderation import Moderator, OpenAIModerator
 from bot.safety.normalize import normalize_text
@@ -198,6 +199,8 @@ class Pipeline:
     ) -> Answer:
         s = self.stages
         streaming = {"on_sentence": sink} if sink else {}
+        if turn.moderation_outcome == "review":  # moderation was unsure: only quoted text may answer
+            return s.extractive.respond(text, intent.label, passages)
         try:
             return s.responder.respond(
                 text,
@@ -245,7 +248,9 @@ class Pipeline:
 
     @staticmethod
     def _keep(turn: Turn, result: ChainResult) -> None:
-        turn.verdicts.extend(VerdictRecord.of(v) for v in result.verdicts)
+        records = [VerdictRecord.of(v) for v in result.verdicts]
+        turn.verdicts.extend(records)
+        turn.note_moderation(records)
         turn.notes.extend(v.user_message for v in result.verdicts if v.ok and v.user_message)
 
     def identifier(self, user: User) -> str:
@@ -344,7 +349,11 @@ def build_pipeline(
     stages = Stages(
         catalogue=load_catalogue(settings.intents_file),
         retriever=retriever,
-        input_screens=input_chain(moderator, InjectionClassifier(screening)),
+        input_screens=input_chain(
+            moderator,
+            InjectionClassifier(screening),
+            RetrieverKb(retriever) if screening is embedder else None,  # the context model reads MiniLM cosines
+        ),
         output_screens=output_chain(moderator, embedder),
         responder=responder,
         extractive=extractive,

@@ -32,7 +32,7 @@ from bot.config import Settings
 from bot.embedding import Embedder, make_embedder
 from bot.intents import ALL_INTENTS
 from bot.lexical import LexicalIndex
-from bot.store import chroma_client, kb_collection, revision
+from bot.store import ACCEPTED_KEY, chroma_client, kb_collection, revision
 
 Mode = Literal["hybrid", "dense", "bm25"]
 DENSE_WEIGHT = 0.85  # chosen on the sample-KB question set (bench/bench_retrieval.py); Debian FAQ held out
@@ -50,6 +50,7 @@ class Passage:
     dense: float  # cosine similarity to the query, 0..1 in practice
     lexical: float  # BM25 normalised to the best servable chunk, 0..1
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # the chunk's embedding
+    moderation_accepted: bool = False  # flagged at ingest, and accepted by staff (bot.store.ACCEPTED_KEY)
 
 
 class Retriever:
@@ -127,6 +128,7 @@ class Retriever:
             dense=cosine,
             lexical=lexical,
             vector=index.embeddings[i],
+            moderation_accepted=meta.get(ACCEPTED_KEY) is True,
         )
 
     def index(self) -> LexicalIndex:

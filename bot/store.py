@@ -19,6 +19,10 @@ from bot.config import Settings
 from bot.embedding import ChromaEmbedder, Embedder
 
 INTENT_KEY = "intent:"
+# Chunk metadata written by ingest: the categories the moderator flagged the chunk for, and
+# whether staff accepted it anyway (`python -m ingest --accept-flags`).
+FLAGS_KEY = "moderation_flags"
+ACCEPTED_KEY = "moderation_accepted"
 REVISION_KEY = "revision"
 MODEL_KEY = "embedding_model"
 

@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--today", type=date.fromisoformat, default=None, help="check review dates as of this day (YYYY-MM-DD)"
     )
+    parser.add_argument(
+        "--accept-flags",
+        action="store_true",
+        help="staff confirm the chunks the moderator flags (recorded per chunk): answers quoting them are not blocked",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -90,7 +95,9 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     except StoreError as err:
         print(f"ingest: {err}", file=sys.stderr)
         return EXIT_USAGE
-    sync = KBSync(collection, embedder, settings.chunk_tokens, count_tokens, moderation_review(embedder))
+    sync = KBSync(
+        collection, embedder, settings.chunk_tokens, count_tokens, moderation_review(embedder), args.accept_flags
+    )
     plan = sync.plan(articles, prune=args.prune)
 
     if args.dry_run:
@@ -197,8 +204,15 @@ def print_summary(summary: Summary, seconds: float, settings: Settings) -> None:
     _print_rejected(summary.rejected)
     if summary.flagged:
         count = len(summary.flagged)
-        print(f"  flagged by the moderator: {count} chunks (loaded; answers quoting them may be blocked)")
+        print(
+            f"  flagged by the moderator: {count} chunks (loaded; answers quoting them are blocked "
+            "unless staff accept them: ingest again with --accept-flags)"
+        )
         for item in summary.flagged:
+            print(f"    - {item}")
+    if summary.accepted:
+        print(f"  flagged chunks accepted by staff (--accept-flags): {len(summary.accepted)}")
+        for item in summary.accepted:
             print(f"    - {item}")
     if summary.interrupted:
         print("  Interrupted between articles: every article is either fully present or absent. Run again to finish.")

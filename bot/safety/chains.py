@@ -11,7 +11,7 @@ from bot.safety.injection_classifier import InjectionClassifier
 from bot.safety.leakage import LeakageCheck
 from bot.safety.limits import LengthLimit
 from bot.safety.local_moderator import LocalModerator
-from bot.safety.moderation import ModerationScreen, Moderator
+from bot.safety.moderation import KbEvidenceSource, ModerationScreen, Moderator
 from bot.safety.normalize import Normalizer
 from bot.safety.pii import PiiRedactor
 from bot.safety.quoted import QuotedModeration
@@ -20,7 +20,10 @@ from bot.safety.verdict import Screen, ScreenChain
 from bot.streaming import StreamScreens
 
 
-def input_chain(moderator: Moderator, injection_classifier: InjectionClassifier | None = None) -> ScreenChain:
+def input_chain(
+    moderator: Moderator, injection_classifier: InjectionClassifier | None = None, kb: KbEvidenceSource | None = None
+) -> ScreenChain:
+    """`kb` (bot.safety.kb_context.RetrieverKb) lets moderation weigh what the help centre says."""
     settings = get_settings()
     injection = (
         InjectionScreen(injection_classifier, injection_classifier.threshold)
@@ -31,7 +34,7 @@ def input_chain(moderator: Moderator, injection_classifier: InjectionClassifier 
         [
             Normalizer(),
             LengthLimit(settings.max_input_chars, settings.max_input_tokens),
-            ModerationScreen(moderator, "moderation-in"),
+            ModerationScreen(moderator, "moderation-in", kb=kb),
             injection,
             PiiRedactor(),
         ]
@@ -39,9 +42,7 @@ def input_chain(moderator: Moderator, injection_classifier: InjectionClassifier 
 
 
 def output_chain(moderator: Moderator, embedder: Embedder) -> ScreenChain:
-    return ScreenChain(
-        [ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder)), *_after_moderation(embedder)]
-    )
+    return ScreenChain([_output_moderation(moderator, embedder), *_after_moderation(embedder)])
 
 
 def stream_screens(moderator: Moderator, embedder: Embedder) -> StreamScreens:
@@ -51,9 +52,15 @@ def stream_screens(moderator: Moderator, embedder: Embedder) -> StreamScreens:
         # Leakage and citations first: a leaked canary or a citation of nothing retrieved ends the
         # answer, even in a sentence groundedness would drop.
         sentence=ScreenChain([LeakageCheck(), CitationCheck(require=False), GroundednessCheck(embedder), Sanitizer()]),
-        moderation=ScreenChain([ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder))]),
+        moderation=ScreenChain([_output_moderation(moderator, embedder)]),
         whole=ScreenChain(_after_moderation(embedder)),
     )
+
+
+def _output_moderation(moderator: Moderator, embedder: Embedder) -> ModerationScreen:
+    # An answer moderation is unsure of (REVIEW) is stopped too: a generated one is then replaced
+    # by a quoted one, and a quoted one is trusted when staff accepted its passages at ingest.
+    return ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder), review_blocks=True)
 
 
 def _after_moderation(embedder: Embedder) -> list[Screen]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from bot.safety.citations import MARKER
 from bot.safety.grounding import LIST_MARKER, split_sentences
 from bot.safety.moderation import CATEGORIES, ModerationResult
 from bot.safety.moderation_rules import rule_scores
+from bot.safety.verdict import OUTCOMES, PASS
 
 CACHE_PASSAGES = 4096
 _SPACE = re.compile(r"\s+")
@@ -53,13 +55,15 @@ def quoted_passages(answer: str, passages: Sequence[Any]) -> list[Any] | None:
 
 
 def merge(results: Sequence[ModerationResult]) -> ModerationResult:
-    """Flagged if any is; each category's score is its highest."""
+    """Flagged if any is; each category's score is its highest; the gravest outcome."""
     return ModerationResult(
         flagged=any(r.flagged for r in results),
         categories={c: any(r.categories[c] for r in results) for c in CATEGORIES},
         category_scores={c: max(r.category_scores[c] for r in results) for c in CATEGORIES},
         category_applied_input_types={c: ["text"] for c in CATEGORIES},
         model=results[0].model,
+        outcome=max((r.decision for r in results), key=OUTCOMES.index),
+        reasons=tuple(dict.fromkeys(reason for r in results for reason in r.reasons)),
     )
 
 
@@ -69,7 +73,7 @@ class QuotedModeration:
     def __init__(self, moderator: Any, cache_size: int = CACHE_PASSAGES) -> None:
         self.moderator = moderator  # bot.safety.local_moderator.LocalModerator
         self.cache_size = cache_size
-        self._cache: OrderedDict[tuple[str, str], ModerationResult] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, bool], ModerationResult] = OrderedDict()
 
     def moderate(self, answer: str, passages: Sequence[Any]) -> ModerationResult | None:
         """The answer's moderation, or None when it is not quoted (or a passage has no vector)."""
@@ -81,12 +85,21 @@ class QuotedModeration:
         return merge([self._passage(p) for p in quoted])
 
     def _passage(self, passage: Any) -> ModerationResult:
-        key = (passage.chunk_id, passage.text)
+        key = (passage.chunk_id, passage.text, bool(getattr(passage, "moderation_accepted", False)))
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
         text = "\n".join(part for part in (passage.title, passage.heading, passage.text) if part)
         result = self.moderator.moderate(text, vector=np.asarray(passage.vector, dtype=np.float32))
+        if result.flagged and getattr(passage, "moderation_accepted", False):
+            # Staff loaded this verified text and confirmed it when ingest flagged it: quoting it is safe.
+            result = replace(
+                result,
+                flagged=False,
+                categories=dict.fromkeys(CATEGORIES, False),
+                outcome=PASS,
+                reasons=(*result.reasons, f"accepted by staff at ingest: {passage.chunk_id}"),
+            )
         self._cache[key] = result
         if len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
