@@ -27,6 +27,7 @@ from bot.responders.llm import LLMResponder, LLMUnavailable, SentenceSink
 from bot.retrieval import Passage, Retriever, make_retriever
 from bot.safety.chains import input_chain, output_chain, stream_screens
 from bot.safety.citations import MARKER
+from bot.safety.guard import GuardModerator
 from bot.safety.injection_classifier import InjectionClassifier
 from bot.safety.kb_context import RetrieverKb
 from bot.safety.local_moderator import LocalModerator
@@ -146,6 +147,7 @@ class Pipeline:
             intent=intent.id,
             passages=passages,
             canary=canary,
+            question=text,
             allowed_urls=frozenset(p.url for p in passages),
         )
         recent = list(history)[-s.history_turns :] if s.history_turns else []
@@ -317,6 +319,8 @@ def _ms(seconds: float) -> float:
 def make_moderator(settings: Settings, local: LocalModerator) -> Moderator:
     if settings.moderation == "local":
         return local
+    if settings.moderation == "guard":
+        return GuardModerator.from_settings(settings, local if settings.moderation_fallback == "local" else None)
     import openai
 
     client = openai.OpenAI(

@@ -27,7 +27,9 @@ import argparse
 import hashlib
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -37,6 +39,8 @@ from bot.embedding import local_embedder
 from bot.safety import injection_classifier, local_moderator
 from bot.safety.features import TfidfFeatures
 from bot.safety.heads import save_heads
+from bot.safety.kb_context import KbSnapshot
+from bot.safety.local_moderator import ContextModel
 from bot.safety.moderation import CATEGORIES
 
 HERE = Path(__file__).resolve().parent
@@ -46,6 +50,10 @@ MAX_BENIGN_FPR = 0.05  # the moderator's gate threshold keeps out-of-family vali
 MAX_BENIGN_FPR_INJECTION = 0.03  # the injection head's (unchanged, random validation split)
 C = 16.0  # inverse regularisation strength (chosen on out-of-family validation, see `train`)
 C_INJECTION = 4.0  # the injection classifier's (unchanged)
+# The moderator's three outcomes (bot.safety.local_moderator), as out-of-family validation false-positive
+# rates over the benign rows: REVIEW from this rate, BLOCK only from the far stricter one.
+REVIEW_FPR = 0.10
+BLOCK_FPR = 0.01
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -142,6 +150,7 @@ def train(
     max_fpr: float = MAX_BENIGN_FPR,
     c: float = C,
     by_family: bool = True,
+    calibrate: Callable[[np.ndarray, dict[str, np.ndarray]], dict[str, Any]] | None = None,
 ) -> None:
     """Fit one head per label on [embedding, tf-idf]; thresholds from out-of-family validation.
 
@@ -152,7 +161,7 @@ def train(
     both helped. Measured again on 2026-11-26 with the current data (AUC 0.864): max-pooled token vectors beside the
     mean-pooled embedding gave 0.867, max-pooling alone 0.831; not worth a second pooled vector.
     `by_family=False` keeps the earlier random 20 % validation split (still used by the injection classifier, whose
-    method and C are unchanged).
+    method and C are unchanged). `calibrate(embeddings, validation)` adds to the model's metadata.
     """
     kind = "leave-one-family-out" if by_family else "random 20 %"
     print(f"{name}: {len(texts)} training rows, {len(set(families))} families ({kind} validation)")
@@ -210,8 +219,76 @@ def train(
         "heads": report,
         "validation_gate": union,
     }
+    if calibrate is not None:
+        meta.update(calibrate(embeddings, validation))
     save_heads(out, heads, tfidf, meta)
     print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KB), model {meta['model_id']}")
+
+
+def calibrate_outcomes(
+    texts: list[str], families: list[str], harmful: np.ndarray
+) -> Callable[[np.ndarray, dict[str, np.ndarray]], dict[str, Any]]:
+    """The three outcomes' thresholds, on the harmful gate alone and with the context model,
+    both from leave-one-family-out scores (module docstring)."""
+
+    def calibrate(embeddings: np.ndarray, validation: dict[str, np.ndarray]) -> dict[str, Any]:
+        p = validation[local_moderator.HARMFUL]
+        plain = {"review": threshold_for_fpr(harmful, p, REVIEW_FPR), "block": threshold_for_fpr(harmful, p, BLOCK_FPR)}
+        # The context: each question against our sample KB's chunks (which are training rows of their own, so
+        # they are left out here). The Plausible help centre stays held out.
+        fam = np.array(families)
+        kb = fam == "safedesk-kb"
+        snapshot = KbSnapshot(embeddings[kb], [t for t, k in zip(texts, kb, strict=True) if k])
+        rows = np.flatnonzero(~kb)
+        x = np.array([ContextModel.features(float(p[i]), snapshot.evidence(texts[i], embeddings[i])) for i in rows])
+        y, groups = harmful[rows], fam[rows]
+        q = np.zeros(len(rows))
+        for family in sorted(set(groups)):
+            held = groups == family
+            if y[~held].all() or not y[~held].any():
+                q[held] = float(y[~held][0])
+                continue
+            q[held] = (
+                LogisticRegression(class_weight="balanced", max_iter=1000)
+                .fit(x[~held], y[~held])
+                .predict_proba(x[held])[:, 1]
+            )
+        final = LogisticRegression(class_weight="balanced", max_iter=1000).fit(x, y)
+        context = {
+            "weights": [round(float(w), 6) for w in final.coef_[0]],
+            "bias": round(float(final.intercept_[0]), 6),
+            "features": ["harmful logit", "kb best cosine", "unusual-word coverage"],
+            "review": threshold_for_fpr(y, q, REVIEW_FPR),
+            "block": threshold_for_fpr(y, q, BLOCK_FPR),
+        }
+        report = {
+            name: outcome_rates(y, score, thresholds, groups)
+            for name, score, thresholds in (("gate", p[rows], plain), ("context", q, context))
+        }
+        print(f"  outcomes (validation): {json.dumps(report, indent=1)}")
+        print(f"  context model: {context}")
+        return {
+            "outcomes": {**plain, "context": context, "review_fpr": REVIEW_FPR, "block_fpr": BLOCK_FPR},
+            "validation_outcomes": report,
+        }
+
+    return calibrate
+
+
+def outcome_rates(y: np.ndarray, score: np.ndarray, thresholds: dict[str, Any], groups: np.ndarray) -> dict[str, Any]:
+    review, block = score >= thresholds["review"], score >= thresholds["block"]
+    return {
+        "harmful_blocked": round(float(block[y].mean()), 3),
+        "harmful_blocked_or_reviewed": round(float(review[y].mean()), 3),
+        "benign_blocked": round(float(block[~y].mean()), 3),
+        "benign_reviewed": round(float((review & ~block)[~y].mean()), 3),
+        "benign_blocked_per_family": {
+            f: f"{int(block[g].sum())}/{int(g.sum())}"
+            for f in sorted(set(groups))
+            for g in [(groups == f) & ~y]
+            if g.any()
+        },
+    }
 
 
 def train_moderation() -> None:
@@ -229,6 +306,9 @@ def train_moderation() -> None:
         labels,
         {local_moderator.HARMFUL},
         local_moderator.MODEL_PATH,
+        calibrate=calibrate_outcomes(
+            [r["text"] for r in rows], [r["family"] for r in rows], labels[local_moderator.HARMFUL]
+        ),
     )
 
 

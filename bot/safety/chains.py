@@ -60,7 +60,7 @@ def stream_screens(moderator: Moderator, embedder: Embedder) -> StreamScreens:
 def _output_moderation(moderator: Moderator, embedder: Embedder) -> ModerationScreen:
     # An answer moderation is unsure of (REVIEW) is stopped too: a generated one is then replaced
     # by a quoted one, and a quoted one is trusted when staff accepted its passages at ingest.
-    return ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder), review_blocks=True)
+    return ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder), output=True)
 
 
 def _after_moderation(embedder: Embedder) -> list[Screen]:

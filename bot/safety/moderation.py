@@ -117,8 +117,9 @@ class ModerationScreen:
     """Moderates the text; on output, a `quoted` moderator may answer for text copied from passages.
 
     Three outcomes (bot.safety.verdict): PASS; REVIEW, the text goes on (only quoted text may answer
-    it, and the turn is recorded as flagged); BLOCK. With `review_blocks` (output screens: a
-    generated answer moderation is unsure of is replaced by a quoted one) REVIEW stops the text too.
+    it, and the turn is recorded as flagged); BLOCK. On `output` (the bot's answer) REVIEW stops the
+    text too: a generated answer moderation is unsure of is replaced by a quoted one. A moderator
+    that judges an answer with its question (bot.safety.guard) gets both.
     `kb` gives a local moderator the help centre's view of an input question
     (bot.safety.kb_context): close to the intent's verified passages, a block needs more evidence.
     """
@@ -129,13 +130,13 @@ class ModerationScreen:
         name: str = "moderation",
         quoted: QuotedModerator | None = None,
         kb: KbEvidenceSource | None = None,
-        review_blocks: bool = False,
+        output: bool = False,
     ) -> None:
         self.moderator = moderator
         self.name = name
         self.quoted = quoted
         self.kb = kb
-        self.review_blocks = review_blocks
+        self.output = output
 
     def check(self, text: str, context: ScreenContext) -> Verdict:
         if is_noise(text):  # e.g. 100,000 "a" collapsed by normalisation to "aaa": noise, not hate
@@ -144,12 +145,15 @@ class ModerationScreen:
         how = ("scored as the passages it quotes",) if result else ()
         if result is None:
             in_context = getattr(self.moderator, "moderate_in_context", None)
+            answer_to = getattr(self.moderator, "moderate_answer", None)
             if self.kb is not None and in_context is not None:
                 result = in_context(text, self.kb.evidence(text, context.intent))
+            elif self.output and answer_to is not None and context.question:
+                result = answer_to(text, context.question, context.safety_identifier)
             else:
                 result = self.moderator.moderate(text, context.safety_identifier)
         outcome = result.decision
-        ok = outcome == PASS or (outcome == REVIEW and not self.review_blocks)
+        ok = outcome == PASS or (outcome == REVIEW and not self.output)
         flagged = tuple(c for c, hit in result.categories.items() if hit)
         return Verdict(
             self.name,

@@ -28,6 +28,7 @@ class ScreenContext:
     passages: Sequence[Any] = ()  # bot.retrieval.Passage, for output screens
     canary: str = ""  # a secret string placed in the system prompt; must never appear in output
     allowed_urls: frozenset[str] = frozenset()
+    question: str = ""  # for output screens: the (screened) question the answer is for
 
 
 @dataclass(frozen=True)

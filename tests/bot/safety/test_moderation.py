@@ -116,7 +116,7 @@ class OutcomeModerator:
 def test_review_lets_a_question_on_but_stops_an_answer(outcome: str, ok_in: bool, ok_out: bool) -> None:
     moderator = OutcomeModerator(outcome)
     verdict_in = ModerationScreen(moderator, "moderation-in").check("is this fine", ScreenContext())
-    verdict_out = ModerationScreen(moderator, "moderation-out", review_blocks=True).check("is it", ScreenContext())
+    verdict_out = ModerationScreen(moderator, "moderation-out", output=True).check("is it", ScreenContext())
     assert (verdict_in.ok, verdict_out.ok) == (ok_in, ok_out)
     assert verdict_in.outcome == verdict_out.outcome == outcome and f"outcome: {outcome}" in verdict_in.reasons
     assert bool(verdict_in.user_message) is not ok_in
