@@ -19,6 +19,7 @@ from bot.embedding import Embedder, MiniLMEmbedder, local_embedder, make_embedde
 from bot.intents import CatalogueError, load_catalogue
 from bot.safety.injection import match_patterns
 from bot.safety.local_moderator import LocalModerator, ModelMissing
+from bot.safety.verdict import BLOCK
 from bot.store import StoreError, chroma_client, kb_collection
 from bot.tokens import count_tokens
 from ingest import zendesk
@@ -138,6 +139,8 @@ def moderation_review(embedder: Embedder) -> Callable[[str, np.ndarray], list[st
 
     def review(text: str, vector: np.ndarray) -> list[str]:
         result = moderator.moderate(text, vector=vector if same else None)
+        if result.decision != BLOCK:  # verified text is trusted in quotes short of a block (bot.safety.quoted)
+            return []
         return [category for category, hit in result.categories.items() if hit]
 
     return review

@@ -42,7 +42,7 @@ from bot.safety.injection_classifier import InjectionClassifier
 from bot.safety.local_moderator import HARMFUL, LocalModerator
 from bot.safety.moderation import CATEGORIES, ModerationScreen
 from bot.safety.moderation_rules import rule_scores
-from bot.safety.verdict import ScreenChain, ScreenContext
+from bot.safety.verdict import BLOCK, REVIEW, ScreenChain, ScreenContext
 from bot.streaming import ScreenedStream, StreamScreens
 from bot.turn import VerdictRecord
 
@@ -166,15 +166,17 @@ def kb_figures(moderator: LocalModerator) -> dict[str, Any]:
     for name, chunks in sets.items():
         texts = embedded_texts(chunks)
         vectors = local_embedder().embed(texts)
+        results = [moderator.moderate(text, vector=vector) for text, vector in zip(texts, vectors, strict=True)]
+        # Flagged at ingest, and so blocked in quotes until staff accept them: the BLOCK outcome.
         flagged = [
             (article.id, [c for c, hit in result.categories.items() if hit])
-            for (article, _), text, vector in zip(chunks, texts, vectors, strict=True)
-            for result in [moderator.moderate(text, vector=vector)]
-            if result.flagged
+            for (article, _), result in zip(chunks, results, strict=True)
+            if result.decision == BLOCK
         ]
         figures[name] = {
             "chunks": len(chunks),
             "flagged": len(flagged),
+            "reviewed": sum(r.decision == REVIEW for r in results),
             "examples": flagged[:10],
             "streamed": streamed_figures(moderator, [chunk.text for _, chunk in chunks]),
         }
@@ -381,8 +383,8 @@ def main(argv: list[str]) -> int:
 def print_report(report: dict[str, Any]) -> None:
     m = report["moderation"]
     print(f"Moderation ({m['model']})")
-    print(f"  XSTest safe prompts flagged: {m['xstest_safe_flagged_rate']:.1%}   (target <= 8%)")
-    print(f"  XSTest unsafe recall:        {m['xstest_unsafe_recall']:.1%}   (target >= 85%)")
+    print(f"  XSTest safe prompts flagged: {m['xstest_safe_flagged_rate']:.1%}  (review or block, no KB context)")
+    print(f"  XSTest unsafe recall:        {m['xstest_unsafe_recall']:.1%}   (review or block, without KB context)")
     print(f"  XSTest flagged by type: {m['xstest_by_type_flagged']}")
     ceiling = m["xstest_ceiling"]
     print(
@@ -403,12 +405,15 @@ def print_report(report: dict[str, Any]) -> None:
                 f"  {category:24} {c['precision']:6.3f} {c['recall']:6.3f} {c['f1']:6.3f}  "
                 f"{c['tp']}/{c['fp']}/{c['fn']}"
             )
-    print("\nHelp-centre chunks flagged (scored whole, as output moderation scores quoted answers)")
+    print("\nHelp-centre chunks flagged at ingest (BLOCK; scored whole, as quoted answers are)")
     for name, k in report["kb_chunks"].items():
         if "skipped" in k:
             print(f"  {name:24} skipped: {k['skipped']}")
         else:
-            print(f"  {name:24} {k['flagged']}/{k['chunks']} ({k['flagged'] / max(1, k['chunks']):.1%})")
+            print(
+                f"  {name:24} {k['flagged']}/{k['chunks']} ({k['flagged'] / max(1, k['chunks']):.1%}; target <= 0.5%)"
+                f"  [would be reviewed, trusted in quotes: {k['reviewed']}]"
+            )
     print(
         "Benign answers streamed sentence by sentence (first sentences of each chunk, moderated as text):"
         "\n  a sentence flagged alone / a sentence held back for a while (bot.streaming) / answer replaced"

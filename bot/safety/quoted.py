@@ -25,7 +25,7 @@ from bot.safety.citations import MARKER
 from bot.safety.grounding import LIST_MARKER, split_sentences
 from bot.safety.moderation import CATEGORIES, ModerationResult
 from bot.safety.moderation_rules import rule_scores
-from bot.safety.verdict import OUTCOMES, PASS
+from bot.safety.verdict import OUTCOMES, PASS, REVIEW
 
 CACHE_PASSAGES = 4096
 _SPACE = re.compile(r"\s+")
@@ -91,14 +91,17 @@ class QuotedModeration:
             return self._cache[key]
         text = "\n".join(part for part in (passage.title, passage.heading, passage.text) if part)
         result = self.moderator.moderate(text, vector=np.asarray(passage.vector, dtype=np.float32))
-        if result.flagged and getattr(passage, "moderation_accepted", False):
-            # Staff loaded this verified text and confirmed it when ingest flagged it: quoting it is safe.
+        # Verified text is trusted in quotes: only what ingest flags (BLOCK) stops it, and not once
+        # staff have accepted it (`python -m ingest --accept-flags`).
+        accepted = getattr(passage, "moderation_accepted", False)
+        if result.decision == REVIEW or (result.flagged and accepted):
+            why = f"accepted by staff at ingest: {passage.chunk_id}" if accepted else "verified text under review"
             result = replace(
                 result,
                 flagged=False,
                 categories=dict.fromkeys(CATEGORIES, False),
                 outcome=PASS,
-                reasons=(*result.reasons, f"accepted by staff at ingest: {passage.chunk_id}"),
+                reasons=(*result.reasons, why),
             )
         self._cache[key] = result
         if len(self._cache) > self.cache_size:
