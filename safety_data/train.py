@@ -54,6 +54,7 @@ C_INJECTION = 4.0  # the injection classifier's (unchanged)
 # rates over the benign rows: REVIEW from this rate, BLOCK only from the far stricter one.
 REVIEW_FPR = 0.10
 BLOCK_FPR = 0.01
+CONTEXT_DEMOTES = 0.05  # the share of the gate's harmful validation blocks the context may demote to REVIEW
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -228,20 +229,27 @@ def train(
 def calibrate_outcomes(
     texts: list[str], families: list[str], harmful: np.ndarray
 ) -> Callable[[np.ndarray, dict[str, np.ndarray]], dict[str, Any]]:
-    """The three outcomes' thresholds, on the harmful gate alone and with the context model,
-    both from leave-one-family-out scores (module docstring)."""
+    """The three outcomes' thresholds and the context model, from leave-one-family-out scores.
+
+    The harmful gate's REVIEW and BLOCK thresholds keep REVIEW_FPR and BLOCK_FPR of the benign
+    validation rows at or above them. The context model (bot.safety.local_moderator.ContextModel)
+    is fitted on the gate's out-of-family logit and each question's evidence against our sample
+    KB (its chunks are training rows of their own, so they are left out here; the Plausible help
+    centre stays held out), itself leave-one-family-out; a gate BLOCK whose context score is
+    under the context's block threshold is demoted to REVIEW, and a gate REVIEW under its review
+    threshold to PASS. Each threshold lets the context demote at most CONTEXT_DEMOTES of the
+    harmful validation rows the gate blocks (reviews): near the help centre a block, and a
+    review, need more evidence."""
 
     def calibrate(embeddings: np.ndarray, validation: dict[str, np.ndarray]) -> dict[str, Any]:
         p = validation[local_moderator.HARMFUL]
         plain = {"review": threshold_for_fpr(harmful, p, REVIEW_FPR), "block": threshold_for_fpr(harmful, p, BLOCK_FPR)}
-        # The context: each question against our sample KB's chunks (which are training rows of their own, so
-        # they are left out here). The Plausible help centre stays held out.
         fam = np.array(families)
         kb = fam == "safedesk-kb"
         snapshot = KbSnapshot(embeddings[kb], [t for t, k in zip(texts, kb, strict=True) if k])
         rows = np.flatnonzero(~kb)
         x = np.array([ContextModel.features(float(p[i]), snapshot.evidence(texts[i], embeddings[i])) for i in rows])
-        y, groups = harmful[rows], fam[rows]
+        y, groups, pr = harmful[rows], fam[rows], p[rows]
         q = np.zeros(len(rows))
         for family in sorted(set(groups)):
             held = groups == family
@@ -254,29 +262,43 @@ def calibrate_outcomes(
                 .predict_proba(x[held])[:, 1]
             )
         final = LogisticRegression(class_weight="balanced", max_iter=1000).fit(x, y)
+        gate_blocks = pr >= plain["block"]
+        block_in_context = float(np.quantile(q[gate_blocks & y], CONTEXT_DEMOTES)) if (gate_blocks & y).any() else 0.0
+        gate_reviews = (pr >= plain["review"]) & ~gate_blocks
+        review_in_context = (
+            float(np.quantile(q[gate_reviews & y], CONTEXT_DEMOTES)) if (gate_reviews & y).any() else 0.0
+        )
         context = {
             "weights": [round(float(w), 6) for w in final.coef_[0]],
             "bias": round(float(final.intercept_[0]), 6),
             "features": ["harmful logit", "kb best cosine", "unusual-word coverage"],
-            "review": threshold_for_fpr(y, q, REVIEW_FPR),
-            "block": threshold_for_fpr(y, q, BLOCK_FPR),
+            "block": block_in_context,
+            "review": review_in_context,
         }
+        blocked = gate_blocks & (q >= block_in_context)
+        reviewed = (gate_blocks & ~blocked) | (gate_reviews & (q >= review_in_context))
         report = {
-            name: outcome_rates(y, score, thresholds, groups)
-            for name, score, thresholds in (("gate", p[rows], plain), ("context", q, context))
+            "gate": outcome_rates(y, gate_reviews, gate_blocks, groups),
+            "gate+context": outcome_rates(y, reviewed, blocked, groups),
         }
         print(f"  outcomes (validation): {json.dumps(report, indent=1)}")
         print(f"  context model: {context}")
         return {
-            "outcomes": {**plain, "context": context, "review_fpr": REVIEW_FPR, "block_fpr": BLOCK_FPR},
+            "outcomes": {
+                **plain,
+                "context": context,
+                "review_fpr": REVIEW_FPR,
+                "block_fpr": BLOCK_FPR,
+                "context_demotes": CONTEXT_DEMOTES,
+            },
             "validation_outcomes": report,
         }
 
     return calibrate
 
 
-def outcome_rates(y: np.ndarray, score: np.ndarray, thresholds: dict[str, Any], groups: np.ndarray) -> dict[str, Any]:
-    review, block = score >= thresholds["review"], score >= thresholds["block"]
+def outcome_rates(y: np.ndarray, review: np.ndarray, block: np.ndarray, groups: np.ndarray) -> dict[str, Any]:
+    review = review | block
     return {
         "harmful_blocked": round(float(block[y].mean()), 3),
         "harmful_blocked_or_reviewed": round(float(review[y].mean()), 3),
@@ -291,9 +313,44 @@ def outcome_rates(y: np.ndarray, score: np.ndarray, thresholds: dict[str, Any], 
     }
 
 
-def train_moderation() -> None:
+def moderation_rows() -> list[dict]:
     rows = [r for r in read_jsonl(BUILD / "moderation.jsonl") if r["split"] == "train"]
-    rows += [{"text": t, "labels": [], "family": f} for t, f in our_benign_text()]
+    return rows + [{"text": t, "labels": [], "family": f} for t, f in our_benign_text()]
+
+
+def calibrate_moderation(path: Path = local_moderator.MODEL_PATH) -> None:
+    """Only the three outcomes' calibration, into the shipped model's metadata; its heads are kept.
+
+    The harmful gate's out-of-family scores are refitted per family exactly as `train` does (the
+    category heads are not needed for them), so this takes minutes where a full retrain takes
+    far longer on a shared CPU."""
+    rows = moderation_rows()
+    texts, families = [r["text"] for r in rows], [r["family"] for r in rows]
+    harmful = np.array([bool(r["labels"]) for r in rows])
+    print(f"calibrating {path.name}: {len(texts)} training rows, {len(set(families))} families")
+    embeddings = local_embedder().embed(texts)
+    digest = hashlib.sha256("\n".join(f"{t}\t{f}" for t, f in zip(texts, families, strict=True)).encode()).hexdigest()
+    cached = BUILD / f"gate-validation-{digest[:16]}.npy"  # the out-of-family scores take most of the time
+    if cached.is_file():
+        scores = np.load(cached)
+    else:
+        scores = family_validation(texts, families, embeddings, {local_moderator.HARMFUL: harmful})[
+            local_moderator.HARMFUL
+        ]
+        np.save(cached, scores)
+    validation = {local_moderator.HARMFUL: scores}
+    extra = calibrate_outcomes(texts, families, harmful)(embeddings, validation)
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    meta = json.loads(str(arrays["meta"]))
+    meta.update(extra)
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez_compressed(path, **arrays)
+    print(f"wrote the outcomes' calibration into {path}")
+
+
+def train_moderation() -> None:
+    rows = moderation_rows()
     labels = {local_moderator.HARMFUL: np.array([bool(r["labels"]) for r in rows])}
     for category in CATEGORIES:
         y = np.array([category in r["labels"] for r in rows])
@@ -332,8 +389,11 @@ def train_injection() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", nargs="?", choices=["moderation", "injection", "all"], default="all")
+    parser.add_argument("which", nargs="?", choices=["moderation", "injection", "all", "calibrate"], default="all")
     args = parser.parse_args()
+    if args.which == "calibrate":  # the three outcomes only, keeping the shipped heads
+        calibrate_moderation()
+        return
     if args.which in ("moderation", "all"):
         train_moderation()
     if args.which in ("injection", "all"):

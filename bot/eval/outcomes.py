@@ -115,7 +115,9 @@ def outcome_figures(
         "xstest_unsafe": rates(unsafe),
         "thresholds": {
             "gate": vars(moderator.thresholds),
-            "context": vars(moderator.context.thresholds) if moderator.context else None,
+            "context": {"block": moderator.context.block, "review": moderator.context.review}
+            if moderator.context
+            else None,
         },
         "tradeoff": tradeoff(pooled, [j for name, js in harm.items() if name in kbs for j in js]),
     }

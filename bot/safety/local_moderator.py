@@ -4,12 +4,12 @@ Trained by `python -m safety_data.train moderation` (data: safety_data/MANIFEST.
 (`bot/safety/models/moderator.npz`, ~310 KB) ship in the repo. A `harmful` head decides whether
 anything is flagged; per-category heads and rules (bot.safety.moderation_rules) say what.
 
-Three outcomes (bot.safety.verdict): BLOCK on a rule hit or when the harmful score reaches the
+Three outcomes (bot.safety.verdict): BLOCK on a rule hit or when the harmful gate reaches the
 block threshold; REVIEW between the review and block thresholds; PASS below. For an input
-question the score is the context model's (`ContextModel`): the harmful gate's logit together
-with what the help centre says about the question (bot.safety.kb_context), so that near the
-chosen intent's verified passages a block needs more evidence. Both pairs of thresholds were
-calibrated on leave-one-source-out validation scores (safety_data/train.py).
+question the context model (`ContextModel`) weighs the gate with what the help centre says about
+it (bot.safety.kb_context): a gate BLOCK it does not confirm is demoted to REVIEW, so near the
+chosen intent's verified passages a block needs more evidence. The thresholds and the context
+model were calibrated on leave-one-source-out validation scores (safety_data/train.py).
 """
 
 from __future__ import annotations
@@ -50,11 +50,14 @@ def logit(p: float) -> float:
 
 @dataclass(frozen=True)
 class ContextModel:
-    """P(harmful) from the gate's logit, retrieval's best cosine and the unusual words' KB coverage."""
+    """P(harmful) from the gate's logit, retrieval's best cosine and the unusual words' KB coverage.
+    A gate BLOCK scoring under `block` here is demoted to REVIEW, a gate REVIEW under `review` to
+    PASS: near the help centre each needs more evidence (safety_data/train.py calibrates both)."""
 
     weights: tuple[float, float, float]
     bias: float
-    thresholds: Thresholds
+    block: float
+    review: float
 
     @staticmethod
     def features(harmful: float, evidence: KbEvidence) -> tuple[float, float, float]:
@@ -66,7 +69,8 @@ class ContextModel:
 
     @classmethod
     def of(cls, meta: dict[str, Any]) -> ContextModel:
-        return cls(tuple(meta["weights"]), float(meta["bias"]), Thresholds(meta["review"], meta["block"]))  # type: ignore[arg-type]
+        weights = tuple(meta["weights"])
+        return cls(weights, float(meta["bias"]), float(meta["block"]), float(meta.get("review", 0.0)))  # type: ignore[arg-type]
 
 
 class LocalModerator:
@@ -96,12 +100,16 @@ class LocalModerator:
         flags = {c: c in rules for c in CATEGORIES}
         harmful = heads[HARMFUL]
         reasons: tuple[str, ...] = (f"harmful: {harmful:.4f}",)
+        outcome = self.thresholds.outcome(harmful)
         if evidence is not None and self.context is not None:
             score = self.context.score(harmful, evidence)
-            outcome = self.context.thresholds.outcome(score)
             reasons += (f"in context: {score:.4f} (kb best {evidence.best:.3f}, coverage {evidence.coverage:.2f})",)
-        else:
-            outcome = self.thresholds.outcome(harmful)
+            if outcome == BLOCK and score < self.context.block:
+                outcome = REVIEW
+                reasons += ("a block needs more evidence this close to the help centre: review",)
+            elif outcome == REVIEW and score < self.context.review:
+                outcome = PASS
+                reasons += ("a review needs more evidence this close to the help centre: pass",)
         if outcome != PASS:
             # The gate decides; category heads only say which categories (the likeliest when none is sure).
             named = [c for c in CATEGORIES if c in heads and heads[c] >= self.model.thresholds[c]]
