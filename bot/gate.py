@@ -69,6 +69,8 @@ class LimitState(Protocol):
 
 
 class LimitStore(Protocol):
+    unavailable: tuple[type[Exception], ...]  # errors that mean the store cannot be reached just now
+
     def locked(self, user_id: str) -> AbstractContextManager[LimitState]: ...
 
 
@@ -111,6 +113,8 @@ class _UserState:
 
 class MemoryLimits:
     """State in this process only, behind one lock (Streamlit serves sessions from threads)."""
+
+    unavailable: tuple[type[Exception], ...] = ()
 
     def __init__(self) -> None:
         self._users: dict[str, _UserState] = {}
@@ -192,9 +196,7 @@ class Gate:
     def _with_store(self, work: Callable[[LimitStore], _T]) -> _T:
         try:
             return work(self.store)
-        except Exception as err:  # the store's own failure (the work itself only computes)
-            if self.store is self._local:
-                raise
+        except self.store.unavailable as err:  # a bad user id or a bug still raises
             _LOG.warning("limits kept in this process for now: the records failed (%s)", type(err).__name__)
             return work(self._local)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.gate import FOREVER, RATE_WINDOW_S, LimitState
@@ -105,6 +106,8 @@ class _DatabaseState:
 
 class DatabaseLimits:
     """A `LimitStore` in the records. `key` turns the gate's user id into the hashed id the rows are keyed by."""
+
+    unavailable: tuple[type[Exception], ...] = (SQLAlchemyError,)  # the records cannot be reached or are locked
 
     def __init__(
         self, db: Database, key: Callable[[str], str] = lambda user_id: user_id, slow_seconds: float = 3600

@@ -1,3 +1,5 @@
+import pytest
+
 from bot.gate import Gate
 
 
@@ -94,8 +96,10 @@ def test_a_gate_without_strikes_never_slows_or_blocks(settings) -> None:  # type
 class _BrokenStore:
     """A limit store whose records cannot be reached (a locked or broken database)."""
 
+    unavailable = (ConnectionError,)
+
     def locked(self, user_id: str):  # type: ignore[no-untyped-def]
-        raise RuntimeError("database is locked")
+        raise ConnectionError("database is locked")
 
 
 def test_while_the_records_fail_the_gate_keeps_limits_in_this_process() -> None:
@@ -104,3 +108,13 @@ def test_while_the_records_fail_the_gate_keeps_limits_in_this_process() -> None:
     assert g.admit("u").ok and g.admit("u").ok  # answered, not failed
     assert g.admit("u").reasons == ("rate limit",)  # and still limited, here
     assert g.strike("u") == 1.0
+
+
+def test_a_store_error_that_is_not_unavailability_still_raises() -> None:
+    class Refusing(_BrokenStore):
+        def locked(self, user_id: str):  # type: ignore[no-untyped-def]
+            raise ValueError("not a hashed id")
+
+    g = Gate(2, 2, 4, 600.0, 30.0, 900.0, clock=Clock(), store=Refusing())  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="hashed"):
+        g.admit("u")
