@@ -19,7 +19,6 @@ from bot.ui import resources
 from bot.ui.chat import chat_page, open_report
 from bot.ui.conversation import restore_last_conversation
 from bot.ui.identity import STAFF_EXPIRED, Visitor, current_visitor
-from bot.ui.kb_page import kb_page
 from bot.ui.login import login_page
 from bot.ui.notice import acknowledge_notice, has_read_notice, notice_gate, notice_in_sidebar
 from bot.ui.resources import RECORDS_DOWN
@@ -55,16 +54,8 @@ def main() -> None:
         )
     ]
     if visitor.user.staff:
-        pages.append(
-            st.Page(
-                lambda: kb_page(pipeline.stages.retriever, catalogue),
-                title="Knowledge base",
-                url_path="staff-kb",
-                icon=":material/library_books:",
-            )
-        )
         staff = Staff(user_hash, visitor.name or "staff")
-        pages += staff_pages(db, staff, catalogue, pipeline.stages.retriever.embedder)
+        pages += staff_pages(db, staff, catalogue, pipeline.stages.retriever, settings.review_soon_days)
     navigation = st.navigation(pages)
     restore_last_conversation(db, user_hash, visitor, catalogue)  # before the sidebar, which reports on it
     _sidebar(visitor, settings, pipeline, db)

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
         "o200k_base", validation_alias="SAFEDESK_TOKEN_ENCODING"
     )
     import_review_days: int = Field(180, validation_alias="SAFEDESK_IMPORT_REVIEW_DAYS", ge=1, le=3650)
+    # The staff KB page lists articles whose review_by date is past or within this many days.
+    review_soon_days: int = Field(14, validation_alias="SAFEDESK_REVIEW_SOON_DAYS", ge=0, le=3650)
     max_article_bytes: int = Field(100_000, validation_alias="SAFEDESK_MAX_ARTICLE_BYTES", ge=1_000, le=10_000_000)
 
     # --- safety screens ---

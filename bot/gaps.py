@@ -50,7 +50,7 @@ def unanswered(db: Database, since: datetime, until: datetime, limit: int = 2000
         .order_by(TurnRecord.created_at.desc(), TurnRecord.id)
         .limit(limit)
     )
-    with db.transaction() as session:
+    with db.read() as session:
         return [Unanswered(*row) for row in session.execute(query)]
 
 

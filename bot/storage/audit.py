@@ -74,7 +74,7 @@ def audit_trail(db: Database, subject: str | None = None, limit: int = 200) -> l
     query = select(AuditEvent).order_by(AuditEvent.at, AuditEvent.id).limit(limit)
     if subject is not None:
         query = query.where(AuditEvent.subject == subject)
-    with db.transaction() as session:
+    with db.read() as session:
         return [
             AuditView(e.at, e.staff_id, e.staff_name, e.action, e.subject, e.from_value, e.to_value, e.note)
             for e in session.scalars(query)

@@ -46,7 +46,7 @@ class LatencyDay:
     p95_ms: float
 
 
-def _check(since: datetime, until: datetime) -> None:
+def check_range(since: datetime, until: datetime) -> None:
     for value in (since, until):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("since and until must be timezone-aware")
@@ -73,7 +73,7 @@ def _rank_at(rank: ColumnElement[int], count: ColumnElement[int], percent: int) 
 
 def turns_per_day(db: Database, since: datetime, until: datetime) -> list[tuple[str, str, int]]:
     """(day, decision, turns), by day then decision. Decisions are strings: new ones (e.g. suggested) just appear."""
-    _check(since, until)
+    check_range(since, until)
     day = _day(db, TurnRecord.created_at).label("day")
     query = (
         select(day, TurnRecord.decision, func.count())
@@ -81,13 +81,13 @@ def turns_per_day(db: Database, since: datetime, until: datetime) -> list[tuple[
         .group_by(day, TurnRecord.decision)
         .order_by(day, TurnRecord.decision)
     )
-    with db.transaction() as session:
+    with db.read() as session:
         return [(d, decision, int(n)) for d, decision, n in session.execute(query)]
 
 
 def flags_by_category(db: Database, since: datetime, until: datetime) -> list[tuple[str, int]]:
     """(category, turns flagged for it), most frequent first: moderation categories and screens (bot.storage.flags)."""
-    _check(since, until)
+    check_range(since, until)
     flags = func.count().label("flags")
     query = (
         select(TurnFlag.category, flags)
@@ -95,12 +95,12 @@ def flags_by_category(db: Database, since: datetime, until: datetime) -> list[tu
         .group_by(TurnFlag.category)
         .order_by(flags.desc(), TurnFlag.category)
     )
-    with db.transaction() as session:
+    with db.read() as session:
         return [(category, int(n)) for category, n in session.execute(query)]
 
 
 def top_intents(db: Database, since: datetime, until: datetime, limit: int = 10) -> list[tuple[str, int]]:
-    _check(since, until)
+    check_range(since, until)
     turns = func.count().label("turns")
     query = (
         select(TurnRecord.intent, turns)
@@ -109,23 +109,23 @@ def top_intents(db: Database, since: datetime, until: datetime, limit: int = 10)
         .order_by(turns.desc(), TurnRecord.intent)
         .limit(limit)
     )
-    with db.transaction() as session:
+    with db.read() as session:
         return [(intent, int(n)) for intent, n in session.execute(query)]
 
 
 def thumbs(db: Database, since: datetime, until: datetime) -> Thumbs:
-    _check(since, until)
+    check_range(since, until)
     query = select(func.count().filter(Feedback.score == 1), func.count().filter(Feedback.score == -1)).where(
         Feedback.created_at >= since, Feedback.created_at < until
     )
-    with db.transaction() as session:
+    with db.read() as session:
         up, down = session.execute(query).one()
     return Thumbs(int(up or 0), int(down or 0))
 
 
 def reports_per_day(db: Database, since: datetime, until: datetime) -> list[ReportDay]:
     """Reports opened, and reports resolved or dismissed, per day."""
-    _check(since, until)
+    check_range(since, until)
     opened = select(
         _day(db, Report.created_at).label("day"), literal(1).label("opened"), literal(0).label("closed")
     ).where(Report.created_at >= since, Report.created_at < until)
@@ -136,13 +136,13 @@ def reports_per_day(db: Database, since: datetime, until: datetime) -> list[Repo
     query = (
         select(both.c.day, func.sum(both.c.opened), func.sum(both.c.closed)).group_by(both.c.day).order_by(both.c.day)
     )
-    with db.transaction() as session:
+    with db.read() as session:
         return [ReportDay(day, int(o), int(c)) for day, o, c in session.execute(query)]
 
 
 def median_seconds_to_resolve(db: Database, since: datetime, until: datetime) -> float | None:
     """Median time from filing to resolved or dismissed, over the reports closed in range; None if none was."""
-    _check(since, until)
+    check_range(since, until)
     seconds = _seconds_between(db, Report.created_at, Report.resolved_at).label("seconds")
     ranked = (
         select(
@@ -154,14 +154,14 @@ def median_seconds_to_resolve(db: Database, since: datetime, until: datetime) ->
         .subquery()
     )
     query = select(func.max(case((_rank_at(ranked.c.rank, ranked.c.n, 50), ranked.c.seconds))))
-    with db.transaction() as session:
+    with db.read() as session:
         value = session.scalar(query)
     return float(value) if value is not None else None
 
 
 def latency_per_day(db: Database, since: datetime, until: datetime) -> list[LatencyDay]:
     """p50 and p95 of each day's turn latency (the turn's timings_ms.total), in milliseconds."""
-    _check(since, until)
+    check_range(since, until)
     day = _day(db, TurnRecord.created_at)
     latency = TurnRecord.latency_ms
     ranked = (
@@ -184,7 +184,7 @@ def latency_per_day(db: Database, since: datetime, until: datetime) -> list[Late
         .group_by(ranked.c.day)
         .order_by(ranked.c.day)
     )
-    with db.transaction() as session:
+    with db.read() as session:
         return [LatencyDay(d, int(n), float(p50), float(p95)) for d, n, p50, p95 in session.execute(query)]
 
 
@@ -192,5 +192,5 @@ def blocked_users(db: Database, now: datetime | None = None) -> dict[str, int]:
     """Users blocked now, by kind (temporary: by the gate, until a time; permanent: by staff)."""
     now = now or utcnow()
     query = select(Block.kind, func.count()).where((Block.until.is_(None)) | (Block.until > now)).group_by(Block.kind)
-    with db.transaction() as session:
+    with db.read() as session:
         return {kind: int(n) for kind, n in session.execute(query)}

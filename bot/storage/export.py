@@ -32,7 +32,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def rows(db: Database, kind: Kind, since: datetime, until: datetime) -> Iterator[dict[str, Any]]:
     """The records of `kind` created in [since, until), oldest first, as flat dicts."""
-    with db.transaction() as session:
+    with db.read() as session:
         if kind == "turns":
             query = (
                 select(TurnRecord)

@@ -52,7 +52,7 @@ def record_ingest_run(
 
 def ingest_runs(db: Database, limit: int = 20) -> list[IngestRunView]:
     """The latest runs, newest first."""
-    with db.transaction() as session:
+    with db.read() as session:
         rows = session.scalars(
             select(IngestRun).order_by(IngestRun.started_at.desc(), IngestRun.id.desc()).limit(limit)
         )

@@ -179,7 +179,7 @@ def unblock_user(db: Database, staff: Staff, user_hash: str, note: str = "") -> 
 def blocked_users(db: Database, now: datetime | None = None) -> list[BlockView]:
     """Users blocked now: every permanent block, and temporary ones not yet run out. Newest first."""
     now = now or utcnow()
-    with db.transaction() as session:
+    with db.read() as session:
         rows = session.scalars(
             select(Block)
             .where((Block.until.is_(None)) | (Block.until > now))

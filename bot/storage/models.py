@@ -48,6 +48,8 @@ REPORT_TRANSITIONS = {  # open -> in review -> resolved | dismissed; a closed re
 GAP_STATUSES = ("open", "needs_article", "closed")
 FIX_STATUSES = ("open", "fixed")
 BLOCK_KINDS = ("temporary", "permanent")
+ARTICLE_USES = ("cited", "suggested")  # how a turn put an article before the customer (bot.storage.turn_articles)
+ARTICLE_ID_MAX_CHARS = 200
 STAFF_NAME_MAX_CHARS = 200
 NOTE_MAX_CHARS = 2000
 TEXT_MAX_CHARS = 1000  # report text and feedback comment, after PII redaction
@@ -158,6 +160,26 @@ class TurnFlag(Base):
     created_at: Mapped[datetime]  # the turn's
 
 
+class TurnArticle(Base):
+    """An article a turn put before the customer: cited in its answer, or suggested (bot.storage.turn_articles).
+
+    Kept as rows when the turn is recorded, so article health counts them with an index instead of
+    parsing every turn's JSON."""
+
+    __tablename__ = "turn_articles"
+    __table_args__ = (
+        UniqueConstraint("turn_id", "article_id"),
+        CheckConstraint(_in("used", ARTICLE_USES), name="used"),
+        Index(None, "created_at", "used", "article_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    turn_id: Mapped[str] = mapped_column(ForeignKey("turns.id", ondelete="CASCADE"))
+    article_id: Mapped[str] = mapped_column(String(ARTICLE_ID_MAX_CHARS))
+    used: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]  # the turn's
+
+
 class Feedback(Base):
     """Thumbs up (+1, no reason) or down (-1, a reason once given). One per user and turn; a change replaces it."""
 
@@ -246,7 +268,7 @@ class ArticleFix(Base):
     __table_args__ = (CheckConstraint(_in("status", FIX_STATUSES), name="status"), Index(None, "status", "article_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    article_id: Mapped[str] = mapped_column(String(200))
+    article_id: Mapped[str] = mapped_column(String(ARTICLE_ID_MAX_CHARS))
     note: Mapped[str] = mapped_column(String(NOTE_MAX_CHARS))
     turn_id: Mapped[str | None] = mapped_column(ForeignKey("turns.id", ondelete="SET NULL"))
     report_id: Mapped[str | None] = mapped_column(ForeignKey("reports.id", ondelete="SET NULL"))

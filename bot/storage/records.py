@@ -31,11 +31,13 @@ from bot.storage.models import (
     Conversation,
     Feedback,
     Report,
+    TurnArticle,
     TurnFlag,
     TurnRecord,
     User,
     utcnow,
 )
+from bot.storage.turn_articles import articles_of
 from bot.storage.upsert import insert_ignore, upsert
 from bot.turn import Citation, Decision, Turn
 
@@ -154,9 +156,11 @@ def record_turn(db: Database, turn: Turn, user_hash: str, conversation_id: str) 
             },
             conflict=["id"],
         )
-        if inserted:  # the staff dashboard counts flags from these rows (bot.storage.flags)
+        if inserted:  # the staff dashboard and article health count these rows (flags, turn_articles)
             for category in flags_of(body):
                 session.add(TurnFlag(turn_id=turn.id, category=category, created_at=created_at))
+            for article_id, used in articles_of(body):
+                session.add(TurnArticle(turn_id=turn.id, article_id=article_id, used=used, created_at=created_at))
 
 
 def set_feedback(

@@ -16,6 +16,7 @@ from bot.storage import ids
 from bot.storage.audit import Staff, audit, clean_note
 from bot.storage.db import Database
 from bot.storage.models import (
+    ARTICLE_ID_MAX_CHARS,
     FIX_STATUSES,
     GAP_STATUSES,
     REPORT_REASONS,
@@ -33,7 +34,6 @@ from bot.storage.upsert import insert_ignore
 CLOSED = ("resolved", "dismissed")
 FLAGGED_DECISIONS = ("blocked_input", "blocked_output", "error")
 STAFF_REPORT_TEXT = "Opened by staff from the flagged turns."
-ARTICLE_ID_MAX_CHARS = 200
 REPORT_ID_ATTEMPTS = 20
 
 
@@ -112,6 +112,7 @@ class FixRow:
     turn_id: str | None
     report_id: str | None
     created_at: datetime
+    report_status: str | None = None  # the status of the report it came from, if any
 
 
 # --- reports -------------------------------------------------------------------------------------
@@ -168,12 +169,12 @@ def list_reports(
         query = query.where(Report.created_at < until)
     if search and search.strip():
         query = query.where(Report.id.contains(search.strip().upper(), autoescape=True))
-    with db.transaction() as session:
+    with db.read() as session:
         return [_row(report, turn) for report, turn in session.execute(query).all()]
 
 
 def report_row(db: Database, report_id: str) -> ReportRow | None:
-    with db.transaction() as session:
+    with db.read() as session:
         found = session.execute(_report_query().where(Report.id == report_id.strip().upper())).first()
         return _row(*found) if found is not None else None
 
@@ -232,7 +233,7 @@ def review_item_from_turn(db: Database, staff: Staff, turn_id: str, note: str = 
 
 
 def turn_detail(db: Database, turn_id: str) -> TurnDetail | None:
-    with db.transaction() as session:
+    with db.read() as session:
         turn = session.get(TurnRecord, turn_id)
         if turn is None:
             return None
@@ -285,7 +286,7 @@ def flagged_turns(
     )
     if decision is not None:
         query = query.where(TurnRecord.decision == decision)
-    with db.transaction() as session:
+    with db.read() as session:
         return [
             FlaggedTurn(
                 turn_id=t.id,
@@ -344,7 +345,7 @@ def kb_gaps(db: Database, status: str | None = None, limit: int = 500) -> list[G
     query = select(KBGap).order_by(KBGap.created_at.desc(), KBGap.id.desc()).limit(limit)
     if status is not None:
         query = query.where(KBGap.status == status)
-    with db.transaction() as session:
+    with db.read() as session:
         return [
             GapRow(g.id, g.question, g.intent, g.status, g.note, g.turn_id, g.report_id, g.created_at)
             for g in session.scalars(query)
@@ -388,13 +389,21 @@ def set_fix_status(db: Database, staff: Staff, fix_id: int, status: str, note: s
 
 
 def article_fixes(db: Database, status: str | None = "open") -> list[FixRow]:
-    query = select(ArticleFix).order_by(ArticleFix.article_id, ArticleFix.created_at)
+    """Articles flagged as needing a fix (open ones by default; None: all), by article, oldest first,
+    each with the report it came from and that report's status."""
+    if status is not None and status not in FIX_STATUSES:
+        raise ValueError(f"unknown fix status {status!r}; expected one of {', '.join(FIX_STATUSES)}")
+    query = (
+        select(ArticleFix, Report.status)
+        .outerjoin(Report, Report.id == ArticleFix.report_id)
+        .order_by(ArticleFix.article_id, ArticleFix.created_at, ArticleFix.id)
+    )
     if status is not None:
         query = query.where(ArticleFix.status == status)
-    with db.transaction() as session:
+    with db.read() as session:
         return [
-            FixRow(f.id, f.article_id, f.note, f.status, f.turn_id, f.report_id, f.created_at)
-            for f in session.scalars(query)
+            FixRow(f.id, f.article_id, f.note, f.status, f.turn_id, f.report_id, f.created_at, report_status)
+            for f, report_status in session.execute(query)
         ]
 
 

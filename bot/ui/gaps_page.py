@@ -1,5 +1,5 @@
-"""Staff page: unanswered questions grouped by meaning, KB gaps (questions put on the list), the
-articles that need a fix, and what the last ingest rejected."""
+"""Staff page: unanswered questions grouped by meaning, and KB gaps (questions put on the list).
+Articles that need a fix and what the last ingest rejected are on the KB page (bot.ui.kb_health)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from bot.gaps import group_by_meaning, unanswered
 from bot.storage import review
 from bot.storage.audit import Staff
 from bot.storage.db import Database
-from bot.storage.ingest_runs import ingest_runs
 from bot.storage.models import GAP_STATUSES
 from bot.ui.review_page import day_range
 
@@ -38,20 +37,6 @@ def gaps_page(db: Database, staff: Staff, embedder: Embedder) -> None:
                 review.set_gap_status(db, staff, gap.id, "closed")
                 st.rerun()
 
-    st.subheader("Articles that need a fix")
-    fixes = review.article_fixes(db)
-    if not fixes:
-        st.info("No article is waiting for a fix.")
-    for fix in fixes:
-        with st.container(border=True):
-            st.markdown(f"**{fix.article_id}** · {fix.created_at:%Y-%m-%d}"
-                        + (f" · from {fix.report_id}" if fix.report_id else "") + f"  \n{fix.note}")  # fmt: skip
-            if st.button("Mark fixed", key=f"fixed-{fix.id}"):
-                review.set_fix_status(db, staff, fix.id, "fixed")
-                st.rerun()
-
-    last_ingest(db)
-
 
 def unanswered_groups(db: Database, staff: Staff, embedder: Embedder) -> None:
     st.subheader("Unanswered questions, grouped by meaning")
@@ -70,16 +55,3 @@ def unanswered_groups(db: Database, staff: Staff, embedder: Embedder) -> None:
                 review.add_kb_gap(db, staff, group.turn_ids[0], note=f"{group.count} similar question(s)",
                                   status="needs_article")  # fmt: skip
                 st.success("On the list as needing an article.")
-
-
-def last_ingest(db: Database) -> None:
-    st.subheader("Last ingest")
-    runs = ingest_runs(db, limit=1)
-    if not runs:
-        st.info("No ingest has been recorded yet.")
-        return
-    run = runs[0]
-    st.markdown(f"{run.finished_at:%Y-%m-%d %H:%M} UTC by **{run.by}**: {run.articles} article(s), "
-                f"{run.chunks} passage(s) written, {len(run.rejects)} rejected")  # fmt: skip
-    if run.rejects:
-        st.dataframe(run.rejects, hide_index=True)

@@ -1,4 +1,5 @@
-"""Staff page: what the knowledge base holds, and a retrieval preview."""
+"""Staff page: what the knowledge base holds, its articles' health (bot.ui.kb_health), and a
+retrieval preview."""
 
 from __future__ import annotations
 
@@ -8,17 +9,30 @@ import streamlit as st
 
 from bot.intents import ALL_INTENTS, Catalogue
 from bot.kb.retrieval import Retriever
-from bot.kb.status import kb_status
+from bot.kb.status import KBStatus, kb_status
+from bot.storage.audit import Staff
+from bot.storage.db import Database
+from bot.ui.kb_health import article_health
 from bot.ui.markdown import passage_text, passage_title
 
 
-def kb_page(retriever: Retriever, catalogue: Catalogue) -> None:
+def kb_page(retriever: Retriever, catalogue: Catalogue, db: Database, staff: Staff, review_soon_days: int) -> None:
     st.title("Knowledge base")
+    today = date.today()
+    status = store_status(retriever, catalogue, today)
+    article_health(db, staff, status.listing if status else None, today, review_soon_days)
+    if status is None or status.articles == 0:
+        return
+    search(retriever, catalogue)
+
+
+def store_status(retriever: Retriever, catalogue: Catalogue, today: date) -> KBStatus | None:
+    """What the store holds, per topic, and whether the app's copy is current; None if it cannot be read."""
     try:
         retriever.index()  # checks the store's version marker (and refreshes) as a question would
     except Exception as err:  # the first snapshot could not be read: say so instead of a traceback
         st.error(f"The knowledge base store cannot be read: {type(err).__name__}: {err}")
-        return
+        return None
     freshness = retriever.freshness()
     if freshness.error:
         since = freshness.failing_since.strftime("%Y-%m-%d %H:%M UTC") if freshness.failing_since else "?"
@@ -28,13 +42,13 @@ def kb_page(retriever: Retriever, catalogue: Catalogue) -> None:
             f"{freshness.stored_revision}. It retries by itself; see the app log."
         )
     try:
-        status = kb_status(retriever.collection, catalogue, date.today(), freshness)
+        status = kb_status(retriever.collection, catalogue, today, freshness)
     except Exception as err:  # a damaged or unreachable store: say so instead of a traceback
         st.error(f"The knowledge base store cannot be read: {type(err).__name__}: {err}")
-        return
+        return None
     if status.articles == 0:
         st.warning("The knowledge base is empty. Load it with `python -m ingest` (or `make run`).")
-        return
+        return status
     st.success(f"Knowledge base loaded: {status.articles} verified articles in {status.chunks} passages.")
     if status.expired_articles:
         st.warning(f"{status.expired_articles} article(s) are past their review date and are not served.")
@@ -56,8 +70,11 @@ def kb_page(retriever: Retriever, catalogue: Catalogue) -> None:
             hide_index=True,
             width="stretch",
         )
+    return status
 
-    st.subheader("Search the help centre")
+
+def search(retriever: Retriever, catalogue: Catalogue) -> None:
+    st.header("Search the help centre")
     labels = {ALL_INTENTS: "All topics"} | {i.id: i.label for i in catalogue.intents}
     intent = st.selectbox("Topic", list(labels), format_func=labels.__getitem__)
     query = st.text_input("Question", max_chars=500)

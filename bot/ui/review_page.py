@@ -91,7 +91,7 @@ def report_detail(db: Database, staff: Staff, report: review.ReportRow) -> None:
         fix_note = st.text_input("What is wrong with it", key=f"fix-note-{report.id}")
         if st.button("Article needs a fix", disabled=not articles, key=f"fix-{report.id}"):
             review.flag_article(db, staff, article, fix_note, turn_id=report.turn_id, report_id=report.id)
-            st.success(f"{article} is listed for a fix on the KB gaps page.")
+            st.success(f"{article} is listed for a fix on the Knowledge base page.")
         if st.button("KB gap", key=f"gap-{report.id}", help="The question becomes a gap entry"):
             review.add_kb_gap(db, staff, report.turn_id, report.id)
             st.success("Added to the KB gaps.")

@@ -33,6 +33,7 @@ TABLES = {
     "admissions",
     "ingest_runs",
     "turn_flags",
+    "turn_articles",
 }
 
 
