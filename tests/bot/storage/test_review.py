@@ -153,8 +153,26 @@ def test_a_question_becomes_a_kb_gap_and_an_article_is_flagged_for_a_fix(db: Dat
     ]
     with pytest.raises(LookupError):
         add_kb_gap(db, LEAD, "missing")
+    with pytest.raises(ValueError, match="fix status"):
+        article_fixes(db, "closed")
     with pytest.raises(ValueError):
         flag_article(db, LEAD, "  ", "x")
+
+
+def test_an_article_fix_shows_the_report_it_came_from_and_that_reports_status(db: Database) -> None:
+    turn_id = recorded(db)
+    report_id = add_report(db, turn_id, ALICE, "wrong_answer", "says 30 days")
+    from_report = flag_article(db, LEAD, "returns-policy", "14 days", turn_id=turn_id, report_id=report_id.lower())
+    by_hand = flag_article(db, LEAD, "delivery", "new prices")
+    set_report_status(db, report_id, "resolved", LEAD)
+    fixes = article_fixes(db)
+    assert [(f.id, f.article_id, f.report_id, f.report_status) for f in fixes] == [
+        (by_hand, "delivery", None, None),
+        (from_report, "returns-policy", report_id, "resolved"),
+    ]
+    set_fix_status(db, LEAD, by_hand, "fixed")
+    assert [f.id for f in article_fixes(db, "fixed")] == [by_hand]
+    assert [f.id for f in article_fixes(db, None)] == [by_hand, from_report]
 
 
 def test_staff_must_be_known_by_hashed_id_and_name() -> None:
