@@ -26,6 +26,7 @@ from bot.storage.models import (
     Feedback,
     KBGap,
     Report,
+    TurnFlag,
     TurnRecord,
     utcnow,
 )
@@ -87,7 +88,7 @@ class FlaggedTurn:
     intent: str
     decision: str
     question: str
-    why: str  # blocked_input, blocked_output, error, or "thumbs down: <reason>"
+    why: str  # blocked_input, blocked_output, error, "thumbs down: <reason>" or "flagged: <categories>"
     reported: bool
 
 
@@ -272,33 +273,54 @@ def turn_detail(db: Database, turn_id: str) -> TurnDetail | None:
 def flagged_turns(
     db: Database, since: datetime, until: datetime, *, decision: str | None = None, limit: int = 200
 ) -> list[FlaggedTurn]:
-    """Turns blocked at input or output or failed, and turns thumbed down, in [since, until), newest first."""
+    """Turns blocked at input or output or failed, turns a screen flagged though they were answered
+    (an output screen refused the first answer and a fallback passed), and turns thumbed down, in
+    [since, until), newest first."""
     down = select(Feedback.turn_id, Feedback.reason).where(Feedback.score == -1).subquery()
     reported = select(Report.turn_id).distinct().subquery()
+    screened = select(TurnFlag.turn_id).where(TurnFlag.created_at >= since, TurnFlag.created_at < until)
     query = (
         select(TurnRecord, down.c.reason, down.c.turn_id, reported.c.turn_id)
         .outerjoin(down, down.c.turn_id == TurnRecord.id)
         .outerjoin(reported, reported.c.turn_id == TurnRecord.id)
         .where(TurnRecord.created_at >= since, TurnRecord.created_at < until)
-        .where(or_(TurnRecord.decision.in_(FLAGGED_DECISIONS), down.c.turn_id.is_not(None)))
+        .where(
+            or_(TurnRecord.decision.in_(FLAGGED_DECISIONS), down.c.turn_id.is_not(None), TurnRecord.id.in_(screened))
+        )
         .order_by(TurnRecord.created_at.desc(), TurnRecord.id)
         .limit(limit)
     )
     if decision is not None:
         query = query.where(TurnRecord.decision == decision)
     with db.read() as session:
-        return [
-            FlaggedTurn(
-                turn_id=t.id,
-                created_at=t.created_at,
-                intent=t.intent,
-                decision=t.decision,
-                question=t.question,
-                why=t.decision if t.decision in FLAGGED_DECISIONS else f"thumbs down: {reason or 'no reason'}",
-                reported=reported_id is not None,
-            )
-            for t, reason, _down, reported_id in session.execute(query).all()
-        ]
+        rows = session.execute(query).all()
+        flags: dict[str, list[str]] = {}
+        for turn_id, category in session.execute(
+            select(TurnFlag.turn_id, TurnFlag.category)
+            .where(TurnFlag.turn_id.in_([t.id for t, *_ in rows]))
+            .order_by(TurnFlag.id)
+        ):
+            flags.setdefault(turn_id, []).append(category)
+    return [
+        FlaggedTurn(
+            turn_id=t.id,
+            created_at=t.created_at,
+            intent=t.intent,
+            decision=t.decision,
+            question=t.question,
+            why=_why(t.decision, down_id is not None, reason, flags.get(t.id, [])),
+            reported=reported_id is not None,
+        )
+        for t, reason, down_id, reported_id in rows
+    ]
+
+
+def _why(decision: str, thumbed_down: bool, reason: str | None, flags: list[str]) -> str:
+    if decision in FLAGGED_DECISIONS:
+        return decision
+    if thumbed_down:
+        return f"thumbs down: {reason or 'no reason'}"
+    return f"flagged: {', '.join(flags)}"
 
 
 # --- KB gaps and article fixes -------------------------------------------------------------------

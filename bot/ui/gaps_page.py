@@ -22,7 +22,7 @@ def gaps_page(db: Database, staff: Staff, embedder: Embedder) -> None:
     st.title("KB gaps")
     unanswered_groups(db, staff, embedder)
     st.subheader("On the list")
-    status = st.selectbox("Status", [ANY, *GAP_STATUSES], index=1)
+    status = st.selectbox("Status", [ANY, *GAP_STATUSES], index=1, key="gap-status")
     gaps = review.kb_gaps(db, None if status == ANY else status)
     if not gaps:
         st.info("No KB gap with this status.")

@@ -104,7 +104,7 @@ def test_the_detail_view_has_the_whole_turn_its_feedback_reports_contact_and_the
     assert turn_detail(db, "missing") is None
 
 
-def test_flagged_turns_are_blocked_failed_or_thumbed_down_and_can_become_review_items(db: Database) -> None:
+def test_flagged_turns_are_blocked_failed_screened_or_thumbed_down_and_can_become_review_items(db: Database) -> None:
     recorded(db)  # answered, no feedback: not flagged
     blocked = recorded(db, decision=Decision.BLOCKED_INPUT)
     out = recorded(db, decision=Decision.BLOCKED_OUTPUT)
@@ -112,9 +112,16 @@ def test_flagged_turns_are_blocked_failed_or_thumbed_down_and_can_become_review_
     set_feedback(db, disliked, ALICE, -1, "wrong_citation")
     liked = recorded(db)
     set_feedback(db, liked, ALICE, 1)
+    # Answered, but an output screen refused the first answer (a fallback passed): flagged by a screen.
+    screened = make_turn(ALICE)
+    screened.verdicts.append(VerdictRecord("moderation-out", False, {}, ("flagged: violence",), False, 1.0))
+    screened.verdicts.append(VerdictRecord("groundedness", False, {}, ("unsupported",), False, 1.0))
+    record_turn(db, screened, ALICE, new_conversation())
     flagged = {f.turn_id: f for f in flagged_turns(db, *WIDE)}
-    assert set(flagged) == {blocked, out, disliked}
+    assert set(flagged) == {blocked, out, disliked, screened.id}
     assert flagged[disliked].why == "thumbs down: wrong_citation" and flagged[blocked].why == "blocked_input"
+    assert flagged[screened.id].why == "flagged: violence, groundedness"
+    assert [f.turn_id for f in flagged_turns(db, *WIDE, decision="answered")] == [screened.id, disliked]
     assert [f.turn_id for f in flagged_turns(db, *WIDE, decision="blocked_output")] == [out]
 
     report_id = review_item_from_turn(db, LEAD, blocked, note="check the moderation call")

@@ -14,11 +14,10 @@ from bot.embedding import local_embedder
 from bot.intents import Catalogue, load_catalogue
 from bot.storage.audit import Staff, audit_trail
 from bot.storage.db import Database, open_database
-from bot.storage.ingest_runs import record_ingest_run
 from bot.storage.limits import blocked_users
 from bot.storage.models import Report
 from bot.storage.records import add_report, record_turn, set_feedback
-from bot.storage.review import add_kb_gap, article_fixes, flag_article, kb_gaps, report_row
+from bot.storage.review import add_kb_gap, article_fixes, kb_gaps, report_row
 from bot.turn import Decision
 from tests.bot.storage.factories import make_turn, new_conversation, user_hash
 
@@ -101,7 +100,6 @@ def test_the_review_queue_finds_a_report_by_id_and_shows_the_whole_turn(db: Data
 def test_resolving_with_a_note_and_the_actions_are_saved_and_audited(db: Database, catalogue: Catalogue) -> None:
     report_id = add_report(db, turn(db), ALICE, "wrong_answer", "x")
     at = page(_review, db, LEAD, catalogue)
-    at.selectbox(key=None) if False else None
     form_select = next(s for s in at.selectbox if s.label == "Change status to")
     form_select.select("resolved")
     at.text_area[0].input("Article corrected")
@@ -120,6 +118,7 @@ def test_resolving_with_a_note_and_the_actions_are_saved_and_audited(db: Databas
     assert [(f.article_id, f.note, f.report_id) for f in article_fixes(db)] == [
         ("returns-policy", "14 days, not 30", report_id)
     ]
+    assert "returns-policy is listed for a fix on the Knowledge base page." in [m.value for m in at.success]
     next(b for b in at.button if b.label == "KB gap").click().run()
     assert [g.report_id for g in kb_gaps(db)] == [report_id]
     next(b for b in at.button if b.label == "Block user").click().run()
@@ -141,6 +140,8 @@ def test_flagged_turns_open_in_the_detail_view_and_become_review_items(db: Datab
     with db.transaction() as session:
         assert list(session.scalars(select(Report.turn_id))) == [blocked]
     assert "is in the review queue" in at.success[0].value
+    next(b for b in at.button if b.label == "KB gap").click().run()
+    assert [(g.turn_id, g.question) for g in kb_gaps(db)] == [(blocked, "how do I hurt someone")]
 
 
 def test_the_dashboard_counts_turns_reports_and_charts_them(db: Database) -> None:
@@ -157,30 +158,30 @@ def test_the_dashboard_counts_turns_reports_and_charts_them(db: Database) -> Non
     assert "👍 0 · 👎 0" in markdown(at)
 
 
-def test_kb_gaps_and_article_fixes_change_status(db: Database) -> None:
+def test_kb_gaps_need_an_article_then_close(db: Database) -> None:
     turn_id = turn(db, Decision.NOT_IN_KB, "Do you deliver to Jersey?")
     gap = add_kb_gap(db, LEAD, turn_id)
-    fix = flag_article(db, LEAD, "returns-policy", "wrong period")
     at = page(_gaps, db, LEAD, local_embedder())
-    assert "Do you deliver to Jersey?" in markdown(at) and "returns-policy" in markdown(at)
+    assert "Do you deliver to Jersey?" in markdown(at)
     at.button(key=f"needs-{gap}").click().run()
     assert [g.status for g in kb_gaps(db)] == ["needs_article"]
-    at.button(key=f"fixed-{fix}").click().run()
-    assert article_fixes(db) == []
-    assert "No ingest has been recorded yet." in [i.value for i in at.info]
+    at.selectbox(key="gap-status").select("needs_article").run()
+    at.button(key=f"close-{gap}").click().run()
+    assert not at.exception, at.exception
+    assert [g.status for g in kb_gaps(db)] == ["closed"]
+    assert [(e.from_value, e.to_value) for e in audit_trail(db, f"gap:{gap}")] == [
+        (None, "open"),
+        ("open", "needs_article"),
+        ("needs_article", "closed"),
+    ]
 
 
 def test_unanswered_questions_are_grouped_and_a_group_can_need_an_article(db: Database) -> None:
     jersey = [turn(db, Decision.NOT_IN_KB, q) for q in ("Do you deliver to Jersey?", "Can you ship to Jersey?")]
     turn(db, Decision.NOT_IN_KB, "How do I reset my password?")
-    record_ingest_run(
-        db, started_at=datetime.now(UTC), finished_at=datetime.now(UTC), by="kb-bot", articles=3, chunks=8,
-        counts={}, rejects=[{"source": "kb/old.md", "article": "old", "reason": "past its review date"}],
-    )  # fmt: skip
     at = page(_gaps, db, LEAD, local_embedder())
     text = markdown(at)
-    assert "**2** question(s)" in text and "**1** question(s)" in text and "by **kb-bot**" in text
-    assert list(at.dataframe[0].value["reason"]) == ["past its review date"]
+    assert "**2** question(s)" in text and "**1** question(s)" in text
     group_button = next(b for b in at.button if b.label == "Needs an article" and b.key.startswith("group-0-"))
     group_button.click().run()
     [gap] = kb_gaps(db)
