@@ -1,9 +1,11 @@
-"""How long each staff-dashboard figure takes with 100,000 turns in the database, on SQLite and on
-PostgreSQL (bot.storage.dashboard: one query per figure).
+"""How long each staff-dashboard figure, and each article-health figure of the KB page, takes with
+100,000 turns in the database, on SQLite and on PostgreSQL (bot.storage.dashboard and
+bot.storage.article_health: one query per figure).
 
 The records are synthetic but shaped like the real ones: 100,000 turns over 30 days from 2,000
-users (the turn JSON with a passage, three verdicts and timings, ~1.5 kB; latency and flags in their columns
-as record_turn writes them), a thumb on 1 in 10 turns,
+users (the turn JSON with a passage, three verdicts and timings, ~1.5 kB; latency, flags and the
+articles an answer cited or a suggested turn showed, out of 300 with a long tail, in their columns
+and rows as record_turn writes them), a thumb on 1 in 10 turns,
 a report on 1 in 100 (half of them resolved), 50 blocked users. Each figure runs once to warm up,
 then 5 times; the median is printed, for the whole 30 days and for the last 7. PostgreSQL is a
 throw-away server on loopback (tests/postgres_server.py; `apt-get install -y postgresql`).
@@ -26,10 +28,11 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from bot.storage import dashboard
+from bot.storage import article_health, dashboard
 from bot.storage.db import Database, make_engine, migrate
 from bot.storage.flags import flags_of, latency_of
-from bot.storage.models import Block, Conversation, Feedback, Report, TurnFlag, TurnRecord, User
+from bot.storage.models import Block, Conversation, Feedback, Report, TurnArticle, TurnFlag, TurnRecord, User
+from bot.storage.turn_articles import articles_of
 
 END = datetime(2026, 11, 28, tzinfo=UTC)
 DAYS = 30
@@ -43,14 +46,21 @@ DECISIONS = (
 INTENTS = ("orders-delivery", "returns-refunds", "billing", "account", "products", "warranty", "assembly")
 PASSAGE = "Sofas can be returned within 30 days of delivery if unused and in the original packaging. " * 3
 CATEGORIES = ("violence", "harassment", "illicit", "hate", "self-harm", "sexual")
+ARTICLES = 300  # a help centre's worth; a few are cited far more than the rest (Pareto)
 
 
 def _user(n: int) -> str:
     return f"{n:064x}"
 
 
+def _article(rng: random.Random) -> str:
+    return f"article-{min(int(rng.paretovariate(1.2)) - 1, ARTICLES - 1):03d}"
+
+
 def _turn_json(rng: random.Random, decision: str, total_ms: float) -> dict[str, Any]:
     blocked = decision == "blocked_input"
+    cited = [_article(rng), _article(rng)] if decision == "answered" else []
+    suggested = [_article(rng) for _ in range(3)] if decision == "suggested" else []
     reasons = [f"flagged: {rng.choice(CATEGORIES)}", "model: local"] if blocked else ["model: local"]
     return {
         "decision": decision,
@@ -71,7 +81,9 @@ def _turn_json(rng: random.Random, decision: str, total_ms: float) -> dict[str, 
              "reasons": [], "error": False, "ms": 4.0},
         ],
         "timings_ms": {"gate": 0.1, "input": 8.0, "retrieve": 20.0, "respond": 30.0, "total": total_ms},
-        "citations": [{"number": 1, "article_id": "returns-policy", "url": "https://help.example/returns"}],
+        "citations": [{"number": n, "article_id": a, "url": f"https://help.example/{a}"}
+                      for n, a in enumerate(cited, 1)],
+        "suggestions": [{"article_id": a, "url": f"https://help.example/{a}"} for a in suggested],
     }  # fmt: skip
 
 
@@ -86,6 +98,7 @@ def populate(db: Database, turns: int, seed: int = 7) -> None:
         feedback: list[dict[str, Any]] = []
         reports: list[dict[str, Any]] = []
         flags: list[dict[str, Any]] = []
+        articles: list[dict[str, Any]] = []
         for i in range(turns):
             when = start + timedelta(seconds=rng.uniform(0, DAYS * 86400))
             user = _user(rng.randrange(USERS))
@@ -96,6 +109,8 @@ def populate(db: Database, turns: int, seed: int = 7) -> None:
             turn_id = uuid.UUID(int=rng.getrandbits(128)).hex
             body = _turn_json(rng, decision, rng.lognormvariate(5, 0.6))
             flags.extend({"turn_id": turn_id, "category": c, "created_at": when} for c in flags_of(body))
+            articles.extend({"turn_id": turn_id, "article_id": a, "used": used, "created_at": when}
+                            for a, used in articles_of(body))  # fmt: skip
             rows.append({
                 "id": turn_id, "conversation_id": conversation, "user_id": user, "started_at": when,
                 "intent": rng.choice(INTENTS), "decision": decision, "question": "How long do I have to return a sofa?",
@@ -114,8 +129,8 @@ def populate(db: Database, turns: int, seed: int = 7) -> None:
                     "resolved_at": when + timedelta(hours=rng.uniform(1, 72)) if closed else None,
                 })  # fmt: skip
             if len(rows) >= BATCH:
-                _flush(conn, conversations, rows, flags)
-        _flush(conn, conversations, rows, flags)
+                _flush(conn, conversations, rows, flags, articles)
+        _flush(conn, conversations, rows, flags, articles)
         conn.execute(insert(Feedback), feedback)
         conn.execute(insert(Report), reports)
         conn.execute(
@@ -135,8 +150,8 @@ def populate(db: Database, turns: int, seed: int = 7) -> None:
 
 
 def _flush(conn: Any, *tables: list[dict[str, Any]]) -> None:
-    """Conversations, turns and their flags, in that order (foreign keys)."""
-    for model, values in zip((Conversation, TurnRecord, TurnFlag), tables, strict=True):
+    """Conversations, turns, their flags and articles, in that order (foreign keys)."""
+    for model, values in zip((Conversation, TurnRecord, TurnFlag, TurnArticle), tables, strict=True):
         if values:
             conn.execute(insert(model), values)
         values.clear()
@@ -152,6 +167,9 @@ def figures(db: Database, since: datetime, until: datetime) -> dict[str, Callabl
         "median time to resolve": lambda: dashboard.median_seconds_to_resolve(db, since, until),
         "latency p50/p95 per day": lambda: dashboard.latency_per_day(db, since, until),
         "blocked users": lambda: dashboard.blocked_users(db, until),
+        "KB: most cited articles": lambda: article_health.most_cited(db, since, until),
+        "KB: most thumbed-down articles": lambda: article_health.most_thumbed_down(db, since, until),
+        "KB: most reported articles": lambda: article_health.most_reported(db, since, until),
     }
 
 
@@ -199,11 +217,11 @@ def main() -> None:
             results["PostgreSQL"] = bench(url, "PostgreSQL", args.turns)
     backends = list(results)
     print(f"\nDashboard query times at {args.turns:,} turns (median of {RUNS}, ms):")
-    header = f"{'figure':<32}" + "".join(f"{b + ' ' + r:>20}" for b in backends for r in ("30 days", "7 days"))
+    header = f"{'figure':<34}" + "".join(f"{b + ' ' + r:>20}" for b in backends for r in ("30 days", "7 days"))
     print(header)
     for name in next(iter(results.values())):
         cells = "".join(f"{results[b][name][r]:>20.1f}" for b in backends for r in ("30 days", "7 days"))
-        print(f"{name:<32}{cells}")
+        print(f"{name:<34}{cells}")
 
 
 if __name__ == "__main__":

@@ -106,6 +106,6 @@ def most_used(db: Database, today: date) -> None:
         st.markdown(f"**{title}**")
         if rows:
             frame = pd.DataFrame(rows, columns=["article", unit])
-            st.bar_chart(frame, x="article", y=unit, horizontal=True, sort=f"-{unit}", height=60 + 28 * len(rows))
+            st.bar_chart(frame, x="article", y=unit, horizontal=True, sort=f"-{unit}", height=90 + 36 * len(rows))
         else:
             st.caption(f"No {unit} in this range.")
