@@ -12,21 +12,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 
-from bot.storage.dashboard import check_range
+from bot.storage.dashboard import check_range, count_by
 from bot.storage.db import Database
 from bot.storage.models import Feedback, Report, TurnArticle
 
 TOP = 10
-
-
-def _top(db: Database, query: Select[tuple[str, int]], limit: int) -> list[tuple[str, int]]:
-    """(article id, count), highest first, ties by article id."""
-    count = query.selected_columns[1]
-    query = query.group_by(TurnArticle.article_id).order_by(count.desc(), TurnArticle.article_id).limit(limit)
-    with db.read() as session:
-        return [(article_id, int(n)) for article_id, n in session.execute(query)]
 
 
 def most_cited(db: Database, since: datetime, until: datetime, limit: int = TOP) -> list[tuple[str, int]]:
@@ -35,7 +27,7 @@ def most_cited(db: Database, since: datetime, until: datetime, limit: int = TOP)
     query = select(TurnArticle.article_id, func.count().label("n")).where(
         TurnArticle.created_at >= since, TurnArticle.created_at < until, TurnArticle.used == "cited"
     )
-    return _top(db, query, limit)
+    return count_by(db, query, limit)
 
 
 def most_thumbed_down(db: Database, since: datetime, until: datetime, limit: int = TOP) -> list[tuple[str, int]]:
@@ -46,7 +38,7 @@ def most_thumbed_down(db: Database, since: datetime, until: datetime, limit: int
         .join(Feedback, Feedback.turn_id == TurnArticle.turn_id)
         .where(Feedback.created_at >= since, Feedback.created_at < until, Feedback.score == -1)
     )
-    return _top(db, query, limit)
+    return count_by(db, query, limit)
 
 
 def most_reported(db: Database, since: datetime, until: datetime, limit: int = TOP) -> list[tuple[str, int]]:
@@ -57,4 +49,4 @@ def most_reported(db: Database, since: datetime, until: datetime, limit: int = T
         .join(Report, Report.turn_id == TurnArticle.turn_id)
         .where(Report.created_at >= since, Report.created_at < until)
     )
-    return _top(db, query, limit)
+    return count_by(db, query, limit)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Float, case, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Float, Select, case, func, literal, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.storage.db import Database
@@ -85,32 +85,28 @@ def turns_per_day(db: Database, since: datetime, until: datetime) -> list[tuple[
         return [(d, decision, int(n)) for d, decision, n in session.execute(query)]
 
 
+def count_by(db: Database, query: Select[tuple[str, int]], limit: int | None = None) -> list[tuple[str, int]]:
+    """Run `query`, a select of (key, count()) with its joins and filters, grouped by the key: most
+    first, ties by key. Flags, intents and article health rank this way."""
+    key, count = query.selected_columns
+    query = query.group_by(key).order_by(count.desc(), key)
+    if limit is not None:
+        query = query.limit(limit)
+    with db.read() as session:
+        return [(name, int(n)) for name, n in session.execute(query)]
+
+
 def flags_by_category(db: Database, since: datetime, until: datetime) -> list[tuple[str, int]]:
     """(category, turns flagged for it), most frequent first: moderation categories and screens (bot.storage.flags)."""
     check_range(since, until)
-    flags = func.count().label("flags")
-    query = (
-        select(TurnFlag.category, flags)
-        .where(TurnFlag.created_at >= since, TurnFlag.created_at < until)
-        .group_by(TurnFlag.category)
-        .order_by(flags.desc(), TurnFlag.category)
-    )
-    with db.read() as session:
-        return [(category, int(n)) for category, n in session.execute(query)]
+    query = select(TurnFlag.category, func.count()).where(TurnFlag.created_at >= since, TurnFlag.created_at < until)
+    return count_by(db, query)
 
 
 def top_intents(db: Database, since: datetime, until: datetime, limit: int = 10) -> list[tuple[str, int]]:
     check_range(since, until)
-    turns = func.count().label("turns")
-    query = (
-        select(TurnRecord.intent, turns)
-        .where(TurnRecord.created_at >= since, TurnRecord.created_at < until)
-        .group_by(TurnRecord.intent)
-        .order_by(turns.desc(), TurnRecord.intent)
-        .limit(limit)
-    )
-    with db.read() as session:
-        return [(intent, int(n)) for intent, n in session.execute(query)]
+    query = select(TurnRecord.intent, func.count()).where(TurnRecord.created_at >= since, TurnRecord.created_at < until)
+    return count_by(db, query, limit)
 
 
 def thumbs(db: Database, since: datetime, until: datetime) -> Thumbs:

@@ -353,14 +353,7 @@ def add_kb_gap(
 
 
 def set_gap_status(db: Database, staff: Staff, gap_id: int, status: str, note: str = "") -> None:
-    if status not in GAP_STATUSES:
-        raise ValueError(f"unknown gap status {status!r}; expected one of {', '.join(GAP_STATUSES)}")
-    with db.transaction() as session:
-        gap = session.get(KBGap, gap_id)
-        if gap is None:
-            raise LookupError(f"no KB gap {gap_id}")
-        before, gap.status = gap.status, status
-        audit(session, staff, "kb_gap", f"gap:{gap.id}", before, status, note)
+    _set_status(db, staff, KBGap, gap_id, status, note)
 
 
 def kb_gaps(db: Database, status: str | None = None, limit: int = 500) -> list[GapRow]:
@@ -400,14 +393,29 @@ def flag_article(
 
 
 def set_fix_status(db: Database, staff: Staff, fix_id: int, status: str, note: str = "") -> None:
-    if status not in FIX_STATUSES:
-        raise ValueError(f"unknown fix status {status!r}; expected one of {', '.join(FIX_STATUSES)}")
+    _set_status(db, staff, ArticleFix, fix_id, status, note)
+
+
+# What each list's status change is called in errors and in the audit trail, and what it is about.
+_LISTS = {
+    KBGap: ("KB gap", GAP_STATUSES, "kb_gap", lambda row: f"gap:{row.id}"),
+    ArticleFix: ("article fix", FIX_STATUSES, "article_fix", lambda row: row.article_id),
+}
+
+
+def _set_status(
+    db: Database, staff: Staff, model: type[KBGap] | type[ArticleFix], row_id: int, status: str, note: str
+) -> None:
+    """Move a KB gap or an article fix to `status`. Audited."""
+    name, statuses, action, subject = _LISTS[model]
+    if status not in statuses:
+        raise ValueError(f"unknown {name} status {status!r}; expected one of {', '.join(statuses)}")
     with db.transaction() as session:
-        fix = session.get(ArticleFix, fix_id)
-        if fix is None:
-            raise LookupError(f"no article fix {fix_id}")
-        before, fix.status = fix.status, status
-        audit(session, staff, "article_fix", fix.article_id, before, status, note)
+        row = session.get(model, row_id)
+        if row is None:
+            raise LookupError(f"no {name} {row_id}")
+        before, row.status = row.status, status
+        audit(session, staff, action, subject(row), before, status, note)
 
 
 def article_fixes(db: Database, status: str | None = "open") -> list[FixRow]:

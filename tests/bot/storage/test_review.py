@@ -162,6 +162,15 @@ def test_a_question_becomes_a_kb_gap_and_an_article_is_flagged_for_a_fix(db: Dat
         add_kb_gap(db, LEAD, "missing")
     with pytest.raises(ValueError, match="fix status"):
         article_fixes(db, "closed")
+    with pytest.raises(ValueError, match="unknown KB gap status 'fixed'"):
+        set_gap_status(db, LEAD, gap_id, "fixed")
+    with pytest.raises(ValueError, match="unknown article fix status 'closed'"):
+        set_fix_status(db, LEAD, fix_id, "closed")
+    with pytest.raises(LookupError, match="no KB gap 999"):
+        set_gap_status(db, LEAD, 999, "closed")
+    with pytest.raises(LookupError, match="no article fix 999"):
+        set_fix_status(db, LEAD, 999, "fixed")
+    assert len(audit_trail(db)) == 4  # refused changes are not audited
     with pytest.raises(ValueError):
         flag_article(db, LEAD, "  ", "x")
 

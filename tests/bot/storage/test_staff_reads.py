@@ -47,7 +47,8 @@ def test_staff_reads_go_through_while_another_process_holds_the_write_lock(tmp_p
         assert dashboard.flags_by_category(db, *day) == [] and dashboard.reports_per_day(db, *day)
         assert dashboard.median_seconds_to_resolve(db, *day) is None and dashboard.latency_per_day(db, *day) == []
         assert dashboard.blocked_users(db) == {}
-        assert article_health.most_cited(db, *day) == [("returns-policy", 1)] and article_health.most_thumbed_down(db, *day)
+        assert article_health.most_cited(db, *day) == [("returns-policy", 1)]
+        assert article_health.most_thumbed_down(db, *day) == [("returns-policy", 1)]
         assert article_health.most_reported(db, *day) == [("returns-policy", 1)]
         assert export.write(db, "reports", *day, "json", io.StringIO()) == 1
     finally:

@@ -135,3 +135,19 @@ def test_article_health_lists_review_dates_fixes_with_their_report_rejects_and_t
     assert "fix fixed" in "\n".join(m.value for m in at.markdown)
     at = render(Retriever(client, collection, local_embedder()), settings, soon_days=0)
     assert list(table(at, "Status")["Article"]) == ["stale-prices"]
+
+
+def test_the_retrieval_preview_shows_passages_with_their_scores_or_says_none_would_answer(
+    settings: Settings, tmp_path: Path
+) -> None:
+    assert cli.main([str(FIXTURES / "kb" / "articles"), "--quiet"], settings) == 0
+    client, collection = open_kb(settings, local_embedder(), create=False)
+    at = render(Retriever(client, collection, local_embedder()), settings)
+    question = next(t for t in at.text_input if t.label == "Question")
+    question.input("how do I reset my password").run()
+    assert not at.exception, at.exception
+    titles = [m.value for m in at.markdown if m.value.startswith("**[")]
+    assert titles[0].startswith("**[1] [Resetting your password](https://help.fixture.example/account-password)**")
+    assert at.caption[0].value.startswith("score ")
+    question.input("zxqv wlorp frumious").run()
+    assert "users would be handed off" in " ".join(i.value for i in at.info)
