@@ -148,6 +148,6 @@ def test_the_retrieval_preview_shows_passages_with_their_scores_or_says_none_wou
     assert not at.exception, at.exception
     titles = [m.value for m in at.markdown if m.value.startswith("**[")]
     assert titles[0].startswith("**[1] [Resetting your password](https://help.fixture.example/account-password)**")
-    assert at.caption[0].value.startswith("score ")
+    assert any(c.value.startswith("score ") for c in at.caption)
     question.input("zxqv wlorp frumious").run()
     assert "users would be handed off" in " ".join(i.value for i in at.info)
