@@ -26,6 +26,7 @@ from ingest import zendesk
 from ingest.articles import Article, MappingError, Rejection, Skipped, find_files, load_mapping, read_article
 from ingest.screen import ArticleInjectionScreen, ClassifierHit
 from ingest.sync import KBSync, Plan, PruneScope, Summary
+from ingest.timings import StageTimes
 
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
@@ -61,11 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--today", type=date.fromisoformat, default=None, help="check review dates as of this day (YYYY-MM-DD)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--timings", action="store_true", help="print wall-clock and CPU seconds per stage")
     return parser
 
 
-def main(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
+def main(argv: Sequence[str] | None = None, settings: Settings | None = None, times: StageTimes | None = None) -> int:
+    """`times`, when given, collects the time per stage (the benchmark reads it)."""
     args = build_parser().parse_args(argv)
+    times = times if times is not None else StageTimes()
     settings = settings or get_settings()
     today = args.today or date.today()
     if args.verified_by and not args.mapping:
@@ -83,7 +87,7 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         if args.format == "zendesk":
             z_mapping = zendesk.load_mapping(args.mapping, args.verified_by, review_days)
             results = [r for path in args.paths for r in zendesk.read_export(path, catalogue, today, z_mapping)]
-            articles, rejected, skipped, hits = screen(results, injection_screen)
+            articles, rejected, skipped, hits = screen(results, injection_screen, times)
         else:
             mapping = load_mapping(args.mapping, args.verified_by, review_days) if args.mapping else None
             files = find_files(args.paths or [settings.kb_dir])
@@ -95,6 +99,7 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
                 quiet=args.quiet,
                 injection=injection_screen,
                 max_bytes=settings.max_article_bytes,
+                times=times,
             )
     except (CatalogueError, MappingError, FileNotFoundError, zendesk.ExportError) as err:
         print(f"ingest: {err}", file=sys.stderr)
@@ -106,7 +111,7 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         print(f"ingest: {err}", file=sys.stderr)
         return EXIT_USAGE
     count_tokens = Tokenizer.from_settings(settings).count
-    sync = KBSync(collection, embedder, settings.chunk_tokens, count_tokens, moderation_review(embedder))
+    sync = KBSync(collection, embedder, settings.chunk_tokens, count_tokens, moderation_review(embedder), times)
     roots = args.paths or [settings.kb_dir]
     plan = sync.plan(articles, prune=PruneScope.of(roots, rejected) if args.prune else None)
 
@@ -141,7 +146,10 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     print_summary(summary, time.perf_counter() - started, settings)
     _print_skipped(skipped)
     _print_injection_hits(hits)
-    record_run(settings, started_at, summary)
+    with times.stage("records"):
+        record_run(settings, started_at, summary)
+    if args.timings:
+        print("\n".join(["Time per stage:", *times.lines(time.perf_counter() - started)]))
     if summary.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_REJECTED if rejected and not args.allow_rejects else 0
@@ -216,8 +224,10 @@ def read_all(  # type: ignore[no-untyped-def]
     quiet=False,
     injection: ArticleInjectionScreen | None = None,
     max_bytes: int | None = None,
+    times: StageTimes | None = None,
 ) -> Screened:
     """Read every file (an oversized one is rejected unread), then `screen` the results."""
+    times = times or StageTimes()
 
     def results() -> Iterable[Article | Rejection | Skipped]:
         for file, root in tqdm(files, desc="reading", unit="file", disable=quiet, file=sys.stderr, leave=False):
@@ -226,18 +236,23 @@ def read_all(  # type: ignore[no-untyped-def]
                 reason = f"too large: {size:,} bytes, over SAFEDESK_MAX_ARTICLE_BYTES={max_bytes:,}; split the article"
                 yield Rejection(str(file), reason)
                 continue
-            yield read_article(file, root, catalogue, today, mapping)
+            with times.stage("read (parse, clean)"):
+                article = read_article(file, root, catalogue, today, mapping)
+            yield article
 
-    return screen(results(), injection)
+    return screen(results(), injection, times)
 
 
 def screen(
-    results: Iterable[Article | Rejection | Skipped], injection: ArticleInjectionScreen | None = None
+    results: Iterable[Article | Rejection | Skipped],
+    injection: ArticleInjectionScreen | None = None,
+    times: StageTimes | None = None,
 ) -> Screened:
     """Keep the good articles; reject bad ones, injected ones, and every article of an id that two
     sources claim (which one is meant is anyone's guess), each with a reason. Also returns the
     injection classifier's hits, (article id, hit)."""
     injection = injection or ArticleInjectionScreen(None)
+    times = times or StageTimes()
     by_id: dict[str, list[Article]] = defaultdict(list)
     rejected: list[Rejection] = []
     skipped: list[Skipped] = []
@@ -247,7 +262,10 @@ def screen(
             skipped.append(result)
         elif isinstance(result, Rejection):
             rejected.append(result)
-        elif findings := injection(f"{result.title}\n\n{result.body}"):
+            continue
+        with times.stage("injection screen"):
+            findings = injection(f"{result.title}\n\n{result.body}")
+        if findings:
             rejected.append(Rejection(result.source, findings.reason(), result.id))
             hits.extend((result.id, hit) for hit in findings.classifier)
         else:

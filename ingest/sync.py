@@ -21,6 +21,7 @@ from bot.embedding import Embedder
 from bot.kb.store import INTENT_KEY, bump_revision, date_key
 from ingest.articles import Article, Rejection
 from ingest.chunking import CHUNKER_VERSION, Chunk, chunk_article
+from ingest.timings import StageTimes
 
 PAGE = 5000  # rows per `get` when reading what the store holds
 
@@ -101,6 +102,7 @@ class KBSync:
         chunk_tokens: int,
         count_tokens: Callable[[str], int],
         review: Callable[[str, np.ndarray], list[str]] | None = None,
+        times: StageTimes | None = None,
     ) -> None:
         """`review(text, vector)` names the moderation categories a chunk is flagged for, if any."""
         self.collection = collection
@@ -108,6 +110,7 @@ class KBSync:
         self.chunk_tokens = chunk_tokens
         self.count_tokens = count_tokens
         self.review = review
+        self.times = times or StageTimes()
         self.salt = f"chunker={CHUNKER_VERSION};tokens={chunk_tokens};model={embedder.model_id}"
 
     def stored(self) -> dict[str, dict[str, StoredVersion]]:
@@ -133,7 +136,8 @@ class KBSync:
         }
 
     def plan(self, articles: Sequence[Article], prune: PruneScope | None = None) -> Plan:
-        stored = self.stored()
+        with self.times.stage("plan (store read)"):
+            stored = self.stored()
         plan = Plan()
         for article in articles:
             versions = stored.get(article.id, {})
@@ -180,33 +184,39 @@ class KBSync:
                 if should_stop():
                     summary.interrupted = True
                     break
-                self.collection.delete(where={"article_id": article_id})
+                with self.times.stage("chroma writes"):
+                    self.collection.delete(where={"article_id": article_id})
                 summary.removed.append(article_id)
         finally:
             if summary.loaded or summary.replaced or summary.removed:
-                bump_revision(self.collection)
+                with self.times.stage("chroma writes"):
+                    bump_revision(self.collection)
         return summary
 
     def _write(self, article: Article, stale_ids: list[str], flagged: list[str]) -> int:
         content_hash = article.content_hash(self.salt)
-        chunks = chunk_article(article.body, self.chunk_tokens, self.count_tokens)
+        with self.times.stage("chunk"):
+            chunks = chunk_article(article.body, self.chunk_tokens, self.count_tokens)
         ids = [f"{article.id}::{content_hash[:16]}::{c.index}" for c in chunks]
         texts = [embedding_text(article, c) for c in chunks]
-        vectors = self.embedder.embed(texts)
+        with self.times.stage("embed"):
+            vectors = self.embedder.embed(texts)
         if self.review is not None:
-            for chunk, text, vector in zip(chunks, texts, vectors, strict=True):
-                if categories := self.review(text, vector):
-                    flagged.append(f"{article.id} #{chunk.index}: {', '.join(categories)}")
+            with self.times.stage("moderation screen"):
+                for chunk, text, vector in zip(chunks, texts, vectors, strict=True):
+                    if categories := self.review(text, vector):
+                        flagged.append(f"{article.id} #{chunk.index}: {', '.join(categories)}")
         # Already-complete versions are re-upserted too (same ids): harmless and simple.
-        self.collection.upsert(
-            ids=ids,
-            embeddings=vectors,  # type: ignore[arg-type]
-            documents=[c.text for c in chunks],
-            metadatas=[chunk_metadata(article, c, len(chunks), content_hash) for c in chunks],
-        )
-        obsolete = [cid for cid in stale_ids if cid not in set(ids)]
-        if obsolete:
-            self.collection.delete(ids=obsolete)
+        with self.times.stage("chroma writes"):
+            self.collection.upsert(
+                ids=ids,
+                embeddings=vectors,  # type: ignore[arg-type]
+                documents=[c.text for c in chunks],
+                metadatas=[chunk_metadata(article, c, len(chunks), content_hash) for c in chunks],
+            )
+            obsolete = [cid for cid in stale_ids if cid not in set(ids)]
+            if obsolete:
+                self.collection.delete(ids=obsolete)
         return len(chunks)
 
 
