@@ -18,6 +18,7 @@ from tqdm import tqdm
 from bot.config import Settings, get_settings
 from bot.embedding import Embedder, MiniLMEmbedder, local_embedder, make_embedder
 from bot.intents import CatalogueError, load_catalogue
+from bot.kb.blocks import open_blocks
 from bot.kb.store import StoreError, open_kb
 from bot.safety.classifiers.injection_classifier import InjectionClassifier
 from bot.safety.classifiers.local_moderator import LocalModerator, ModelMissing
@@ -106,12 +107,14 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None, ti
         return EXIT_USAGE
 
     try:
-        _, collection = open_kb(settings, embedder, create=True)
+        client, collection = open_kb(settings, embedder, create=True)
+        blocks = open_blocks(client, settings.collection, embedder, create=True)
     except StoreError as err:
         print(f"ingest: {err}", file=sys.stderr)
         return EXIT_USAGE
     count_tokens = Tokenizer.from_settings(settings).count
-    sync = KBSync(collection, embedder, settings.chunk_tokens, count_tokens, moderation_review(embedder), times)
+    review = moderation_review(embedder)
+    sync = KBSync(collection, embedder, settings.chunk_tokens, count_tokens, review, times, blocks)
     roots = args.paths or [settings.kb_dir]
     plan = sync.plan(articles, prune=PruneScope.of(roots, rejected) if args.prune else None)
 
@@ -314,6 +317,8 @@ def print_summary(summary: Summary, seconds: float, settings: Settings) -> None:
     print(f"  unchanged: {len(summary.unchanged)}")
     print(f"  removed:   {len(summary.removed)}")
     print(f"  chunks written: {summary.chunks_written}")
+    if summary.blocks_refreshed:
+        print(f"  block vectors made again (unchanged articles): {len(summary.blocks_refreshed)}")
     _print_rejected(summary.rejected)
     if summary.flagged:
         count = len(summary.flagged)
@@ -347,7 +352,7 @@ def _print_injection_hits(hits: list[tuple[str, ClassifierHit]]) -> None:
 
 
 class _StopFlag:
-    """While active, Ctrl-C asks the run to stop after the current article instead of killing
+    """While active, Ctrl-C asks the run to stop after the current batch instead of killing
     it mid-write; a second Ctrl-C aborts at once (still never inside one Chroma call)."""
 
     def __init__(self) -> None:
@@ -361,7 +366,7 @@ class _StopFlag:
         if self._set:
             raise KeyboardInterrupt
         self._set = True
-        print("\nStopping after the current article (Ctrl-C again to abort now) ...", file=sys.stderr)
+        print("\nStopping after the current batch of articles (Ctrl-C again to abort now) ...", file=sys.stderr)
 
     def __enter__(self) -> _StopFlag:
         self._previous = signal.signal(signal.SIGINT, self._request_stop)
