@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 
-from bot.responders.extractive import block_texts
-
 RECIPE_KEY = "blocks"  # chunk metadata: the recipe its stored block vectors were made with
 _PROBE = (
     "Returns",
@@ -21,6 +19,13 @@ _PROBE = (
     "Yes. You have 30 days (for example, a sofa).\n\nThey include:\n\n- cushions\n- covers\n\n"
     "## Steps\n\n1. Open your order.\n2. Select **Return**.\n\n| Item | Fee |\n|---|---|\n| Sofa | 39 EUR |",
 )
+
+
+def block_texts(title: str, heading: str, text: str) -> list[str]:
+    """Each block's embedded text (imported on first use: the responder brings the retriever's imports)."""
+    from bot.responders.extractive import block_texts as responders_block_texts
+
+    return responders_block_texts(title, heading, text)
 
 
 @cache

@@ -260,19 +260,22 @@ def screen(
     rejected: list[Rejection] = []
     skipped: list[Skipped] = []
     hits: list[tuple[str, ClassifierHit]] = []
+    read: list[Article] = []
     for result in results:
         if isinstance(result, Skipped):
             skipped.append(result)
         elif isinstance(result, Rejection):
             rejected.append(result)
-            continue
-        with times.stage("injection screen"):
-            findings = injection(f"{result.title}\n\n{result.body}")
-        if findings:
-            rejected.append(Rejection(result.source, findings.reason(), result.id))
-            hits.extend((result.id, hit) for hit in findings.classifier)
         else:
-            by_id[result.id].append(result)
+            read.append(result)
+    with times.stage("injection screen"):
+        screened = injection.screen_all([f"{a.title}\n\n{a.body}" for a in read])
+    for article, findings in zip(read, screened, strict=True):
+        if findings:
+            rejected.append(Rejection(article.source, findings.reason(), article.id))
+            hits.extend((article.id, hit) for hit in findings.classifier)
+        else:
+            by_id[article.id].append(article)
     articles = []
     for article_id, claims in by_id.items():
         if len(claims) == 1:

@@ -129,7 +129,7 @@ class KBSync:
         review: Callable[[str, np.ndarray], list[str]] | None = None,
         times: StageTimes | None = None,
         blocks: Collection | None = None,
-        batch_chunks: int = BATCH_CHUNKS,
+        batch_chunks: int | None = None,
     ) -> None:
         """`review(text, vector)` names the moderation categories a chunk is flagged for, if any;
         `blocks` is the block-vector collection (bot.kb.blocks), if the extractive answer's block
@@ -141,7 +141,7 @@ class KBSync:
         self.review = review
         self.times = times or StageTimes()
         self.blocks = blocks
-        self.batch_chunks = batch_chunks
+        self.batch_chunks = batch_chunks or BATCH_CHUNKS
         self.salt = f"chunker={CHUNKER_VERSION};tokens={chunk_tokens};model={embedder.model_id}"
 
     def stored(self) -> dict[str, dict[str, StoredVersion]]:

@@ -19,14 +19,17 @@ import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 
 from bot.embedding import Embedder
-from bot.kb.retrieval import Retriever
 from bot.kb.store import StoreError, kb_collection
+
+if TYPE_CHECKING:  # ingest writes blocks without the retriever's imports (bm25s, scipy)
+    from bot.kb.retrieval import Retriever
 
 SUFFIX = "-blocks"
 CHUNK_KEY = "chunk_id"

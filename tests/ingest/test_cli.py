@@ -18,8 +18,9 @@ import pytest
 
 from bot.config import Settings
 from bot.embedding import local_embedder
+from bot.kb.blocks import open_blocks
 from bot.kb.store import chroma_client, kb_collection
-from ingest import cli
+from ingest import cli, sync
 from ingest.sync import KBSync
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,7 +109,9 @@ def test_changed_article_is_replaced_not_duplicated(settings: Settings, kb: Path
     assert "replaced:  1" in out and "unchanged: 2" in out
     new = stored(settings)["billing-cards"]
     assert set(new) != set(old)
-    assert 0 < counting.texts - before <= sum(new.values())  # only that article was embedded
+    block_collection = open_blocks(chroma_client(settings), settings.collection, local_embedder(), create=False)
+    new_blocks = len(block_collection.get(where={"article_id": "billing-cards"})["ids"])
+    assert 0 < counting.texts - before <= sum(new.values()) + new_blocks  # only that article (and its blocks)
     assert_whole(settings)
     collection = kb_collection(chroma_client(settings), settings.collection, local_embedder())
     docs = collection.get(where={"article_id": "billing-cards"}, include=["documents"])["documents"]
@@ -286,6 +289,7 @@ def test_a_crash_while_embedding_leaves_no_article_half_present(settings: Settin
 
     embedder.embed = flaky  # type: ignore[method-assign]
     monkeypatch.setattr(cli, "make_embedder", lambda s: embedder)
+    monkeypatch.setattr(sync, "BATCH_CHUNKS", 1)  # one article per batch: the crash comes in the second
     with pytest.raises(RuntimeError):
         cli.main([str(kb), "--quiet"], settings)
     assert len(stored(settings)) == 1
