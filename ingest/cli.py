@@ -25,6 +25,7 @@ from bot.safety.classifiers.local_moderator import LocalModerator, ModelMissing
 from bot.tokens import Tokenizer
 from ingest import zendesk
 from ingest.articles import Article, MappingError, Rejection, Skipped, find_files, load_mapping, read_article
+from ingest.embedding import for_ingest
 from ingest.screen import ArticleInjectionScreen, ClassifierHit
 from ingest.sync import KBSync, Plan, PruneScope, Summary
 from ingest.timings import StageTimes
@@ -80,7 +81,7 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None, ti
         print("ingest: --format zendesk needs export FILE.json path(s) and --mapping", file=sys.stderr)
         return EXIT_USAGE
     started, started_at = time.perf_counter(), datetime.now(UTC)
-    embedder = make_embedder(settings)
+    embedder = for_ingest(make_embedder(settings))
     injection_screen = ArticleInjectionScreen(injection_classifier(embedder))
     try:
         catalogue = load_catalogue(settings.intents_file)
