@@ -60,7 +60,6 @@ def main() -> None:
         f"chunk budget {bench_settings('probe').chunk_tokens} tokens; targets: >= 100 chunks/s, "
         f"unchanged re-ingest < 2 s; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start"
     )
-    local_embedder()._session  # noqa: B018 - load the model once, outside the timings
     sample = bench_settings("ingest-sample")
     measure("sample KB", [str(ROOT / "kb" / "articles")], sample)
     runs = sorted(command_rerun(sample) for _ in range(3))
