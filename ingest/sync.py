@@ -6,7 +6,8 @@ the moderator from those vectors, and written with one `upsert` per collection; 
 their older chunks deleted, with one `delete`. Chunk ids carry the content hash, so a crash
 between the two leaves two whole versions, never half of one, and the next run finishes the
 job; Ctrl-C is honoured between batches. An unchanged article (same content hash) is not
-touched; one whose block vectors were made with an older recipe gets only those again.
+touched; one whose block vectors were made with an older recipe gets only those again. A changed
+article takes the vectors of its older version's chunks and blocks whose text it kept.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from chromadb.api.models.Collection import Collection
 
 from bot.embedding import Embedder
 from bot.kb import blocks as block_store
+from bot.kb.blocks import text_key
 from bot.kb.store import INTENT_KEY, bump_revision, date_key
 from ingest.articles import Article, Rejection
 from ingest.blocks import RECIPE_KEY, block_texts
@@ -265,7 +267,7 @@ class KBSync:
         texts = [t for p in batch for t in p.texts]
         block_rows = [(p, n, i, t) for p in batch for n, texts_ in enumerate(p.blocks) for i, t in enumerate(texts_)]
         with self.times.stage("embed"):
-            vectors = self._embed([*texts, *(t for *_, t in block_rows)])
+            vectors = self._embed([*texts, *(t for *_, t in block_rows)], self._known(batch))
         chunk_vectors, block_vectors = vectors[: len(texts)], vectors[len(texts) :]
         if self.review is not None:
             with self.times.stage("moderation screen"):
@@ -313,14 +315,35 @@ class KBSync:
             if self.blocks is not None:
                 block_store.delete_chunks(self.blocks, obsolete)
 
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        """One embedder call; a text that occurs twice is embedded once."""
-        unique = list(dict.fromkeys(texts))
-        vectors = self.embedder.embed(unique)
-        if len(unique) == len(texts):
-            return vectors
-        row = {text: n for n, text in enumerate(unique)}
-        return vectors[[row[t] for t in texts]]
+    def _embed(self, texts: list[str], known: dict[str, np.ndarray]) -> np.ndarray:
+        """One embedder call for the texts whose vector is not `known` (by text key); a text that
+        occurs twice is embedded once."""
+        keys = [text_key(t) for t in texts]
+        unique = {key: text for key, text in zip(keys, texts, strict=True) if key not in known}
+        if unique:
+            known = known | dict(zip(unique, self.embedder.embed(list(unique.values())), strict=True))
+        if not texts:
+            return np.zeros((0, self.embedder.dimensions), dtype=np.float32)
+        return np.array([known[key] for key in keys], dtype=np.float32)
+
+    def _known(self, batch: list[_Prepared]) -> dict[str, np.ndarray]:
+        """The vectors of the versions being replaced, by the key of their text: an edit
+        re-embeds only the chunks and blocks whose text it changed."""
+        stale = [cid for p in batch for cid in p.stale_ids]
+        if not stale:
+            return {}
+        known: dict[str, np.ndarray] = {}
+        old = self.collection.get(ids=stale, include=["documents", "metadatas", "embeddings"])
+        vectors = old["embeddings"] if old["embeddings"] is not None else []
+        for text, meta, vector in zip(old["documents"] or [], old["metadatas"] or [], vectors, strict=True):
+            embedded = "\n".join(part for part in (str(meta["title"]), str(meta.get("heading", "")), text) if part)
+            known[text_key(embedded)] = np.asarray(vector, dtype=np.float32)
+        if self.blocks is not None:
+            rows = self.blocks.get(where={block_store.CHUNK_KEY: {"$in": stale}}, include=["metadatas", "embeddings"])
+            vectors = rows["embeddings"] if rows["embeddings"] is not None else []
+            for meta, vector in zip(rows["metadatas"] or [], vectors, strict=True):
+                known[str(meta[block_store.TEXT_KEY])] = np.asarray(vector, dtype=np.float32)
+        return known
 
 
 def embedding_text(article: Article, chunk: Chunk) -> str:

@@ -172,3 +172,28 @@ def test_replacing_and_pruning_an_article_drops_its_block_vectors(settings: Sett
     assert cli.main([str(kb), "--quiet", "--prune"], settings) == 0
     assert block_chunks() == set(collection.get()["ids"])
     assert not any(cid.startswith("shipping-times::") for cid in block_chunks())
+
+
+def test_an_edit_reembeds_only_the_chunks_and_blocks_whose_text_changed(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb = tmp_path / "kb"
+    shutil.copytree(settings.kb_dir, kb)
+    assert cli.main([str(kb), "--quiet"], settings) == 0
+    path = kb / "account-password.md"
+    assert path.read_text().count("60 minutes") == 1
+    path.write_text(path.read_text().replace("60 minutes", "30 minutes"))
+    counting = CountingEmbedder()
+    monkeypatch.setattr(cli, "make_embedder", lambda s: counting)
+    monkeypatch.setattr("ingest.screen.candidates", lambda text: [])  # the injection classifier reads nothing
+    assert cli.main([str(kb), "--quiet"], settings) == 0
+    assert counting.texts and all("30 minutes" in t for t in counting.texts), counting.texts
+    # and every vector of the new version is what embedding its text gives
+    _, collection = open_kb(settings, local_embedder(), create=False)
+    new = collection.get(where={"article_id": "account-password"}, include=["documents", "metadatas", "embeddings"])
+    texts = [
+        "\n".join(p for p in (str(m["title"]), str(m["heading"]), d) if p)
+        for m, d in zip(new["metadatas"] or [], new["documents"] or [], strict=True)
+    ]
+    assert len(texts) > 1
+    np.testing.assert_allclose(np.asarray(new["embeddings"]), local_embedder().embed(texts), atol=1e-5)
