@@ -13,6 +13,7 @@ from bot.embedding import MiniLMEmbedder, QueryCache, local_embedder, make_embed
 from bot.gate import Gate
 from bot.identity import server_secret
 from bot.intents import load_catalogue
+from bot.kb.blocks import for_retriever
 from bot.kb.retrieval import Retriever, make_retriever
 from bot.pipeline import Pipeline, Stages
 from bot.responders import Responder
@@ -60,6 +61,7 @@ def build_pipeline(
         lambda: retriever.index().documents,
         embedder,
         Tokenizer.from_settings(settings).count,
+        for_retriever(retriever, embedder),  # the block vectors ingest stored
     )
     if responder is None:
         responder = LLMResponder.from_settings(settings) if settings.answer_mode == "llm" else extractive

@@ -18,14 +18,17 @@ from tqdm import tqdm
 from bot.config import Settings, get_settings
 from bot.embedding import Embedder, MiniLMEmbedder, local_embedder, make_embedder
 from bot.intents import CatalogueError, load_catalogue
+from bot.kb.blocks import open_blocks
 from bot.kb.store import StoreError, open_kb
 from bot.safety.classifiers.injection_classifier import InjectionClassifier
 from bot.safety.classifiers.local_moderator import LocalModerator, ModelMissing
 from bot.tokens import Tokenizer
 from ingest import zendesk
 from ingest.articles import Article, MappingError, Rejection, Skipped, find_files, load_mapping, read_article
+from ingest.embedding import for_ingest
 from ingest.screen import ArticleInjectionScreen, ClassifierHit
 from ingest.sync import KBSync, Plan, PruneScope, Summary
+from ingest.timings import StageTimes
 
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
@@ -61,11 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--today", type=date.fromisoformat, default=None, help="check review dates as of this day (YYYY-MM-DD)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--timings", action="store_true", help="print wall-clock and CPU seconds per stage")
     return parser
 
 
-def main(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
+def main(argv: Sequence[str] | None = None, settings: Settings | None = None, times: StageTimes | None = None) -> int:
+    """`times`, when given, collects the time per stage (the benchmark reads it)."""
     args = build_parser().parse_args(argv)
+    times = times if times is not None else StageTimes()
     settings = settings or get_settings()
     today = args.today or date.today()
     if args.verified_by and not args.mapping:
@@ -75,7 +81,7 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         print("ingest: --format zendesk needs export FILE.json path(s) and --mapping", file=sys.stderr)
         return EXIT_USAGE
     started, started_at = time.perf_counter(), datetime.now(UTC)
-    embedder = make_embedder(settings)
+    embedder = for_ingest(make_embedder(settings))
     injection_screen = ArticleInjectionScreen(injection_classifier(embedder))
     try:
         catalogue = load_catalogue(settings.intents_file)
@@ -83,7 +89,7 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         if args.format == "zendesk":
             z_mapping = zendesk.load_mapping(args.mapping, args.verified_by, review_days)
             results = [r for path in args.paths for r in zendesk.read_export(path, catalogue, today, z_mapping)]
-            articles, rejected, skipped, hits = screen(results, injection_screen)
+            articles, rejected, skipped, hits = screen(results, injection_screen, times)
         else:
             mapping = load_mapping(args.mapping, args.verified_by, review_days) if args.mapping else None
             files = find_files(args.paths or [settings.kb_dir])
@@ -95,18 +101,21 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
                 quiet=args.quiet,
                 injection=injection_screen,
                 max_bytes=settings.max_article_bytes,
+                times=times,
             )
     except (CatalogueError, MappingError, FileNotFoundError, zendesk.ExportError) as err:
         print(f"ingest: {err}", file=sys.stderr)
         return EXIT_USAGE
 
     try:
-        _, collection = open_kb(settings, embedder, create=True)
+        client, collection = open_kb(settings, embedder, create=True)
+        blocks = open_blocks(client, settings.collection, embedder, create=True)
     except StoreError as err:
         print(f"ingest: {err}", file=sys.stderr)
         return EXIT_USAGE
     count_tokens = Tokenizer.from_settings(settings).count
-    sync = KBSync(collection, embedder, settings.chunk_tokens, count_tokens, moderation_review(embedder))
+    review = moderation_review(embedder)
+    sync = KBSync(collection, embedder, settings.chunk_tokens, count_tokens, review, times, blocks)
     roots = args.paths or [settings.kb_dir]
     plan = sync.plan(articles, prune=PruneScope.of(roots, rejected) if args.prune else None)
 
@@ -141,7 +150,10 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     print_summary(summary, time.perf_counter() - started, settings)
     _print_skipped(skipped)
     _print_injection_hits(hits)
-    record_run(settings, started_at, summary)
+    with times.stage("records"):
+        record_run(settings, started_at, summary)
+    if args.timings:
+        print("\n".join(["Time per stage:", *times.lines(time.perf_counter() - started)]))
     if summary.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_REJECTED if rejected and not args.allow_rejects else 0
@@ -216,8 +228,10 @@ def read_all(  # type: ignore[no-untyped-def]
     quiet=False,
     injection: ArticleInjectionScreen | None = None,
     max_bytes: int | None = None,
+    times: StageTimes | None = None,
 ) -> Screened:
     """Read every file (an oversized one is rejected unread), then `screen` the results."""
+    times = times or StageTimes()
 
     def results() -> Iterable[Article | Rejection | Skipped]:
         for file, root in tqdm(files, desc="reading", unit="file", disable=quiet, file=sys.stderr, leave=False):
@@ -226,32 +240,43 @@ def read_all(  # type: ignore[no-untyped-def]
                 reason = f"too large: {size:,} bytes, over SAFEDESK_MAX_ARTICLE_BYTES={max_bytes:,}; split the article"
                 yield Rejection(str(file), reason)
                 continue
-            yield read_article(file, root, catalogue, today, mapping)
+            with times.stage("read (parse, clean)"):
+                article = read_article(file, root, catalogue, today, mapping)
+            yield article
 
-    return screen(results(), injection)
+    return screen(results(), injection, times)
 
 
 def screen(
-    results: Iterable[Article | Rejection | Skipped], injection: ArticleInjectionScreen | None = None
+    results: Iterable[Article | Rejection | Skipped],
+    injection: ArticleInjectionScreen | None = None,
+    times: StageTimes | None = None,
 ) -> Screened:
     """Keep the good articles; reject bad ones, injected ones, and every article of an id that two
     sources claim (which one is meant is anyone's guess), each with a reason. Also returns the
     injection classifier's hits, (article id, hit)."""
     injection = injection or ArticleInjectionScreen(None)
+    times = times or StageTimes()
     by_id: dict[str, list[Article]] = defaultdict(list)
     rejected: list[Rejection] = []
     skipped: list[Skipped] = []
     hits: list[tuple[str, ClassifierHit]] = []
+    read: list[Article] = []
     for result in results:
         if isinstance(result, Skipped):
             skipped.append(result)
         elif isinstance(result, Rejection):
             rejected.append(result)
-        elif findings := injection(f"{result.title}\n\n{result.body}"):
-            rejected.append(Rejection(result.source, findings.reason(), result.id))
-            hits.extend((result.id, hit) for hit in findings.classifier)
         else:
-            by_id[result.id].append(result)
+            read.append(result)
+    with times.stage("injection screen"):
+        screened = injection.screen_all([f"{a.title}\n\n{a.body}" for a in read])
+    for article, findings in zip(read, screened, strict=True):
+        if findings:
+            rejected.append(Rejection(article.source, findings.reason(), article.id))
+            hits.extend((article.id, hit) for hit in findings.classifier)
+        else:
+            by_id[article.id].append(article)
     articles = []
     for article_id, claims in by_id.items():
         if len(claims) == 1:
@@ -296,6 +321,8 @@ def print_summary(summary: Summary, seconds: float, settings: Settings) -> None:
     print(f"  unchanged: {len(summary.unchanged)}")
     print(f"  removed:   {len(summary.removed)}")
     print(f"  chunks written: {summary.chunks_written}")
+    if summary.blocks_refreshed:
+        print(f"  block vectors made again (unchanged articles): {len(summary.blocks_refreshed)}")
     _print_rejected(summary.rejected)
     if summary.flagged:
         count = len(summary.flagged)
@@ -329,7 +356,7 @@ def _print_injection_hits(hits: list[tuple[str, ClassifierHit]]) -> None:
 
 
 class _StopFlag:
-    """While active, Ctrl-C asks the run to stop after the current article instead of killing
+    """While active, Ctrl-C asks the run to stop after the current batch instead of killing
     it mid-write; a second Ctrl-C aborts at once (still never inside one Chroma call)."""
 
     def __init__(self) -> None:
@@ -343,7 +370,7 @@ class _StopFlag:
         if self._set:
             raise KeyboardInterrupt
         self._set = True
-        print("\nStopping after the current article (Ctrl-C again to abort now) ...", file=sys.stderr)
+        print("\nStopping after the current batch of articles (Ctrl-C again to abort now) ...", file=sys.stderr)
 
     def __enter__(self) -> _StopFlag:
         self._previous = signal.signal(signal.SIGINT, self._request_stop)

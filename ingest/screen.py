@@ -12,7 +12,7 @@ researcher, see our careers page"; the classifier lets it through.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from bot.safety.classifiers.injection_classifier import InjectionClassifier
@@ -66,17 +66,22 @@ class ArticleInjectionScreen:
         self.classifier = classifier
 
     def __call__(self, text: str) -> Findings:
-        rules = tuple(match_patterns(text))
+        return self.screen_all([text])[0]
+
+    def screen_all(self, texts: Sequence[str]) -> list[Findings]:
+        """Each text's findings; the classifier's sentences of all the texts embedded in one call."""
+        rules = [tuple(match_patterns(text)) for text in texts]
         if self.classifier is None:
-            return Findings(rules)
-        hits = []
-        for sentence in candidates(text):
-            units = clauses(sentence)
-            vectors = self.classifier.model.embedder.embed(units)
-            score = max(self.classifier(unit, vector) for unit, vector in zip(units, vectors, strict=True))
+            return [Findings(r) for r in rules]
+        cued = [(n, sentence, clauses(sentence)) for n, text in enumerate(texts) for sentence in candidates(text)]
+        units = [unit for _, _, parts in cued for unit in parts]
+        vectors = iter(self.classifier.model.embedder.embed(units) if units else [])
+        hits: list[list[ClassifierHit]] = [[] for _ in texts]
+        for n, sentence, parts in cued:
+            score = max(self.classifier(unit, next(vectors)) for unit in parts)
             if score >= self.classifier.threshold:
-                hits.append(ClassifierHit(score, sentence))
-        return Findings(rules, tuple(hits))
+                hits[n].append(ClassifierHit(score, sentence))
+        return [Findings(r, tuple(h)) for r, h in zip(rules, hits, strict=True)]
 
 
 def sentences(text: str) -> Iterator[str]:

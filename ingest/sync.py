@@ -1,15 +1,19 @@
 """Bring the Chroma collection in line with a set of validated articles.
 
-Each article version is written with one `upsert` of all its chunks (ids carry
-the content hash), and only then are its older chunks deleted with one
-`delete`. A crash between the two leaves two whole versions, never half of one,
-and the next run finishes the job; Ctrl-C is honoured between articles.
+Articles are written in batches of whole articles (about `BATCH_CHUNKS` chunks): their chunks
+and the extractive answer's block texts (ingest.blocks) are embedded in one call, screened by
+the moderator from those vectors, and written with one `upsert` per collection; only then are
+their older chunks deleted, with one `delete`. Chunk ids carry the content hash, so a crash
+between the two leaves two whole versions, never half of one, and the next run finishes the
+job; Ctrl-C is honoured between batches. An unchanged article (same content hash) is not
+touched; one whose block vectors were made with an older recipe gets only those again. A changed
+article takes the vectors of its older version's chunks and blocks whose text it kept.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,11 +22,19 @@ import numpy as np
 from chromadb.api.models.Collection import Collection
 
 from bot.embedding import Embedder
+from bot.kb import blocks as block_store
+from bot.kb.blocks import text_key
 from bot.kb.store import INTENT_KEY, bump_revision, date_key
 from ingest.articles import Article, Rejection
+from ingest.blocks import RECIPE_KEY, block_texts
+from ingest.blocks import recipe as blocks_recipe
 from ingest.chunking import CHUNKER_VERSION, Chunk, chunk_article
+from ingest.timings import StageTimes
 
 PAGE = 5000  # rows per `get` when reading what the store holds
+# Chunks per batch: one embedder call (it batches by length within), one upsert per collection.
+# Small enough that Ctrl-C, honoured between batches, stops within seconds.
+BATCH_CHUNKS = 64
 
 
 @dataclass
@@ -33,6 +45,7 @@ class Plan:
     remove: list[str] = field(default_factory=list)  # article ids gone from the sources (--prune)
     sources: dict[str, str] = field(default_factory=dict)  # article id -> the file it was stored from
     stale_ids: dict[str, list[str]] = field(default_factory=dict)  # article id -> chunk ids to drop
+    blocks_only: list[Article] = field(default_factory=list)  # unchanged, but block vectors of an older recipe
 
     @property
     def to_embed(self) -> list[Article]:
@@ -49,6 +62,7 @@ class Summary:
     chunks_written: int = 0
     interrupted: bool = False
     flagged: list[str] = field(default_factory=list)  # "article-id #chunk: categories" the moderator flags
+    blocks_refreshed: list[str] = field(default_factory=list)  # unchanged articles given new block vectors
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,7 @@ class StoredVersion:
     chunk_ids: tuple[str, ...]
     complete: bool
     source: str = ""  # the file it was read from, as given to ingest then
+    recipes: frozenset[str] = frozenset()  # block-vector recipes its chunks record ("" if none)
 
 
 @dataclass(frozen=True)
@@ -93,6 +108,19 @@ def _resolved(path: str) -> Path:
     return Path(path).expanduser().resolve()
 
 
+@dataclass
+class _Prepared:
+    """An article chunked, with what its batch embeds."""
+
+    article: Article
+    content_hash: str
+    chunks: list[Chunk]
+    ids: list[str]
+    texts: list[str]  # the chunks' embedding texts; none when only its block vectors are made again
+    blocks: list[list[str]]  # per chunk, its blocks' embedded texts (none without a block store)
+    stale_ids: list[str]
+
+
 class KBSync:
     def __init__(
         self,
@@ -101,23 +129,31 @@ class KBSync:
         chunk_tokens: int,
         count_tokens: Callable[[str], int],
         review: Callable[[str, np.ndarray], list[str]] | None = None,
+        times: StageTimes | None = None,
+        blocks: Collection | None = None,
+        batch_chunks: int | None = None,
     ) -> None:
-        """`review(text, vector)` names the moderation categories a chunk is flagged for, if any."""
+        """`review(text, vector)` names the moderation categories a chunk is flagged for, if any;
+        `blocks` is the block-vector collection (bot.kb.blocks), if the extractive answer's block
+        vectors are to be stored."""
         self.collection = collection
         self.embedder = embedder
         self.chunk_tokens = chunk_tokens
         self.count_tokens = count_tokens
         self.review = review
+        self.times = times or StageTimes()
+        self.blocks = blocks
+        self.batch_chunks = batch_chunks or BATCH_CHUNKS
         self.salt = f"chunker={CHUNKER_VERSION};tokens={chunk_tokens};model={embedder.model_id}"
 
     def stored(self) -> dict[str, dict[str, StoredVersion]]:
         """article id -> content hash -> the chunks of that version in the store."""
-        rows: dict[str, dict[str, list[tuple[str, int, str]]]] = defaultdict(lambda: defaultdict(list))
+        rows: dict[str, dict[str, list[tuple[str, int, str, str]]]] = defaultdict(lambda: defaultdict(list))
         offset = 0
         while True:
             page = self.collection.get(include=["metadatas"], limit=PAGE, offset=offset)
             for chunk_id, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
-                row = (chunk_id, int(meta["n_chunks"]), str(meta.get("source", "")))
+                row = (chunk_id, int(meta["n_chunks"]), str(meta.get("source", "")), str(meta.get(RECIPE_KEY, "")))
                 rows[str(meta["article_id"])][str(meta["content_hash"])].append(row)
             if len(page["ids"]) < PAGE:
                 break
@@ -125,7 +161,10 @@ class KBSync:
         return {
             article_id: {
                 content_hash: StoredVersion(
-                    tuple(cid for cid, _, _ in chunks), complete=len(chunks) == chunks[0][1], source=chunks[0][2]
+                    tuple(c[0] for c in chunks),
+                    complete=len(chunks) == chunks[0][1],
+                    source=chunks[0][2],
+                    recipes=frozenset(c[3] for c in chunks),
                 )
                 for content_hash, chunks in versions.items()
             }
@@ -133,8 +172,10 @@ class KBSync:
         }
 
     def plan(self, articles: Sequence[Article], prune: PruneScope | None = None) -> Plan:
-        stored = self.stored()
+        with self.times.stage("plan (store read)"):
+            stored = self.stored()
         plan = Plan()
+        recipe = blocks_recipe() if self.blocks is not None else ""
         for article in articles:
             versions = stored.get(article.id, {})
             current = versions.get(article.content_hash(self.salt))
@@ -144,6 +185,8 @@ class KBSync:
                     plan.replace.append(article)
                 else:
                     plan.unchanged.append(article)
+                    if recipe and current.recipes != {recipe}:
+                        plan.blocks_only.append(article)
             elif versions:
                 plan.replace.append(article)
             else:
@@ -167,47 +210,140 @@ class KBSync:
     ) -> Summary:
         summary = Summary(unchanged=[a.id for a in plan.unchanged])
         replacing = {a.id for a in plan.replace}
+        refresh = {a.id for a in plan.blocks_only}
         try:
-            for article in plan.to_embed:
+            for batch in self._batches([*plan.to_embed, *plan.blocks_only], plan, refresh):
                 if should_stop():
                     summary.interrupted = True
                     break
-                written = self._write(article, plan.stale_ids.get(article.id, []), summary.flagged)
-                summary.chunks_written += written
-                (summary.replaced if article.id in replacing else summary.loaded).append(article.id)
-                on_article(article, written)
-            for article_id in plan.remove:
-                if should_stop():
-                    summary.interrupted = True
-                    break
-                self.collection.delete(where={"article_id": article_id})
-                summary.removed.append(article_id)
+                self._write(batch, summary.flagged)
+                for prepared in batch:
+                    article = prepared.article
+                    if article.id in refresh:
+                        summary.blocks_refreshed.append(article.id)
+                        continue
+                    summary.chunks_written += len(prepared.chunks)
+                    (summary.replaced if article.id in replacing else summary.loaded).append(article.id)
+                    on_article(article, len(prepared.chunks))
+            if plan.remove and not summary.interrupted:
+                with self.times.stage("chroma writes"):
+                    self.collection.delete(where={"article_id": {"$in": plan.remove}})
+                    if self.blocks is not None:
+                        block_store.delete_articles(self.blocks, plan.remove)
+                summary.removed.extend(plan.remove)
         finally:
             if summary.loaded or summary.replaced or summary.removed:
-                bump_revision(self.collection)
+                with self.times.stage("chroma writes"):
+                    bump_revision(self.collection)
         return summary
 
-    def _write(self, article: Article, stale_ids: list[str], flagged: list[str]) -> int:
+    def _batches(self, articles: Sequence[Article], plan: Plan, refresh: set[str]) -> Iterator[list[_Prepared]]:
+        """Whole articles, chunked, in batches of at least `batch_chunks` chunks (the last may be smaller)."""
+        batch: list[_Prepared] = []
+        for article in articles:
+            batch.append(self._prepare(article, plan.stale_ids.get(article.id, []), article.id in refresh))
+            if sum(len(p.chunks) for p in batch) >= self.batch_chunks:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _prepare(self, article: Article, stale_ids: list[str], blocks_only: bool) -> _Prepared:
         content_hash = article.content_hash(self.salt)
-        chunks = chunk_article(article.body, self.chunk_tokens, self.count_tokens)
-        ids = [f"{article.id}::{content_hash[:16]}::{c.index}" for c in chunks]
-        texts = [embedding_text(article, c) for c in chunks]
-        vectors = self.embedder.embed(texts)
-        if self.review is not None:
-            for chunk, text, vector in zip(chunks, texts, vectors, strict=True):
-                if categories := self.review(text, vector):
-                    flagged.append(f"{article.id} #{chunk.index}: {', '.join(categories)}")
-        # Already-complete versions are re-upserted too (same ids): harmless and simple.
-        self.collection.upsert(
-            ids=ids,
-            embeddings=vectors,  # type: ignore[arg-type]
-            documents=[c.text for c in chunks],
-            metadatas=[chunk_metadata(article, c, len(chunks), content_hash) for c in chunks],
+        with self.times.stage("chunk"):
+            chunks = chunk_article(article.body, self.chunk_tokens, self.count_tokens)
+            blocks = [block_texts(article.title, c.heading, c.text) for c in chunks] if self.blocks is not None else []
+        return _Prepared(
+            article,
+            content_hash,
+            chunks,
+            [f"{article.id}::{content_hash[:16]}::{c.index}" for c in chunks],
+            [] if blocks_only else [embedding_text(article, c) for c in chunks],
+            blocks,
+            stale_ids,
         )
-        obsolete = [cid for cid in stale_ids if cid not in set(ids)]
+
+    def _write(self, batch: list[_Prepared], flagged: list[str]) -> None:
+        texts = [t for p in batch for t in p.texts]
+        block_rows = [(p, n, i, t) for p in batch for n, texts_ in enumerate(p.blocks) for i, t in enumerate(texts_)]
+        with self.times.stage("embed"):
+            vectors = self._embed([*texts, *(t for *_, t in block_rows)], self._known(batch))
+        chunk_vectors, block_vectors = vectors[: len(texts)], vectors[len(texts) :]
+        if self.review is not None:
+            with self.times.stage("moderation screen"):
+                rows = ((p, c) for p in batch if p.texts for c in p.chunks)
+                for (p, chunk), text, vector in zip(rows, texts, chunk_vectors, strict=True):
+                    if categories := self.review(text, vector):
+                        flagged.append(f"{p.article.id} #{chunk.index}: {', '.join(categories)}")
+        written = [p for p in batch if p.texts]
+        recipe = {RECIPE_KEY: blocks_recipe()} if self.blocks is not None else {}
+        with self.times.stage("chroma writes"):
+            if self.blocks is not None:  # first: a chunk stored without its block vectors still answers
+                rows_ = [
+                    block_store.BlockRow(p.ids[n], p.article.id, i, text, vector)
+                    for (p, n, i, text), vector in zip(block_rows, block_vectors, strict=True)
+                ]
+                block_store.write(self.blocks, rows_)
+            if written:
+                # Already-complete versions are re-upserted too (same ids): harmless and simple.
+                self.collection.upsert(
+                    ids=[i for p in written for i in p.ids],
+                    embeddings=chunk_vectors,  # type: ignore[arg-type]
+                    documents=[c.text for p in written for c in p.chunks],
+                    metadatas=[
+                        chunk_metadata(p.article, c, len(p.chunks), p.content_hash) | recipe
+                        for p in written
+                        for c in p.chunks
+                    ],
+                )
+            refreshed = [p for p in batch if not p.texts]
+            if refreshed:  # the chunks stay; their metadata records the recipe of their new block vectors
+                self.collection.update(
+                    ids=[i for p in refreshed for i in p.ids],
+                    metadatas=[
+                        chunk_metadata(p.article, c, len(p.chunks), p.content_hash) | recipe
+                        for p in refreshed
+                        for c in p.chunks
+                    ],
+                )
+            self._drop([cid for p in batch for cid in p.stale_ids if cid not in set(p.ids)])
+
+    def _drop(self, obsolete: list[str]) -> None:
+        """Delete older versions' chunks (and their block vectors), once the new ones are written."""
         if obsolete:
             self.collection.delete(ids=obsolete)
-        return len(chunks)
+            if self.blocks is not None:
+                block_store.delete_chunks(self.blocks, obsolete)
+
+    def _embed(self, texts: list[str], known: dict[str, np.ndarray]) -> np.ndarray:
+        """One embedder call for the texts whose vector is not `known` (by text key); a text that
+        occurs twice is embedded once."""
+        keys = [text_key(t) for t in texts]
+        unique = {key: text for key, text in zip(keys, texts, strict=True) if key not in known}
+        if unique:
+            known = known | dict(zip(unique, self.embedder.embed(list(unique.values())), strict=True))
+        if not texts:
+            return np.zeros((0, self.embedder.dimensions), dtype=np.float32)
+        return np.array([known[key] for key in keys], dtype=np.float32)
+
+    def _known(self, batch: list[_Prepared]) -> dict[str, np.ndarray]:
+        """The vectors of the versions being replaced, by the key of their text: an edit
+        re-embeds only the chunks and blocks whose text it changed."""
+        stale = [cid for p in batch for cid in p.stale_ids]
+        if not stale:
+            return {}
+        known: dict[str, np.ndarray] = {}
+        old = self.collection.get(ids=stale, include=["documents", "metadatas", "embeddings"])
+        vectors = old["embeddings"] if old["embeddings"] is not None else []
+        for text, meta, vector in zip(old["documents"] or [], old["metadatas"] or [], vectors, strict=True):
+            embedded = "\n".join(part for part in (str(meta["title"]), str(meta.get("heading", "")), text) if part)
+            known[text_key(embedded)] = np.asarray(vector, dtype=np.float32)
+        if self.blocks is not None:
+            rows = self.blocks.get(where={block_store.CHUNK_KEY: {"$in": stale}}, include=["metadatas", "embeddings"])
+            vectors = rows["embeddings"] if rows["embeddings"] is not None else []
+            for meta, vector in zip(rows["metadatas"] or [], vectors, strict=True):
+                known[str(meta[block_store.TEXT_KEY])] = np.asarray(vector, dtype=np.float32)
+        return known
 
 
 def embedding_text(article: Article, chunk: Chunk) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +34,7 @@ from bot.text import LIST_MARKER, content_words, split_sentences
 MODEL = "extractive"
 HEADING_SEPARATOR = " › "  # between the title and the headings shown over a block
 MORE = "…"  # where a block was cut; a link to the article follows
+StoredBlocks = Callable[[Mapping[str, Sequence[str]]], Mapping[str, list[np.ndarray | None]]]
 VECTOR_CACHE_CHUNKS = 4096  # a few blocks of ~1.5 KB each per chunk: a few MB at most
 WORD_WEIGHT = 0.5  # weight of the question's (rarity-weighted) words the block holds, beside the cosine
 EXAMPLE_SHARE = 0.4  # a word found only in a list item or an example "(for example ...)" counts this much
@@ -75,14 +76,17 @@ class ExtractiveResponder:
         corpus: Callable[[], Sequence[str]] | None = None,
         embedder: Embedder | None = None,
         count_tokens: Callable[[str], int] | None = None,
+        stored_blocks: StoredBlocks | None = None,
     ) -> None:
         """`corpus` returns the KB's chunk texts (the retriever's current snapshot), for word
         weights; `embedder`, when given, adds each block's cosine to the question;
-        `count_tokens` measures the budget (by default ~4 tokens for 3 words)."""
+        `count_tokens` measures the budget (by default ~4 tokens for 3 words);
+        `stored_blocks` gives the block vectors ingest stored (bot.kb.blocks.BlockVectors)."""
         self.max_tokens = max_tokens
         self.corpus = corpus
         self.embedder = embedder
         self.count = count_tokens or _approximate_tokens
+        self.stored_blocks = stored_blocks
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # chunk id -> its blocks' vectors
         self._idf: tuple[object, Callable[[str], float]] | None = None
         self._last: tuple[tuple[str, tuple[str, ...]], Ranking] | None = None
@@ -271,23 +275,34 @@ class ExtractiveResponder:
         return [max(0.0, float(c)) for c in vectors @ self.embedder.embed([question])[0]]
 
     def _block_vectors(self, blocks: list[Block], passages: Sequence[Passage]) -> np.ndarray:
-        """Embeddings of the blocks (each under its heading), cached per chunk: a chunk id names
-        its content (it carries the article's content hash), so a popular chunk is embedded once."""
+        """Embeddings of the blocks (each under its heading): those ingest stored, else embedded
+        here; cached per chunk: a chunk id names its content (it carries the article's content
+        hash), so a popular chunk is looked up once."""
         assert self.embedder is not None
         by_passage: dict[int, list[Block]] = {}
         for block in blocks:
             by_passage.setdefault(block.passage, []).append(block)
         missing = [n for n in by_passage if passages[n].chunk_id not in self._vectors]
-        texts = [_embedded_text(passages[n], b) for n in missing for b in by_passage[n]]
-        if texts:
-            vectors = iter(self.embedder.embed(texts))
-            for n in missing:
-                self._vectors[passages[n].chunk_id] = np.array([next(vectors) for _ in by_passage[n]])
-            while len(self._vectors) > VECTOR_CACHE_CHUNKS:
-                self._vectors.popitem(last=False)
+        wanted = {passages[n].chunk_id: [_embedded_text(passages[n], b) for b in by_passage[n]] for n in missing}
+        found = self.stored_blocks(wanted) if self.stored_blocks is not None and wanted else {}
+        rows = {cid: list(found.get(cid) or [None] * len(texts)) for cid, texts in wanted.items()}
+        gaps = [(cid, i) for cid, row in rows.items() for i, vector in enumerate(row) if vector is None]
+        if gaps:  # a store from before block vectors, or blocks cut differently since
+            for (cid, i), vector in zip(gaps, self.embedder.embed([wanted[c][i] for c, i in gaps]), strict=True):
+                rows[cid][i] = vector
+        for cid, row in rows.items():
+            self._vectors[cid] = np.array(row)
+        while len(self._vectors) > VECTOR_CACHE_CHUNKS:
+            self._vectors.popitem(last=False)
         for n in by_passage:
             self._vectors.move_to_end(passages[n].chunk_id)
         return np.array([self._vectors[passages[b.passage].chunk_id][b.vector_key] for b in blocks])
+
+
+def block_texts(title: str, heading: str, text: str) -> list[str]:
+    """What `_block_vectors` embeds for each block of a chunk: ingest stores these vectors."""
+    passage = Passage("", "", title, "", heading, text, 0.0, 0.0, 0.0)
+    return [_embedded_text(passage, block) for block in blocks_of(0, text, heading)]
 
 
 def _heading(passage: Passage) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -17,8 +18,9 @@ import pytest
 
 from bot.config import Settings
 from bot.embedding import local_embedder
+from bot.kb.blocks import open_blocks
 from bot.kb.store import chroma_client, kb_collection
-from ingest import cli
+from ingest import cli, sync
 from ingest.sync import KBSync
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,7 +109,9 @@ def test_changed_article_is_replaced_not_duplicated(settings: Settings, kb: Path
     assert "replaced:  1" in out and "unchanged: 2" in out
     new = stored(settings)["billing-cards"]
     assert set(new) != set(old)
-    assert 0 < counting.texts - before <= sum(new.values())  # only that article was embedded
+    block_collection = open_blocks(chroma_client(settings), settings.collection, local_embedder(), create=False)
+    new_blocks = len(block_collection.get(where={"article_id": "billing-cards"})["ids"])
+    assert 0 < counting.texts - before <= sum(new.values()) + new_blocks  # only that article (and its blocks)
     assert_whole(settings)
     collection = kb_collection(chroma_client(settings), settings.collection, local_embedder())
     docs = collection.get(where={"article_id": "billing-cards"}, include=["documents"])["documents"]
@@ -285,6 +289,7 @@ def test_a_crash_while_embedding_leaves_no_article_half_present(settings: Settin
 
     embedder.embed = flaky  # type: ignore[method-assign]
     monkeypatch.setattr(cli, "make_embedder", lambda s: embedder)
+    monkeypatch.setattr(sync, "BATCH_CHUNKS", 1)  # one article per batch: the crash comes in the second
     with pytest.raises(RuntimeError):
         cli.main([str(kb), "--quiet"], settings)
     assert len(stored(settings)) == 1
@@ -301,15 +306,11 @@ def test_a_crash_between_write_and_cleanup_is_repaired_next_run(
     cli.main([str(kb), "--quiet"], settings)
     path = kb / "account-password.md"
     path.write_text(path.read_text().replace("60 minutes", "30 minutes"))
-    real_write = KBSync._write
-
-    def write_then_die(self, article, stale_ids, flagged):  # type: ignore[no-untyped-def]
-        return real_write(self, article, [], flagged)  # new version written, old one not deleted: the "crash"
-
-    monkeypatch.setattr(KBSync, "_write", write_then_die)
+    real_drop = KBSync._drop
+    monkeypatch.setattr(KBSync, "_drop", lambda self, obsolete: None)  # new version written, old one kept: the "crash"
     cli.main([str(kb), "--quiet"], settings)
     assert len(stored(settings)["account-password"]) == 2  # both versions, each whole
-    monkeypatch.setattr(KBSync, "_write", real_write)
+    monkeypatch.setattr(KBSync, "_drop", real_drop)
     assert cli.main([str(kb), "--quiet"], settings) == 0
     assert_whole(settings)
 
@@ -343,13 +344,14 @@ def _start_and_wait_for_progress(folder: Path, settings: Settings) -> subprocess
     )
     seen = threading.Event()
     assert proc.stderr is not None
+    done = re.compile(r"\| *(\d+)/")
 
     def watch() -> None:
         buffer = ""
         while chunk := proc.stderr.read(1):  # type: ignore[union-attr]
             buffer += chunk
-            # after the embedding bar starts: the reading bar before it also counts "| 2/"
-            if "embedding:" in buffer and "| 2/" in buffer[buffer.index("embedding:") :]:
+            # after the embedding bar starts (the reading bar before it also counts): a batch is in
+            if "embedding:" in buffer and any(int(n) > 0 for n in done.findall(buffer[buffer.index("embedding:") :])):
                 seen.set()
 
     threading.Thread(target=watch, daemon=True).start()
