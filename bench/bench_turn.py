@@ -130,10 +130,6 @@ def _cited(turn: Turn) -> set[str]:
     return {c.article_id for c in turn.citations}
 
 
-def _cited(turn: Turn) -> set[str]:
-    return {c.article_id for c in turn.citations}
-
-
 def ingest(settings: Settings, args: list[str]) -> None:
     env = {
         "SAFEDESK_ENV_FILE": "",
@@ -219,11 +215,11 @@ def calibrate(asked: list[Asked]) -> None:
     names = list(bands.WEIGHTS)
     rows = [x for x in asked if x.features]
     x = np.array([[r.features.get(n, 0.0) for n in names] for r in rows])
+    # A right answer: every fact present, or the gold article quoted first (facts are verbatim
+    # substrings, so an answer that says it in other words of the same article still counts).
     y = np.array(
         [
-            1.0
-            if r.answerable and r.turn.citations[:1] and r.turn.citations[0].article_id == r.question["article_id"]
-            else 0.0
+            1.0 if r.answerable and (facts_present(r) or _first_cited(r.turn) == r.question["article_id"]) else 0.0
             for r in rows
         ]
     )
@@ -239,7 +235,12 @@ def calibrate(asked: list[Asked]) -> None:
     conf = 1 / (1 + np.exp(-(x @ w + b)))
     u = np.array([not r.answerable for r in rows])
     ok = [t for t in np.arange(0.05, 0.99, 0.01) if (conf[u] >= t).mean() <= TARGETS["unanswerable_answered"]]
-    print(f"  lowest answer threshold with unanswerable answered <= 0.10: {min(ok):.2f}" if ok else "  none")
+    if ok:
+        a = np.array([r.answerable for r in rows])
+        print(f"  lowest answer threshold with unanswerable answered <= 0.10: {min(ok):.2f}")
+        print(f"  there: answerable answered {(conf[a] >= min(ok)).mean():.2f}")
+    else:
+        print("  no threshold keeps unanswerable answered <= 0.10")
 
 
 def plot(curves: dict[str, list[tuple[float, Figures]]], shipped: dict[str, Figures], answer_at: float) -> Path | None:
@@ -309,22 +310,27 @@ def run_set(
     return asked
 
 
+def _ingested(reuse: Path | None, name: str) -> bool:
+    """Whether an earlier run left an ingested KB in `reuse`/`name` (its SQLite records)."""
+    return reuse is not None and any((reuse / name).glob("*.db"))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="sample KB only")
     parser.add_argument("--calibrate", action="store_true", help="fit the bands' weights on the sample KB")
-    parser.add_argument("--rounds", type=int, default=2, help="passes over the sample questions for latency")
+    parser.add_argument("--rounds", type=int, default=2, help="passes over the sample questions for latency (0: none)")
     parser.add_argument(
         "--reuse",
         type=Path,
         metavar="DIR",
-        help="data dirs DIR/sample and DIR/plausible from an earlier ingest of the same KBs (skips the ingest)",
+        help="data dirs DIR/sample and DIR/plausible: ingested there on the first run, reused (not re-ingested) after",
     )
     args = parser.parse_args(argv)
 
     sample = bench_settings("turn-sample", **({"data_dir": args.reuse / "sample"} if args.reuse else {}))
     files = ("sample_questions.jsonl", "sample_unanswerable.jsonl")
-    asked = run_set("Sample KB (calibrated on)", sample, files, ["--prune"], bool(args.reuse))
+    asked = run_set("Sample KB (calibrated on)", sample, files, ["--prune"], _ingested(args.reuse, "sample"))
     curves = {"sample KB": tradeoff(asked, sample.suggest_confidence)}
     shipped = {"sample KB": figures(asked, sample.answer_confidence, sample.suggest_confidence)}
     if args.calibrate:
@@ -336,7 +342,11 @@ def main(argv: list[str] | None = None) -> None:
         mapping = ["--mapping", str(PLAUSIBLE_IMPORT / "mapping.yaml"), "--verified-by", "bench", "--prune"]
         p_files = ("plausible_questions.jsonl", "plausible_unanswerable.jsonl")
         p_asked = run_set(
-            "Plausible help centre (held out)", plausible, p_files, [str(PLAUSIBLE_DOCS), *mapping], bool(args.reuse)
+            "Plausible help centre (held out)",
+            plausible,
+            p_files,
+            [str(PLAUSIBLE_DOCS), *mapping],
+            _ingested(args.reuse, "plausible"),
         )
         curves["Plausible (held out)"] = tradeoff(p_asked, plausible.suggest_confidence)
         shipped["Plausible (held out)"] = figures(p_asked, plausible.answer_confidence, plausible.suggest_confidence)
@@ -352,7 +362,8 @@ def main(argv: list[str] | None = None) -> None:
     if path:
         print(f"figure: {path.relative_to(ROOT)}")
     questions = read_jsonl(DATA / files[0]) + read_jsonl(DATA / files[1])
-    latency(pipeline_for(sample), questions, args.rounds)
+    if args.rounds:
+        latency(pipeline_for(sample), questions, args.rounds)
 
 
 if __name__ == "__main__":

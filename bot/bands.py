@@ -24,7 +24,7 @@ from bot.kb.retrieval import Passage
 from bot.responders.blocks import Block
 from bot.responders.extractive import Ranking
 from bot.text import LIST_MARKER, split_sentences
-from bot.turn import VerdictRecord
+from bot.turn import Suggestion, VerdictRecord
 
 SUGGESTED_INTRO = "I'm not sure our help centre answers this exactly. These articles look closest:"
 MAX_SUGGESTIONS = 3
@@ -33,7 +33,16 @@ LINE_WORDS = 28  # one line of the best block under each suggestion
 # Whether the best block holds the kind of answer asked for ranks blocks, but does not tell
 # answerable from unanswerable questions: unanswerable ones ask for specifics (a weight, a
 # price) that some block of the nearest article holds in kind but not in fact.
-WEIGHTS = {"dense": 1.12, "cosine": 1.33, "coverage": 0.64, "reach": 0.43, "unknown": -0.93}
+WEIGHTS = {
+    "dense": 1.12,
+    "cosine": 1.33,
+    "coverage": 0.64,
+    "reach": 0.43,
+    "unknown": -0.93,
+    "heading": 0.0,
+    "missing": 0.0,
+    "kind": 0.0,
+}
 BIAS = -0.91
 
 
@@ -41,16 +50,6 @@ class Band(StrEnum):
     ANSWERED = "answered"
     SUGGESTED = "suggested"
     NOT_IN_KB = "not_in_kb"
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    article_id: str
-    title: str
-    url: str
-    heading: str
-    line: str  # the start of the article's best block, quoted
-    passage: int  # index into the passages (for its citation marker)
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class Banding:
 def features(ranking: Ranking) -> dict[str, float]:
     best = ranking.best
     dense = max((p.dense for p in ranking.passages), default=0.0)
-    known = {"reach": ranking.reach, "unknown": ranking.unknown}
+    known = {"reach": ranking.reach, "unknown": ranking.unknown, "missing": ranking.missing}
     if best is None:
         return {"dense": dense, "cosine": 0.0, "coverage": 0.0, "kind": 0.0, **known}
     return {
@@ -73,6 +72,7 @@ def features(ranking: Ranking) -> dict[str, float]:
         "cosine": best.features["cosine"],
         "coverage": best.features["coverage"],
         "kind": best.features["kind"],
+        "heading": best.features["heading"],
     }
 
 
@@ -120,7 +120,7 @@ def suggest(ranking: Ranking, limit: int = MAX_SUGGESTIONS) -> list[Suggestion]:
 
 
 def _suggestion(block: Block, passage: Passage) -> Suggestion:
-    return Suggestion(passage.article_id, passage.title, passage.url, passage.heading, _line(block), block.passage)
+    return Suggestion(passage.article_id, passage.title, passage.url, passage.heading, _line(block))
 
 
 def _line(block: Block) -> str:

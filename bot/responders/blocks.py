@@ -34,10 +34,17 @@ class Block:
     vector_key: int = 0  # position of its vector among its passage's blocks
     score: float = 0.0
     features: dict[str, float] = field(default_factory=dict)
-    covers: tuple[int, ...] = ()  # positions of the blocks it stands for, when it joins several
+    # (passage, position) of the blocks it stands for, when it joins several (a section may
+    # span several retrieved chunks of one heading)
+    covers: tuple[tuple[int, int], ...] = ()
+    sources: list[int] = field(default_factory=list)  # the passage of each segment (cited per segment)
 
     def __post_init__(self) -> None:
-        self.covers = self.covers or (self.position,)
+        self.covers = self.covers or ((self.passage, self.position),)
+
+    def source(self, segment: int) -> int:
+        """The passage the segment was quoted from."""
+        return self.sources[segment] if self.sources else self.passage
 
     @property
     def text(self) -> str:
@@ -95,7 +102,7 @@ def blocks_of(passage: int, text: str, heading: str = "") -> list[Block]:
         blocks.append(Block(passage, len(blocks), lead))
     for n, block in enumerate(blocks):
         block.position = block.vector_key = n
-        block.covers = (n,)
+        block.covers = ((passage, n),)
     return blocks
 
 

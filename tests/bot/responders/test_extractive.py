@@ -1,4 +1,7 @@
+import pytest
+
 from bot.kb.retrieval import Passage
+from bot.responders.asks import Kind, kinds_of
 from bot.responders.extractive import ExtractiveResponder, kb_idf
 from bot.text import split_sentences
 
@@ -255,3 +258,55 @@ def test_a_second_block_only_for_a_part_the_first_does_not_answer() -> None:
         "**Our return policy › Return windows**\n\n"
         "You can return most items within **30 days** of delivery for a full refund, for any reason. [1]"
     )
+
+
+def _chunk(n: int, heading: str, text: str, score: float = 0.6) -> Passage:
+    url = "https://kb.example/app"
+    return Passage(f"app::abc::{n}", "app", "App problems", url, heading, text, score, score, 0.5)
+
+
+LOOP_INTRO = _chunk(3, "Stuck in a sign-in loop", "A sign-in loop is when the app shows the sign-in screen again.")
+LOOP_STEPS = _chunk(
+    4,
+    "Stuck in a sign-in loop",
+    "1. Set your phone's date and time automatically.\n2. Turn off any VPN.\n3. Reinstall the app.",
+    0.55,
+)
+
+
+def test_a_section_split_into_several_retrieved_chunks_is_quoted_together_each_part_cited() -> None:
+    # Ingest splits a section into chunks of its own budget: the steps are the answer, not the intro alone.
+    other = _chunk(9, "Reporting a problem", "Report a problem under Account > Help.", 0.58)
+    answer = ExtractiveResponder(160).respond("app keeps looping to sign in", "App", [LOOP_INTRO, other, LOOP_STEPS])
+    assert answer.text.startswith(
+        "**App problems › Stuck in a sign-in loop**\n\n"
+        "A sign-in loop is when the app shows the sign-in screen again. [1]\n\n"
+        "1. Set your phone's date and time automatically. [3]"
+    ), answer.text
+
+
+def test_chunks_of_a_section_that_are_not_consecutive_are_not_joined() -> None:
+    far = _chunk(6, "Stuck in a sign-in loop", "Codes change every 30 seconds.", 0.5)
+    answer = ExtractiveResponder(160).respond("sign-in loop", "App", [LOOP_INTRO, far])
+    assert "30 seconds" not in answer.text.split("\n\n")[1]
+
+
+def test_a_lead_in_is_never_left_without_the_list_it_introduces() -> None:
+    text = "You can return most items within 30 days.\n\nTo start a return:\n\n" + "\n".join(
+        f"{n}. Step number {n} of the return, done in your account before you post the parcel." for n in range(1, 9)
+    )
+    answer = ExtractiveResponder(40).respond("how long can I return items", "Returns", [passage("returns", text)])
+    assert "To start a return:" not in answer.text, answer.text
+    assert "30 days" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["my card was declined, what do i do", "cancel my plus membership", "how do I fix a declined payment"],
+)
+def test_what_to_do_and_imperative_questions_ask_for_steps(question: str) -> None:
+    assert Kind.STEPS in kinds_of(question)
+
+
+def test_a_how_long_question_does_not_ask_for_steps() -> None:
+    assert Kind.STEPS not in kinds_of("how long do I have to return a sofa")
