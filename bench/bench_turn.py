@@ -271,6 +271,74 @@ def plot(curves: dict[str, list[tuple[float, Figures]]], shipped: dict[str, Figu
     return save_figure(fig, "turn-bands-tradeoff.png")
 
 
+DECISIONS = (("answered", "tab:green"), ("suggested", "tab:orange"), ("not_in_kb", "tab:grey"))
+
+
+def plot_bands(name: str, asked: list[Asked], answer_at: float, suggest_at: float) -> Path | None:
+    """One set's whole trade-off: for answerable and unanswerable questions, the share answered,
+    suggested and declined at every answer threshold (suggest threshold as shipped), with the
+    answer's quality (all facts present, right article shown) over the answerable ones."""
+    plt = pyplot()
+    if plt is None:
+        return None
+    thresholds = [float(t) for t in np.round(np.arange(0.0, 1.001, 0.02), 2)]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
+    for ax, answerable in zip(axes, (True, False), strict=True):
+        group = [x for x in asked if x.answerable == answerable]
+        counts = [Counter(decision(x, t, min(suggest_at, t)) for x in group) for t in thresholds]
+        n = max(1, len(group))
+        shares = [[c[d] / n for c in counts] for d, _ in DECISIONS]
+        ax.stackplot(thresholds, *shares, colors=[c for _, c in DECISIONS], labels=[d for d, _ in DECISIONS], alpha=0.6)
+        if answerable:
+            quality = [figures(group, t, min(suggest_at, t)) for t in thresholds]
+            ax.plot(thresholds, [f.facts for f in quality], color="black", label="answered, all facts present")
+            ax.plot(thresholds, [f.right_anywhere for f in quality], color="black", ls=":", label="right article shown")
+        ax.axvline(answer_at, color="black", lw=0.8, ls="--")
+        target = TARGETS["answerable_answered" if answerable else "unanswerable_answered"]
+        ax.axhline(target, color="red", lw=0.8, ls=":")
+        ax.set_title(f"{'answerable' if answerable else 'unanswerable'} ({len(group)})")
+        ax.set_xlabel("answer threshold on the bands' confidence (dashed: shipped)")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.legend(loc="lower left", fontsize=7)
+    axes[0].set_ylabel("share of questions")
+    fig.suptitle(f"{name}: answered / suggested / declined across the answer threshold (red: target)")
+    return save_figure(fig, f"turn-bands-{_slug(name)}.png")
+
+
+def plot_styles(name: str, asked: list[Asked], answer_at: float, suggest_at: float) -> Path | None:
+    """One set's figures by question style at the shipped thresholds."""
+    plt = pyplot()
+    if plt is None:
+        return None
+    styles = sorted({x.question.get("style", "?") for x in asked})
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
+    for ax, answerable in zip(axes, (True, False), strict=True):
+        bottom = np.zeros(len(styles))
+        groups = [
+            [x for x in asked if x.answerable == answerable and x.question.get("style", "?") == s] for s in styles
+        ]
+        for d, color in DECISIONS:
+            share = np.array([sum(decision(x, answer_at, suggest_at) == d for x in g) / max(1, len(g)) for g in groups])
+            ax.bar(styles, share, bottom=bottom, color=color, alpha=0.6, label=d)
+            bottom += share
+        if answerable:
+            facts = [figures(g, answer_at, suggest_at).facts if g else 0.0 for g in groups]
+            ax.plot(styles, facts, "ko-", label="answered, all facts present")
+        for k, g in enumerate(groups):
+            ax.annotate(f"n={len(g)}", (k, 1.0), ha="center", va="bottom", fontsize=7)
+        ax.set_title("answerable" if answerable else "unanswerable")
+        ax.set_ylim(0, 1.08)
+        ax.legend(loc="lower left", fontsize=7)
+    axes[0].set_ylabel("share of questions")
+    fig.suptitle(f"{name}: by question style (answer at {answer_at}, suggest at {suggest_at})")
+    return save_figure(fig, f"turn-styles-{_slug(name)}.png")
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower().split("(")[0]).strip("-")
+
+
 def latency(pipeline: Pipeline, questions: list[dict], rounds: int) -> None:
     ask_all(pipeline, questions[:10])  # warm-up: models loaded, snapshot built
     timings: dict[str, list[float]] = {stage: [] for stage in STAGES}
@@ -307,6 +375,12 @@ def run_set(
     questions = read_jsonl(DATA / files[0]) + read_jsonl(DATA / files[1])
     asked = ask_all(pipeline_for(open_bands(settings)), questions)
     report(name, asked, settings.answer_confidence, settings.suggest_confidence)
+    for path in (
+        plot_bands(name, asked, settings.answer_confidence, settings.suggest_confidence),
+        plot_styles(name, asked, settings.answer_confidence, settings.suggest_confidence),
+    ):
+        if path:
+            print(f"figure: {path.relative_to(ROOT)}")
     return asked
 
 
