@@ -22,6 +22,7 @@ _DEPENDENT = re.compile(
     r"in addition|besides|here|he|she|them|the (?:above|following|latter|former|same))\b",
     re.IGNORECASE,
 )
+_RULE = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
 _YES_NO = re.compile(r"^(?:yes|no)\b", re.IGNORECASE)
 
 
@@ -76,11 +77,16 @@ def blocks_of(passage: int, text: str, heading: str = "") -> list[Block]:
     lead: list[list[str]] = []  # a paragraph ending with ":" waits for the list or table it introduces
     attach = False  # the last block ends with a lead-in ("They include:"): its list joins it
     for segment in raw:
-        is_items = any(LIST_MARKER.match(line) or line.lstrip().startswith("|") for line in segment)
+        is_items = not _FENCE.match(segment[0]) and any(
+            LIST_MARKER.match(line) or line.lstrip().startswith("|") for line in segment
+        )
         introduces = segment[-1].rstrip().endswith(":") and not is_items
         if attach and is_items:
             blocks[-1].segments.append(segment)
             attach = False
+            continue
+        if _is_list(segment) and not lead and blocks and _is_list(blocks[-1].segments[-1]):
+            blocks[-1].segments[-1] = [*blocks[-1].segments[-1], *segment]  # a loose list is one list
             continue
         attach = False
         opener = segment[0]
@@ -106,6 +112,10 @@ def blocks_of(passage: int, text: str, heading: str = "") -> list[Block]:
     return blocks
 
 
+def _is_list(segment: list[str]) -> bool:
+    return bool(LIST_MARKER.match(segment[0])) and not segment[0].lstrip().startswith("|")
+
+
 def _segments(text: str) -> list[list[str]]:
     """Markdown blocks split at blank lines (code fences kept whole), each as its lines."""
     out: list[list[str]] = []
@@ -114,6 +124,8 @@ def _segments(text: str) -> list[list[str]]:
     for line in text.splitlines():
         if _FENCE.match(line):
             in_code = not in_code
+        if not in_code and _RULE.match(line):  # a thematic break ("---") separates, it says nothing
+            line = ""
         if not line.strip() and not in_code:
             if current:
                 out.append(current)
@@ -127,17 +139,27 @@ def _segments(text: str) -> list[list[str]]:
     split: list[list[str]] = []
     for segment in out:
         start, previous = 0, _line_kind(segment[0])
+        in_code = previous == "code"  # a fenced code block is one piece, whatever its lines look like
         for n in range(1, len(segment)):
+            if in_code:
+                in_code = not _FENCE.match(segment[n])
+                previous = "code" if in_code else "code-end"
+                continue
             kind = _line_kind(segment[n])
-            if kind == "continued" or kind == previous or (previous == "list" and kind == "prose"):
+            if previous != "code-end" and (
+                kind == "continued" or kind == previous or (previous == "list" and kind == "prose")
+            ):
                 continue
             split.append(segment[start:n])
             start, previous = n, kind
+            in_code = kind == "code"
         split.append(segment[start:])
     return split
 
 
 def _line_kind(line: str) -> str:
+    if _FENCE.match(line):
+        return "code"
     if line.lstrip().startswith("|"):
         return "table"
     if LIST_MARKER.match(line):

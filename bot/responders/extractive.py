@@ -45,6 +45,7 @@ WHOLE_SECTION = True  # quote the best block's whole section when it fits the bu
 PART_COVERED = 0.5  # a part whose rare words the answer holds to this share is answered
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _BARE_REPLY = re.compile(r"^(?:yes|no)\b[^\w]*$", re.IGNORECASE)  # "Yes." on its own
+_FENCE = re.compile(r"^\s*(?:```|~~~)")
 _LEAD_IN = re.compile(r":\s*\[\d{1,2}\]$")
 _STEP = re.compile(r"^\s*(\d{1,3})[.)]\s+")
 _TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-[\s:|-]*$")
@@ -196,14 +197,16 @@ class ExtractiveResponder:
     def _section(self, best: Block, ranking: Ranking) -> Block:
         """The best block's section read together: its heading's blocks in order, across the
         retrieved chunks of that heading (ingest splits a section into chunks of its own budget),
-        from the first openable one when the whole section fits the budget, else from the best
-        block on (the render cuts it at an item or sentence boundary)."""
+        from its first openable one when that fits the budget up to the best block (what a section
+        opens with defines what follows), else from the best block on. The render cuts the rest
+        at an item or sentence boundary."""
         order = {n: k for k, n in enumerate(_section_run(best.passage, ranking.passages))}
         own = sorted((b for b in ranking.blocks if b.passage in order), key=lambda b: (order[b.passage], b.position))
         start = next(k for k, b in enumerate(own) if b.openable)
         run = own[start:]
-        if sum(self.count(line) for b in run for segment in b.segments for line in segment) + 8 > self.max_tokens:
-            run = own[own.index(best) :]
+        size = [sum(self.count(line) for segment in b.segments for line in segment) for b in own]
+        if sum(size[start:]) + 8 > self.max_tokens and sum(size[start : own.index(best) + 1]) + 8 > self.max_tokens:
+            run = own[own.index(best) :]  # the section's opening and the best block do not fit together
         if len(run) == 1:
             return best
         return Block(
@@ -361,6 +364,8 @@ def _embedded_text(passage: Passage, block: Block) -> str:
 
 def _segment_lines(segment: list[str], cite: str) -> list[str]:
     """A segment's lines as quoted, each item, row or paragraph with its citation marker."""
+    if _FENCE.match(segment[0]):
+        return ["\n".join(segment)]  # code whole and as written: a marker inside would be code
     if _is_table(segment):
         return [line if _TABLE_RULE.match(line) or n == 0 else _cite_row(line, cite) for n, line in enumerate(segment)]
     if any(LIST_MARKER.match(line) for line in segment):

@@ -310,3 +310,36 @@ def test_what_to_do_and_imperative_questions_ask_for_steps(question: str) -> Non
 
 def test_a_how_long_question_does_not_ask_for_steps() -> None:
     assert Kind.STEPS not in kinds_of("how long do I have to return a sofa")
+
+
+def test_code_is_quoted_whole_as_written_without_a_marker_inside() -> None:
+    code = "```js\nplausible('Signup', {props: {plan: 'Pro'}})\n| not a table |\n- not a list\n```"
+    text = f"Trigger the event from your own JavaScript:\n\n{code}\n\n---\n\nThe first argument is the goal name."
+    answer = ExtractiveResponder(160).respond(
+        "how do I trigger an event in javascript", "Goals", [passage("goals", text)]
+    )
+    assert f"Trigger the event from your own JavaScript: [1]\n\n{code}\n\n" in answer.text, answer.text
+    assert "---" not in answer.text  # a thematic break says nothing
+
+
+def test_a_loose_list_is_one_list() -> None:
+    text = "- In the menu, click Settings.\n\n- Add the script to the Site Header box.\n\n- Click Save."
+    answer = ExtractiveResponder(160).respond("click save", "Setup", [passage("ghost", text)])
+    assert answer.text.endswith(
+        "- In the menu, click Settings. [1]\n- Add the script to the Site Header box. [1]\n- Click Save. [1]"
+    ), answer.text
+
+
+def test_a_section_opening_comes_with_the_best_block_when_both_fit() -> None:
+    opening = _chunk(5, "Bounce rate", "A visit is a bounce unless the visitor views two pages.", 0.6)
+    detail = _chunk(
+        6,
+        "Bounce rate",
+        "Non-interactive events still count as bounced.\n\n"
+        + " ".join(f"Sentence {n} about bounce rates of content sites and blogs in general." for n in range(12)),
+        0.62,
+    )
+    answer = ExtractiveResponder(160).respond(
+        "do non-interactive events count as bounced", "Metrics", [detail, opening]
+    )
+    assert answer.text.split("\n\n")[1] == "A visit is a bounce unless the visitor views two pages. [2]", answer.text
