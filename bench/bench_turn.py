@@ -50,7 +50,9 @@ from bot import bands
 from bot.config import Settings
 from bot.gate import Gate
 from bot.identity import User
+from bot.kb.snapshot import KBSnapshot
 from bot.pipeline import Pipeline
+from bot.responders.blocks import blocks_of
 from bot.turn import Decision, Turn
 from bot.wiring import build_pipeline
 from evals.jsonl import read_jsonl
@@ -194,6 +196,43 @@ def report(name: str, asked: list[Asked], answer_at: float, suggest_at: float) -
     return f
 
 
+def ceilings(asked: list[Asked], snapshot: KBSnapshot) -> None:
+    """What the design can reach at best. Answers: the share of answerable questions whose facts
+    all stand in one block (or at least one chunk) of the gold article, so an answer quoting one
+    block could hold them; and the share of answers that hold them with every turn answered.
+    Bands: how well the confidence separates right answers from unanswerable questions (AUC),
+    and the most answerable questions answered with at most 10 % of unanswerable ones answered."""
+    a = [x for x in asked if x.answerable]
+    u = [x for x in asked if not x.answerable and x.features]
+    in_block = in_chunk = 0
+    for x in a:
+        facts = [_plain(f) for f in x.question.get("facts") or []]
+        chunks = [
+            (str(m.get("heading", "")), text)
+            for text, m in zip(snapshot.documents, snapshot.metadatas, strict=True)
+            if m["article_id"] == x.question["article_id"]
+        ]
+        in_chunk += any(all(f in _plain(text) for f in facts) for _, text in chunks)
+        in_block += any(
+            all(f in _plain(b.text) for f in facts) for heading, text in chunks for b in blocks_of(0, text, heading)
+        )
+    n = max(1, len(a))
+    print("  ceilings:")
+    print(f"    facts all in one block of the gold article {in_block / n:.3f}; in one chunk {in_chunk / n:.3f}")
+    print(f"    answers holding all facts, every turn answered (bands open) {sum(map(facts_present, a)) / n:.3f}")
+    right = [x.confidence for x in a if facts_present(x) or _first_cited(x.turn) == x.question["article_id"]]
+    wrong = [x.confidence for x in u]
+    if right and wrong:
+        auc = float(np.mean([[r > w or (r == w) / 2 for w in wrong] for r in right]))
+        cut = next((t for t in sorted(set(wrong), reverse=True) if np.mean(np.array(wrong) >= t) > 0.10), 1.0)
+        best = [x for x in a if x.confidence > cut]
+        print(
+            f"    confidence AUC, right answers vs unanswerable {auc:.3f}; with <= 0.10 of unanswerable answered "
+            f"(threshold just above {cut:.3f}) at most {len(best) / n:.3f} of answerable answered, "
+            f"{sum(map(facts_present, best)) / n:.3f} with all facts"
+        )
+
+
 def _decisions(counts: Counter[str]) -> str:
     n = sum(counts.values()) or 1
     main = ["answered", "suggested", "not_in_kb"]
@@ -271,13 +310,19 @@ def plot(curves: dict[str, list[tuple[float, Figures]]], shipped: dict[str, Figu
     return save_figure(fig, "turn-bands-tradeoff.png")
 
 
-DECISIONS = (("answered", "tab:green"), ("suggested", "tab:orange"), ("not_in_kb", "tab:grey"))
+DECISIONS = (("answered", "tab:green"), ("suggested", "tab:orange"), ("not_in_kb", "tab:grey"), ("other", "tab:red"))
+
+
+def _shown(d: str) -> str:
+    """A decision as the figures group it: blocked input, blocked output and errors are "other"."""
+    return d if d in ("answered", "suggested", "not_in_kb") else "other"
 
 
 def plot_bands(name: str, asked: list[Asked], answer_at: float, suggest_at: float) -> Path | None:
     """One set's whole trade-off: for answerable and unanswerable questions, the share answered,
-    suggested and declined at every answer threshold (suggest threshold as shipped), with the
-    answer's quality (all facts present, right article shown) over the answerable ones."""
+    suggested and declined at every answer threshold (suggest threshold as shipped; "other":
+    blocked or failed before the bands), with the answer's quality (all facts present, right
+    article shown) over the answerable ones."""
     plt = pyplot()
     if plt is None:
         return None
@@ -285,7 +330,7 @@ def plot_bands(name: str, asked: list[Asked], answer_at: float, suggest_at: floa
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
     for ax, answerable in zip(axes, (True, False), strict=True):
         group = [x for x in asked if x.answerable == answerable]
-        counts = [Counter(decision(x, t, min(suggest_at, t)) for x in group) for t in thresholds]
+        counts = [Counter(_shown(decision(x, t, min(suggest_at, t))) for x in group) for t in thresholds]
         n = max(1, len(group))
         shares = [[c[d] / n for c in counts] for d, _ in DECISIONS]
         ax.stackplot(thresholds, *shares, colors=[c for _, c in DECISIONS], labels=[d for d, _ in DECISIONS], alpha=0.6)
@@ -300,7 +345,7 @@ def plot_bands(name: str, asked: list[Asked], answer_at: float, suggest_at: floa
         ax.set_xlabel("answer threshold on the bands' confidence (dashed: shipped)")
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
-        ax.legend(loc="lower left", fontsize=7)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=7)
     axes[0].set_ylabel("share of questions")
     fig.suptitle(f"{name}: answered / suggested / declined across the answer threshold (red: target)")
     return save_figure(fig, f"turn-bands-{_slug(name)}.png")
@@ -319,7 +364,9 @@ def plot_styles(name: str, asked: list[Asked], answer_at: float, suggest_at: flo
             [x for x in asked if x.answerable == answerable and x.question.get("style", "?") == s] for s in styles
         ]
         for d, color in DECISIONS:
-            share = np.array([sum(decision(x, answer_at, suggest_at) == d for x in g) / max(1, len(g)) for g in groups])
+            share = np.array(
+                [sum(_shown(decision(x, answer_at, suggest_at)) == d for x in g) / max(1, len(g)) for g in groups]
+            )
             ax.bar(styles, share, bottom=bottom, color=color, alpha=0.6, label=d)
             bottom += share
         if answerable:
@@ -329,7 +376,7 @@ def plot_styles(name: str, asked: list[Asked], answer_at: float, suggest_at: flo
             ax.annotate(f"n={len(g)}", (k, 1.0), ha="center", va="bottom", fontsize=7)
         ax.set_title("answerable" if answerable else "unanswerable")
         ax.set_ylim(0, 1.08)
-        ax.legend(loc="lower left", fontsize=7)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, fontsize=7)
     axes[0].set_ylabel("share of questions")
     fig.suptitle(f"{name}: by question style (answer at {answer_at}, suggest at {suggest_at})")
     return save_figure(fig, f"turn-styles-{_slug(name)}.png")
@@ -373,8 +420,10 @@ def run_set(
     if not reuse:
         ingest(settings, ingest_args)
     questions = read_jsonl(DATA / files[0]) + read_jsonl(DATA / files[1])
-    asked = ask_all(pipeline_for(open_bands(settings)), questions)
+    pipeline = pipeline_for(open_bands(settings))
+    asked = ask_all(pipeline, questions)
     report(name, asked, settings.answer_confidence, settings.suggest_confidence)
+    ceilings(asked, pipeline.stages.retriever.index())
     for path in (
         plot_bands(name, asked, settings.answer_confidence, settings.suggest_confidence),
         plot_styles(name, asked, settings.answer_confidence, settings.suggest_confidence),

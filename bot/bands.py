@@ -29,21 +29,25 @@ from bot.turn import Suggestion, VerdictRecord
 SUGGESTED_INTRO = "I'm not sure our help centre answers this exactly. These articles look closest:"
 MAX_SUGGESTIONS = 3
 LINE_WORDS = 28  # one line of the best block under each suggestion
-# Logistic weights of the confidence (calibrated by bench/bench_turn.py --calibrate on the sample KB).
-# Whether the best block holds the kind of answer asked for ranks blocks, but does not tell
-# answerable from unanswerable questions: unanswerable ones ask for specifics (a weight, a
-# price) that some block of the nearest article holds in kind but not in fact.
+# Logistic weights of the confidence (calibrated by bench/bench_turn.py --calibrate on the sample KB,
+# a right answer being one that holds every fact of its question or quotes the gold article first).
+# Two weights are negative on purpose. `kind` (the best block holds the kind of answer asked for)
+# ranks blocks but does not tell answerable from unanswerable questions: unanswerable ones ask for
+# specifics (a weight, a price) that some block holds in kind but not in fact. `heading` (the
+# question's words in the best block's title and heading) is already part of `coverage`: alone it
+# marks questions that borrow an article's vocabulary without its meaning. `missing` is the rarest
+# question word the best block's article lacks ("police" in "do you give my data to the police").
 WEIGHTS = {
-    "dense": 1.12,
-    "cosine": 1.33,
-    "coverage": 0.64,
-    "reach": 0.43,
-    "unknown": -0.93,
-    "heading": 0.0,
-    "missing": 0.0,
-    "kind": 0.0,
+    "dense": 2.77,
+    "cosine": 3.94,
+    "coverage": 1.32,
+    "reach": 0.14,
+    "unknown": -1.16,
+    "heading": -2.97,
+    "missing": -1.52,
+    "kind": -0.97,
 }
-BIAS = -0.91
+BIAS = -0.65
 
 
 class Band(StrEnum):
