@@ -280,6 +280,13 @@ def calibrate(asked: list[Asked]) -> None:
         print(f"  there: answerable answered {(conf[a] >= min(ok)).mean():.2f}")
     else:
         print("  no threshold keeps unanswerable answered <= 0.10")
+    # The suggest threshold: below it a turn is declined, so the right article is not shown.
+    shipped = bands.confidence  # the shipped weights: the threshold goes with them
+    a_conf = np.array([shipped(r.features) for r in rows if r.answerable])
+    u_conf = np.array([shipped(r.features) for r in rows if not r.answerable])
+    print("  suggest threshold (shipped weights): answerable declined / unanswerable declined")
+    for t in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3):
+        print(f"    {t:.2f}: {(a_conf < t).mean():.3f} / {(u_conf < t).mean():.3f}")
 
 
 def plot(curves: dict[str, list[tuple[float, Figures]]], shipped: dict[str, Figures], answer_at: float) -> Path | None:

@@ -46,6 +46,7 @@ WEIGHTS = {
     "heading": -2.97,
     "missing": -1.52,
     "kind": -0.97,
+    "faq_off": 0.0,
 }
 BIAS = -0.65
 
@@ -77,6 +78,7 @@ def features(ranking: Ranking) -> dict[str, float]:
         "coverage": best.features["coverage"],
         "kind": best.features["kind"],
         "heading": best.features["heading"],
+        "faq_off": best.features["faq_off"],
     }
 
 

@@ -39,6 +39,7 @@ WORD_WEIGHT = 0.5  # weight of the question's (rarity-weighted) words the block 
 EXAMPLE_SHARE = 0.4  # a word found only in a list item or an example "(for example ...)" counts this much
 KIND_WEIGHT = 0.12  # the block holds the kind of answer asked for (a duration, an amount, steps ...)
 RANK_WEIGHT = 0.6  # the retriever's hybrid score of the block's passage, relative to the top one
+FAQ_WEIGHT = 0.3  # an FAQ entry's question words that the user's question lacks, against its block
 PART_FLOOR = 0.3  # a second block must score this for the part it answers
 EVERY_KIND = True  # a one-part question too gets a second block for the kind of answer it asks for
 WHOLE_SECTION = True  # quote the best block's whole section when it fits the budget
@@ -124,8 +125,20 @@ class ExtractiveResponder:
             kind = sum(answers(k, block.text) for k in kinds) / len(kinds) if kinds else 0.0
             rank = passage.score - top
             heading = self._share(terms, _terms(f"{passage.title} {passage.heading}"))
-            block.features = {"cosine": cosine, "coverage": coverage, "kind": kind, "rank": rank, "heading": heading}
-            block.score = cosine + WORD_WEIGHT * coverage + KIND_WEIGHT * kind + RANK_WEIGHT * rank
+
+            # An FAQ entry answers its own question: the specifics it asks about that the user did
+            # not ("a custom sofa that doesn't fit through my door") make its answer someone else's.
+            asked = faq_question(passage.heading)
+            off = 1.0 - self._share(_terms(asked), terms) if asked else 0.0
+            block.features = {
+                "cosine": cosine,
+                "coverage": coverage,
+                "kind": kind,
+                "rank": rank,
+                "heading": heading,
+                "faq_off": off,
+            }
+            block.score = cosine + WORD_WEIGHT * coverage + KIND_WEIGHT * kind + RANK_WEIGHT * rank - FAQ_WEIGHT * off
         ranked = sorted(blocks, key=lambda b: (-b.score, b.passage, b.position))
         weights = {t: self.idf(t) for t in terms}
         total = sum(weights.values()) or 1.0
@@ -242,7 +255,7 @@ class ExtractiveResponder:
                 continue
             passage = ranking.passages[block.passage]
             score = block.features["cosine"] + WORD_WEIGHT * self._coverage(set(part.words), block, passage)
-            score += RANK_WEIGHT * block.features["rank"]
+            score += RANK_WEIGHT * block.features["rank"] - FAQ_WEIGHT * block.features["faq_off"]
             if best is None or score > best[0]:
                 best = (score, block)
         return best[1] if best and best[0] >= PART_FLOOR else None

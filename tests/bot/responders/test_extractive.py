@@ -343,3 +343,33 @@ def test_a_section_opening_comes_with_the_best_block_when_both_fit() -> None:
         "do non-interactive events count as bounced", "Metrics", [detail, opening]
     )
     assert answer.text.split("\n\n")[1] == "A visit is a bounce unless the visitor views two pages. [2]", answer.text
+
+
+def test_an_faq_entry_about_specifics_the_user_did_not_ask_about_does_not_outrank_the_answer() -> None:
+    faq = Passage(
+        "codes::abc::3",
+        "codes",
+        "Discount codes",
+        "https://kb.example/codes",
+        "FAQ > Can I use my Plus birthday voucher with another code?",
+        "No. The birthday voucher is a discount code, so it can't be combined with another code.",
+        0.7,  # retrieved first: the FAQ's words are the question's
+        0.7,
+        0.5,
+    )
+    rules = Passage(
+        "codes::abc::1",
+        "codes",
+        "Discount codes",
+        "https://kb.example/codes",
+        "Why your code might not work",
+        "- **Already used another code.** Only one discount code can be used per order.\n"
+        "- **Expired.** Every code has an end date.",
+        0.6,
+        0.6,
+        0.5,
+    )
+    answer = ExtractiveResponder(60, embedder=Counting()).respond(
+        "can i use two discount codes on the same order", "Codes", [faq, rules]
+    )
+    assert answer.text.startswith("**Discount codes › Why your code might not work**"), answer.text
