@@ -23,6 +23,7 @@ turns with the shipped bands (p50/p95 per stage), turns/s on one thread and peak
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import statistics
 import subprocess
@@ -422,7 +423,12 @@ def open_bands(settings: Settings) -> Settings:
 
 
 def run_set(
-    name: str, settings: Settings, files: tuple[str, str], ingest_args: list[str], reuse: bool = False
+    name: str,
+    settings: Settings,
+    files: tuple[str, str],
+    ingest_args: list[str],
+    reuse: bool = False,
+    dump: Path | None = None,
 ) -> list[Asked]:
     if not reuse:
         ingest(settings, ingest_args)
@@ -430,6 +436,14 @@ def run_set(
     pipeline = pipeline_for(open_bands(settings))
     asked = ask_all(pipeline, questions)
     report(name, asked, settings.answer_confidence, settings.suggest_confidence)
+    if dump:
+        dump.parent.mkdir(parents=True, exist_ok=True)
+        with (dump.parent / f"{dump.name}-{_slug(name)}.jsonl").open("w") as out:
+            for x in asked:
+                right = x.answerable and _first_cited(x.turn) == x.question["article_id"]
+                row = {"id": x.question["id"], "answerable": x.answerable, "features": x.features}
+                row |= {"facts": x.answerable and facts_present(x), "first_right": right, "closest": x.closest}
+                out.write(json.dumps(row) + "\n")
     ceilings(asked, pipeline.stages.retriever.index())
     for path in (
         plot_bands(name, asked, settings.answer_confidence, settings.suggest_confidence),
@@ -456,11 +470,14 @@ def main(argv: list[str] | None = None) -> None:
         metavar="DIR",
         help="data dirs DIR/sample and DIR/plausible: ingested there on the first run, reused (not re-ingested) after",
     )
+    parser.add_argument(
+        "--dump", type=Path, metavar="PREFIX", help="write each turn's band features to PREFIX-<set>.jsonl"
+    )
     args = parser.parse_args(argv)
 
     sample = bench_settings("turn-sample", **({"data_dir": args.reuse / "sample"} if args.reuse else {}))
     files = ("sample_questions.jsonl", "sample_unanswerable.jsonl")
-    asked = run_set("Sample KB (calibrated on)", sample, files, ["--prune"], _ingested(args.reuse, "sample"))
+    asked = run_set("Sample KB (calibrated on)", sample, files, ["--prune"], _ingested(args.reuse, "sample"), args.dump)
     curves = {"sample KB": tradeoff(asked, sample.suggest_confidence)}
     shipped = {"sample KB": figures(asked, sample.answer_confidence, sample.suggest_confidence)}
     if args.calibrate:
@@ -477,6 +494,7 @@ def main(argv: list[str] | None = None) -> None:
             p_files,
             [str(PLAUSIBLE_DOCS), *mapping],
             _ingested(args.reuse, "plausible"),
+            args.dump,
         )
         curves["Plausible (held out)"] = tradeoff(p_asked, plausible.suggest_confidence)
         shipped["Plausible (held out)"] = figures(p_asked, plausible.answer_confidence, plausible.suggest_confidence)
