@@ -221,6 +221,8 @@ def ceilings(asked: list[Asked], snapshot: KBSnapshot) -> None:
     print("  ceilings:")
     print(f"    facts all in one block of the gold article {in_block / n:.3f}; in one chunk {in_chunk / n:.3f}")
     print(f"    answers holding all facts, every turn answered (bands open) {sum(map(facts_present, a)) / n:.3f}")
+    retrieved = sum(x.question["article_id"] in {p.article_id for p in x.turn.passages} for x in a)
+    print(f"    gold article among the retrieved passages (all an answer or suggestion can show) {retrieved / n:.3f}")
     right = [x.confidence for x in a if facts_present(x) or _first_cited(x.turn) == x.question["article_id"]]
     wrong = [x.confidence for x in u]
     if right and wrong:
