@@ -9,8 +9,11 @@ The confidence combines what the ranking of blocks (bot.responders.extractive) m
 the retriever's cosine of the top passage, the cosine of the best block, the share of the
 question's rare words the best block holds, the share that any retrieved passage holds
 (reach), and the share that no chunk of the KB holds at all (unknown: "pizza ovens").
-The weights and the two thresholds were calibrated on the sample KB's question sets and
-validated, untouched, on the Plausible help centre (bench/bench_turn.py).
+The two cosines are read relative to the KB's reference cosine (bot.kb.reference: what a
+heading of the KB scores against the other articles), so that a help centre whose articles all
+sound alike does not look more confident than one that covers many topics. The weights and the
+two thresholds were calibrated on the sample KB's question sets and validated, untouched, on the
+Plausible help centre (bench/bench_turn.py).
 """
 
 from __future__ import annotations
@@ -48,7 +51,11 @@ WEIGHTS = {
     "kind": -0.98,
     "faq_off": 0.34,
 }
-BIAS = -0.91
+BIAS = 2.56  # -0.91 with raw cosines on the sample KB, whose reference cosine is SAMPLE_REFERENCE
+# The cosines the KB's reference is subtracted from; a KB without one (a single article) is read
+# as the sample KB was, so its confidence is the raw-cosine calibration's.
+RELATIVE = ("dense", "cosine")
+SAMPLE_REFERENCE = 0.484  # bot.kb.reference.reference_cosine of the sample KB (kb/articles)
 
 
 class Band(StrEnum):
@@ -65,10 +72,12 @@ class Banding:
     suggestions: list[Suggestion] = field(default_factory=list)
 
 
-def features(ranking: Ranking) -> dict[str, float]:
+def features(ranking: Ranking, reference: float | None = None) -> dict[str, float]:
+    """What the confidence combines, as recorded: the cosines raw, beside the KB's `reference`."""
     best = ranking.best
     dense = max((p.dense for p in ranking.passages), default=0.0)
     known = {"reach": ranking.reach, "unknown": ranking.unknown, "missing": ranking.missing}
+    known["reference"] = SAMPLE_REFERENCE if reference is None else reference
     if best is None:
         return {"dense": dense, "cosine": 0.0, "coverage": 0.0, "kind": 0.0, **known}
     return {
@@ -82,14 +91,22 @@ def features(ranking: Ranking) -> dict[str, float]:
     }
 
 
+def relative(values: dict[str, float]) -> dict[str, float]:
+    """The features as the weights read them: the cosines less the KB's reference."""
+    reference = values.get("reference", SAMPLE_REFERENCE)
+    return {**values, **{name: values.get(name, 0.0) - reference for name in RELATIVE}}
+
+
 def confidence(values: dict[str, float]) -> float:
-    z = BIAS + sum(WEIGHTS[name] * values.get(name, 0.0) for name in WEIGHTS)
+    shifted = relative(values)
+    z = BIAS + sum(WEIGHTS[name] * shifted.get(name, 0.0) for name in WEIGHTS)
     return 1 / (1 + math.exp(-z))
 
 
-def decide(ranking: Ranking, answer_at: float, suggest_at: float) -> Banding:
-    """The band of a turn from its ranking: `answer_at` and `suggest_at` are the two thresholds."""
-    values = features(ranking)
+def decide(ranking: Ranking, answer_at: float, suggest_at: float, reference: float | None = None) -> Banding:
+    """The band of a turn from its ranking: `answer_at` and `suggest_at` are the two thresholds;
+    `reference` is the KB's reference cosine (bot.kb.reference; None: the sample KB's)."""
+    values = features(ranking, reference)
     score = confidence(values)
     suggestions = suggest(ranking)
     if ranking.best is None or score < suggest_at:

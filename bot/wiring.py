@@ -13,6 +13,7 @@ from bot.embedding import MiniLMEmbedder, QueryCache, local_embedder, make_embed
 from bot.gate import Gate
 from bot.identity import server_secret
 from bot.intents import load_catalogue
+from bot.kb.reference import KBReference
 from bot.kb.retrieval import Retriever, make_retriever
 from bot.pipeline import Pipeline, Stages
 from bot.responders import Responder
@@ -77,5 +78,6 @@ def build_pipeline(
         max_input_chars=settings.max_input_chars,
         streaming=stream_screens(settings, moderator, embedder),
         bands=(settings.answer_confidence, settings.suggest_confidence),
+        reference=KBReference(retriever.index, embedder.embed),
     )
     return Pipeline(stages, record)

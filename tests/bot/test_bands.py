@@ -1,4 +1,4 @@
-from bot.bands import Band, band_verdict, confidence, decide, suggest, suggestion_text
+from bot.bands import SAMPLE_REFERENCE, Band, band_verdict, confidence, decide, relative, suggest, suggestion_text
 from bot.kb.retrieval import Passage
 from bot.responders.extractive import ExtractiveResponder
 
@@ -67,3 +67,21 @@ def test_the_suggestion_text_opens_with_the_intro_then_links_each_article_with_i
     assert lines[2] == (
         "- [Returns › Return window](https://kb.example/returns): You can return most items within 30 days of delivery."
     )
+
+
+def test_cosines_are_read_relative_to_the_kb_reference_and_the_other_features_raw() -> None:
+    values = {"dense": 0.6, "cosine": 0.55, "coverage": 0.3, "reference": 0.5}
+    assert relative(values) == {**values, "dense": values["dense"] - 0.5, "cosine": values["cosine"] - 0.5}
+    # Without a reference the KB is read as the sample KB, on which the weights were calibrated.
+    assert relative({"dense": 0.6})["dense"] == 0.6 - SAMPLE_REFERENCE
+
+
+def test_the_same_match_is_less_confident_in_a_kb_whose_articles_all_score_high() -> None:
+    r = ranking()
+    broad, sample, narrow = (decide(r, 1.0, 0.0, reference) for reference in (0.40, None, 0.55))
+    assert broad.confidence > sample.confidence > narrow.confidence
+    assert sample.features["reference"] == SAMPLE_REFERENCE and narrow.features["reference"] == 0.55
+    assert narrow.features["dense"] == sample.features["dense"]  # recorded raw
+    # A KB whose reference is the sample's own gives exactly the sample calibration's confidence.
+    assert decide(r, 1.0, 0.0, SAMPLE_REFERENCE).confidence == sample.confidence
+    assert "reference" in band_verdict(narrow).scores

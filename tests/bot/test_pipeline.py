@@ -16,11 +16,12 @@ import pytest
 from markdown_it import MarkdownIt
 from openai import OpenAI
 
-from bot.bands import SUGGESTED_INTRO
+from bot.bands import SUGGESTED_INTRO, confidence
 from bot.config import Settings
 from bot.embedding import local_embedder
 from bot.gate import Gate
 from bot.identity import User, safety_identifier, server_secret
+from bot.kb.reference import reference_cosine
 from bot.pipeline import (
     FAILED,
     LLM_FALLBACK_NOTE,
@@ -572,3 +573,11 @@ def test_the_extractive_answer_is_not_streamed(pipeline: Pipeline) -> None:
     shown: list[str] = []
     turn = pipeline.run(CARDS_Q, "billing", User("u"), on_text=shown.append)
     assert turn.decision is Decision.ANSWERED and shown == []
+
+
+def test_the_bands_read_the_served_kb_reference_and_record_it(pipeline: Pipeline) -> None:
+    turn = pipeline.run(CARDS_Q, "billing", User("u"))
+    (bands,) = [v for v in turn.verdicts if v.screen == "bands"]
+    expected = reference_cosine(pipeline.stages.retriever.index(), local_embedder().embed)
+    assert expected is not None and bands.scores["reference"] == round(expected, 4)
+    assert bands.scores["confidence"] == pytest.approx(confidence(bands.scores), abs=1e-3)
