@@ -256,7 +256,7 @@ def calibrate(asked: list[Asked]) -> None:
     gold article vs the rest) and print the thresholds that meet the targets on this set."""
     names = list(bands.WEIGHTS)
     rows = [x for x in asked if x.features]
-    x = np.array([[bands.relative(r.features).get(n, 0.0) for n in names] for r in rows])  # as confidence() reads them
+    x = np.array([[r.features.get(n, 0.0) for n in names] for r in rows])
     # A right answer: every fact present, or the gold article quoted first (facts are verbatim
     # substrings, so an answer that says it in other words of the same article still counts).
     y = np.array(

@@ -9,9 +9,9 @@ The confidence combines what the ranking of blocks (bot.responders.extractive) m
 the retriever's cosine of the top passage, the cosine of the best block, the share of the
 question's rare words the best block holds, the share that any retrieved passage holds
 (reach), and the share that no chunk of the KB holds at all (unknown: "pizza ovens").
-The two cosines are read relative to the KB's reference cosine (bot.kb.reference: what a
-heading of the KB scores against the other articles), so that a help centre whose articles all
-sound alike does not look more confident than one that covers many topics. The weights and the
+The two cosines are also read as percentiles of the KB's reference (bot.kb.reference: how
+close each chunk comes to another article), so that a help centre whose articles all sound
+alike does not look more confident than one that covers many topics. The weights and the
 two thresholds were calibrated on the sample KB's question sets and validated, untouched, on the
 Plausible help centre (bench/bench_turn.py).
 """
@@ -22,6 +22,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+import numpy as np
 
 from bot.kb.retrieval import Passage
 from bot.responders.blocks import Block
@@ -40,22 +42,27 @@ LINE_WORDS = 28  # one line of the best block under each suggestion
 # question's words in the best block's title and heading) is already part of `coverage`: alone it
 # marks questions that borrow an article's vocabulary without its meaning. `missing` is the rarest
 # question word the best block's article lacks ("police" in "do you give my data to the police").
+# `dense_kb` and `cosine_kb` are the two cosines as percentiles of the KB's reference; the raw
+# cosines are recorded beside them but not weighed. Chosen over raw cosines and over a shift by
+# the KB's mean heading cosine by 5-fold CV on the sample KB (experiments/bands_reference_cv.py).
 WEIGHTS = {
-    "dense": 2.62,
-    "cosine": 4.55,
-    "coverage": 1.58,
-    "reach": -0.50,
-    "unknown": -0.89,
-    "heading": -2.60,
-    "missing": -1.50,
-    "kind": -0.98,
-    "faq_off": 0.34,
+    "dense_kb": 1.79,
+    "cosine_kb": 4.09,
+    "coverage": 1.53,
+    "reach": -0.22,
+    "unknown": -0.99,
+    "heading": -2.93,
+    "missing": -1.33,
+    "kind": -0.92,
+    "faq_off": -0.12,
 }
-BIAS = 2.56  # -0.91 with raw cosines on the sample KB, whose reference cosine is SAMPLE_REFERENCE
-# The cosines the KB's reference is subtracted from; a KB without one (a single article) is read
-# as the sample KB was, so its confidence is the raw-cosine calibration's.
-RELATIVE = ("dense", "cosine")
-SAMPLE_REFERENCE = 0.484  # bot.kb.reference.reference_cosine of the sample KB (kb/articles)
+BIAS = 1.58
+# The sample KB's reference (bot.kb.reference.reference_quantiles of kb/articles): a KB without
+# one (a single article) is read as the sample KB was.
+SAMPLE_REFERENCE = (
+    0.329, 0.487, 0.522, 0.549, 0.569, 0.589, 0.603, 0.62, 0.627, 0.636, 0.649,
+    0.662, 0.678, 0.703, 0.714, 0.732, 0.755, 0.776, 0.805, 0.855, 0.92,
+)  # fmt: skip
 
 
 class Band(StrEnum):
@@ -72,18 +79,20 @@ class Banding:
     suggestions: list[Suggestion] = field(default_factory=list)
 
 
-def features(ranking: Ranking, reference: float | None = None) -> dict[str, float]:
-    """What the confidence combines, as recorded: the cosines raw, beside the KB's `reference`."""
+def features(ranking: Ranking, reference: Sequence[float] | None = None) -> dict[str, float]:
+    """What the confidence combines, as recorded: the cosines raw and as percentiles of the KB's
+    `reference` quantiles (None: the sample KB's)."""
     best = ranking.best
     dense = max((p.dense for p in ranking.passages), default=0.0)
+    cosine = best.features["cosine"] if best else 0.0
     known = {"reach": ranking.reach, "unknown": ranking.unknown, "missing": ranking.missing}
-    known["reference"] = SAMPLE_REFERENCE if reference is None else reference
+    known |= {"dense_kb": percentile(dense, reference), "cosine_kb": percentile(cosine, reference)}
     if best is None:
         return {"dense": dense, "cosine": 0.0, "coverage": 0.0, "kind": 0.0, **known}
     return {
         **known,
         "dense": dense,
-        "cosine": best.features["cosine"],
+        "cosine": cosine,
         "coverage": best.features["coverage"],
         "kind": best.features["kind"],
         "heading": best.features["heading"],
@@ -91,21 +100,20 @@ def features(ranking: Ranking, reference: float | None = None) -> dict[str, floa
     }
 
 
-def relative(values: dict[str, float]) -> dict[str, float]:
-    """The features as the weights read them: the cosines less the KB's reference."""
-    reference = values.get("reference", SAMPLE_REFERENCE)
-    return {**values, **{name: values.get(name, 0.0) - reference for name in RELATIVE}}
+def percentile(cosine: float, reference: Sequence[float] | None = None) -> float:
+    """The share of the KB's reference below `cosine`, interpolated between its quantiles."""
+    quantiles = SAMPLE_REFERENCE if reference is None else reference
+    return float(np.interp(cosine, quantiles, np.linspace(0.0, 1.0, len(quantiles))))
 
 
 def confidence(values: dict[str, float]) -> float:
-    shifted = relative(values)
-    z = BIAS + sum(WEIGHTS[name] * shifted.get(name, 0.0) for name in WEIGHTS)
+    z = BIAS + sum(WEIGHTS[name] * values.get(name, 0.0) for name in WEIGHTS)
     return 1 / (1 + math.exp(-z))
 
 
-def decide(ranking: Ranking, answer_at: float, suggest_at: float, reference: float | None = None) -> Banding:
+def decide(ranking: Ranking, answer_at: float, suggest_at: float, reference: Sequence[float] | None = None) -> Banding:
     """The band of a turn from its ranking: `answer_at` and `suggest_at` are the two thresholds;
-    `reference` is the KB's reference cosine (bot.kb.reference; None: the sample KB's)."""
+    `reference` is the KB's reference quantiles (bot.kb.reference; None: the sample KB's)."""
     values = features(ranking, reference)
     score = confidence(values)
     suggestions = suggest(ranking)

@@ -59,7 +59,7 @@ class Stages:
     max_input_chars: int  # SAFEDESK_MAX_INPUT_CHARS: the most of a question that is redacted and recorded
     streaming: StreamScreens | None = None  # what a streamed answer passes, sentence by sentence
     bands: tuple[float, float] = (0.0, 0.0)  # confidence to answer, to suggest (bot.bands); 0, 0: always answer
-    reference: Callable[[], float | None] | None = None  # the KB's reference cosine (bot.kb.reference)
+    reference: Callable[[], Sequence[float] | None] | None = None  # the KB's reference quantiles (bot.kb.reference)
 
 
 class Pipeline:

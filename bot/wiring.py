@@ -78,6 +78,6 @@ def build_pipeline(
         max_input_chars=settings.max_input_chars,
         streaming=stream_screens(settings, moderator, embedder),
         bands=(settings.answer_confidence, settings.suggest_confidence),
-        reference=KBReference(retriever.index, embedder.embed),
+        reference=KBReference(retriever.index),
     )
     return Pipeline(stages, record)

@@ -1,4 +1,6 @@
-from bot.bands import SAMPLE_REFERENCE, Band, band_verdict, confidence, decide, relative, suggest, suggestion_text
+import pytest
+
+from bot.bands import SAMPLE_REFERENCE, Band, band_verdict, confidence, decide, percentile, suggest, suggestion_text
 from bot.kb.retrieval import Passage
 from bot.responders.extractive import ExtractiveResponder
 
@@ -22,8 +24,8 @@ def ranking(question: str = "how long do I have to return a chair?"):  # type: i
 
 
 def test_the_confidence_grows_with_every_feature() -> None:
-    low = {"dense": 0.4, "cosine": 0.4, "coverage": 0.2, "kind": 0.0, "reach": 0.5, "unknown": 0.0}
-    for name in ("dense", "cosine", "coverage"):
+    low = {"dense_kb": 0.4, "cosine_kb": 0.4, "coverage": 0.2, "kind": 0.0, "reach": 0.5, "unknown": 0.0}
+    for name in ("dense_kb", "cosine_kb", "coverage"):
         assert confidence({**low, name: low[name] + 0.3}) > confidence(low), name
     assert 0.0 < confidence(low) < 1.0
 
@@ -69,19 +71,21 @@ def test_the_suggestion_text_opens_with_the_intro_then_links_each_article_with_i
     )
 
 
-def test_cosines_are_read_relative_to_the_kb_reference_and_the_other_features_raw() -> None:
-    values = {"dense": 0.6, "cosine": 0.55, "coverage": 0.3, "reference": 0.5}
-    assert relative(values) == {**values, "dense": values["dense"] - 0.5, "cosine": values["cosine"] - 0.5}
+def test_cosines_are_read_as_percentiles_of_the_kb_reference() -> None:
+    reference = [0.2, 0.4, 0.6]  # quantiles 0, 50, 100 %
+    got = [percentile(c, reference) for c in (0.1, 0.2, 0.3, 0.4, 0.6, 0.9)]
+    assert got == pytest.approx([0.0, 0.0, 0.25, 0.5, 1.0, 1.0])
     # Without a reference the KB is read as the sample KB, on which the weights were calibrated.
-    assert relative({"dense": 0.6})["dense"] == 0.6 - SAMPLE_REFERENCE
+    assert percentile(0.6) == percentile(0.6, SAMPLE_REFERENCE)
 
 
 def test_the_same_match_is_less_confident_in_a_kb_whose_articles_all_score_high() -> None:
     r = ranking()
-    broad, sample, narrow = (decide(r, 1.0, 0.0, reference) for reference in (0.40, None, 0.55))
+    broad_kb = [c - 0.1 for c in SAMPLE_REFERENCE]
+    narrow_kb = [c + 0.1 for c in SAMPLE_REFERENCE]
+    broad, sample, narrow = (decide(r, 1.0, 0.0, reference) for reference in (broad_kb, None, narrow_kb))
     assert broad.confidence > sample.confidence > narrow.confidence
-    assert sample.features["reference"] == SAMPLE_REFERENCE and narrow.features["reference"] == 0.55
-    assert narrow.features["dense"] == sample.features["dense"]  # recorded raw
-    # A KB whose reference is the sample's own gives exactly the sample calibration's confidence.
+    assert narrow.features["dense"] == sample.features["dense"]  # the raw cosine, recorded beside
+    assert narrow.features["dense_kb"] < sample.features["dense_kb"] < broad.features["dense_kb"]
     assert decide(r, 1.0, 0.0, SAMPLE_REFERENCE).confidence == sample.confidence
-    assert "reference" in band_verdict(narrow).scores
+    assert {"dense_kb", "cosine_kb"} <= set(band_verdict(narrow).scores)
