@@ -23,6 +23,7 @@ turns with the shipped bands (p50/p95 per stage), turns/s on one thread and peak
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import statistics
 import subprocess
@@ -50,7 +51,9 @@ from bot import bands
 from bot.config import Settings
 from bot.gate import Gate
 from bot.identity import User
+from bot.kb.snapshot import KBSnapshot
 from bot.pipeline import Pipeline
+from bot.responders.blocks import blocks_of
 from bot.turn import Decision, Turn
 from bot.wiring import build_pipeline
 from evals.jsonl import read_jsonl
@@ -130,10 +133,6 @@ def _cited(turn: Turn) -> set[str]:
     return {c.article_id for c in turn.citations}
 
 
-def _cited(turn: Turn) -> set[str]:
-    return {c.article_id for c in turn.citations}
-
-
 def ingest(settings: Settings, args: list[str]) -> None:
     env = {
         "SAFEDESK_ENV_FILE": "",
@@ -198,6 +197,45 @@ def report(name: str, asked: list[Asked], answer_at: float, suggest_at: float) -
     return f
 
 
+def ceilings(asked: list[Asked], snapshot: KBSnapshot) -> None:
+    """What the design can reach at best. Answers: the share of answerable questions whose facts
+    all stand in one block (or at least one chunk) of the gold article, so an answer quoting one
+    block could hold them; and the share of answers that hold them with every turn answered.
+    Bands: how well the confidence separates right answers from unanswerable questions (AUC),
+    and the most answerable questions answered with at most 10 % of unanswerable ones answered."""
+    a = [x for x in asked if x.answerable]
+    u = [x for x in asked if not x.answerable and x.features]
+    in_block = in_chunk = 0
+    for x in a:
+        facts = [_plain(f) for f in x.question.get("facts") or []]
+        chunks = [
+            (str(m.get("heading", "")), text)
+            for text, m in zip(snapshot.documents, snapshot.metadatas, strict=True)
+            if m["article_id"] == x.question["article_id"]
+        ]
+        in_chunk += any(all(f in _plain(text) for f in facts) for _, text in chunks)
+        in_block += any(
+            all(f in _plain(b.text) for f in facts) for heading, text in chunks for b in blocks_of(0, text, heading)
+        )
+    n = max(1, len(a))
+    print("  ceilings:")
+    print(f"    facts all in one block of the gold article {in_block / n:.3f}; in one chunk {in_chunk / n:.3f}")
+    print(f"    answers holding all facts, every turn answered (bands open) {sum(map(facts_present, a)) / n:.3f}")
+    retrieved = sum(x.question["article_id"] in {p.article_id for p in x.turn.passages} for x in a)
+    print(f"    gold article among the retrieved passages (all an answer or suggestion can show) {retrieved / n:.3f}")
+    right = [x.confidence for x in a if facts_present(x) or _first_cited(x.turn) == x.question["article_id"]]
+    wrong = [x.confidence for x in u]
+    if right and wrong:
+        auc = float(np.mean([[r > w or (r == w) / 2 for w in wrong] for r in right]))
+        cut = next((t for t in sorted(set(wrong), reverse=True) if np.mean(np.array(wrong) >= t) > 0.10), 1.0)
+        best = [x for x in a if x.confidence > cut]
+        print(
+            f"    confidence AUC, right answers vs unanswerable {auc:.3f}; with <= 0.10 of unanswerable answered "
+            f"(threshold just above {cut:.3f}) at most {len(best) / n:.3f} of answerable answered, "
+            f"{sum(map(facts_present, best)) / n:.3f} with all facts"
+        )
+
+
 def _decisions(counts: Counter[str]) -> str:
     n = sum(counts.values()) or 1
     main = ["answered", "suggested", "not_in_kb"]
@@ -219,11 +257,11 @@ def calibrate(asked: list[Asked]) -> None:
     names = list(bands.WEIGHTS)
     rows = [x for x in asked if x.features]
     x = np.array([[r.features.get(n, 0.0) for n in names] for r in rows])
+    # A right answer: every fact present, or the gold article quoted first (facts are verbatim
+    # substrings, so an answer that says it in other words of the same article still counts).
     y = np.array(
         [
-            1.0
-            if r.answerable and r.turn.citations[:1] and r.turn.citations[0].article_id == r.question["article_id"]
-            else 0.0
+            1.0 if r.answerable and (facts_present(r) or _first_cited(r.turn) == r.question["article_id"]) else 0.0
             for r in rows
         ]
     )
@@ -239,7 +277,19 @@ def calibrate(asked: list[Asked]) -> None:
     conf = 1 / (1 + np.exp(-(x @ w + b)))
     u = np.array([not r.answerable for r in rows])
     ok = [t for t in np.arange(0.05, 0.99, 0.01) if (conf[u] >= t).mean() <= TARGETS["unanswerable_answered"]]
-    print(f"  lowest answer threshold with unanswerable answered <= 0.10: {min(ok):.2f}" if ok else "  none")
+    if ok:
+        a = np.array([r.answerable for r in rows])
+        print(f"  lowest answer threshold with unanswerable answered <= 0.10: {min(ok):.2f}")
+        print(f"  there: answerable answered {(conf[a] >= min(ok)).mean():.2f}")
+    else:
+        print("  no threshold keeps unanswerable answered <= 0.10")
+    # The suggest threshold: below it a turn is declined, so the right article is not shown.
+    shipped = bands.confidence  # the shipped weights: the threshold goes with them
+    a_conf = np.array([shipped(r.features) for r in rows if r.answerable])
+    u_conf = np.array([shipped(r.features) for r in rows if not r.answerable])
+    print("  suggest threshold (shipped weights): answerable declined / unanswerable declined")
+    for t in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3):
+        print(f"    {t:.2f}: {(a_conf < t).mean():.3f} / {(u_conf < t).mean():.3f}")
 
 
 def plot(curves: dict[str, list[tuple[float, Figures]]], shipped: dict[str, Figures], answer_at: float) -> Path | None:
@@ -268,6 +318,82 @@ def plot(curves: dict[str, list[tuple[float, Figures]]], shipped: dict[str, Figu
     ax.set_ylim(0, 1)
     ax.legend(loc="lower right", fontsize=7)
     return save_figure(fig, "turn-bands-tradeoff.png")
+
+
+DECISIONS = (("answered", "tab:green"), ("suggested", "tab:orange"), ("not_in_kb", "tab:grey"), ("other", "tab:red"))
+
+
+def _shown(d: str) -> str:
+    """A decision as the figures group it: blocked input, blocked output and errors are "other"."""
+    return d if d in ("answered", "suggested", "not_in_kb") else "other"
+
+
+def plot_bands(name: str, asked: list[Asked], answer_at: float, suggest_at: float) -> Path | None:
+    """One set's whole trade-off: for answerable and unanswerable questions, the share answered,
+    suggested and declined at every answer threshold (suggest threshold as shipped; "other":
+    blocked or failed before the bands), with the answer's quality (all facts present, right
+    article shown) over the answerable ones."""
+    plt = pyplot()
+    if plt is None:
+        return None
+    thresholds = [float(t) for t in np.round(np.arange(0.0, 1.001, 0.02), 2)]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
+    for ax, answerable in zip(axes, (True, False), strict=True):
+        group = [x for x in asked if x.answerable == answerable]
+        counts = [Counter(_shown(decision(x, t, min(suggest_at, t))) for x in group) for t in thresholds]
+        n = max(1, len(group))
+        shares = [[c[d] / n for c in counts] for d, _ in DECISIONS]
+        ax.stackplot(thresholds, *shares, colors=[c for _, c in DECISIONS], labels=[d for d, _ in DECISIONS], alpha=0.6)
+        if answerable:
+            quality = [figures(group, t, min(suggest_at, t)) for t in thresholds]
+            ax.plot(thresholds, [f.facts for f in quality], color="black", label="answered, all facts present")
+            ax.plot(thresholds, [f.right_anywhere for f in quality], color="black", ls=":", label="right article shown")
+        ax.axvline(answer_at, color="black", lw=0.8, ls="--")
+        target = TARGETS["answerable_answered" if answerable else "unanswerable_answered"]
+        ax.axhline(target, color="red", lw=0.8, ls=":")
+        ax.set_title(f"{'answerable' if answerable else 'unanswerable'} ({len(group)})")
+        ax.set_xlabel("answer threshold on the bands' confidence (dashed: shipped)")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=7)
+    axes[0].set_ylabel("share of questions")
+    fig.suptitle(f"{name}: answered / suggested / declined across the answer threshold (red: target)")
+    return save_figure(fig, f"turn-bands-{_slug(name)}.png")
+
+
+def plot_styles(name: str, asked: list[Asked], answer_at: float, suggest_at: float) -> Path | None:
+    """One set's figures by question style at the shipped thresholds."""
+    plt = pyplot()
+    if plt is None:
+        return None
+    styles = sorted({x.question.get("style", "?") for x in asked})
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
+    for ax, answerable in zip(axes, (True, False), strict=True):
+        bottom = np.zeros(len(styles))
+        groups = [
+            [x for x in asked if x.answerable == answerable and x.question.get("style", "?") == s] for s in styles
+        ]
+        for d, color in DECISIONS:
+            share = np.array(
+                [sum(_shown(decision(x, answer_at, suggest_at)) == d for x in g) / max(1, len(g)) for g in groups]
+            )
+            ax.bar(styles, share, bottom=bottom, color=color, alpha=0.6, label=d)
+            bottom += share
+        if answerable:
+            facts = [figures(g, answer_at, suggest_at).facts if g else 0.0 for g in groups]
+            ax.plot(styles, facts, "ko-", label="answered, all facts present")
+        for k, g in enumerate(groups):
+            ax.annotate(f"n={len(g)}", (k, 1.0), ha="center", va="bottom", fontsize=7)
+        ax.set_title("answerable" if answerable else "unanswerable")
+        ax.set_ylim(0, 1.08)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, fontsize=7)
+    axes[0].set_ylabel("share of questions")
+    fig.suptitle(f"{name}: by question style (answer at {answer_at}, suggest at {suggest_at})")
+    return save_figure(fig, f"turn-styles-{_slug(name)}.png")
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower().split("(")[0]).strip("-")
 
 
 def latency(pipeline: Pipeline, questions: list[dict], rounds: int) -> None:
@@ -299,32 +425,61 @@ def open_bands(settings: Settings) -> Settings:
 
 
 def run_set(
-    name: str, settings: Settings, files: tuple[str, str], ingest_args: list[str], reuse: bool = False
+    name: str,
+    settings: Settings,
+    files: tuple[str, str],
+    ingest_args: list[str],
+    reuse: bool = False,
+    dump: Path | None = None,
 ) -> list[Asked]:
     if not reuse:
         ingest(settings, ingest_args)
     questions = read_jsonl(DATA / files[0]) + read_jsonl(DATA / files[1])
-    asked = ask_all(pipeline_for(open_bands(settings)), questions)
+    pipeline = pipeline_for(open_bands(settings))
+    asked = ask_all(pipeline, questions)
     report(name, asked, settings.answer_confidence, settings.suggest_confidence)
+    if dump:
+        dump.parent.mkdir(parents=True, exist_ok=True)
+        with (dump.parent / f"{dump.name}-{_slug(name)}.jsonl").open("w") as out:
+            for x in asked:
+                right = x.answerable and _first_cited(x.turn) == x.question["article_id"]
+                row = {"id": x.question["id"], "answerable": x.answerable, "features": x.features}
+                row |= {"facts": x.answerable and facts_present(x), "first_right": right, "closest": x.closest}
+                out.write(json.dumps(row) + "\n")
+    ceilings(asked, pipeline.stages.retriever.index())
+    for path in (
+        plot_bands(name, asked, settings.answer_confidence, settings.suggest_confidence),
+        plot_styles(name, asked, settings.answer_confidence, settings.suggest_confidence),
+    ):
+        if path:
+            print(f"figure: {path.relative_to(ROOT)}")
     return asked
+
+
+def _ingested(reuse: Path | None, name: str) -> bool:
+    """Whether an earlier run left an ingested KB in `reuse`/`name` (its SQLite records)."""
+    return reuse is not None and any((reuse / name).glob("*.db"))
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="sample KB only")
     parser.add_argument("--calibrate", action="store_true", help="fit the bands' weights on the sample KB")
-    parser.add_argument("--rounds", type=int, default=2, help="passes over the sample questions for latency")
+    parser.add_argument("--rounds", type=int, default=2, help="passes over the sample questions for latency (0: none)")
     parser.add_argument(
         "--reuse",
         type=Path,
         metavar="DIR",
-        help="data dirs DIR/sample and DIR/plausible from an earlier ingest of the same KBs (skips the ingest)",
+        help="data dirs DIR/sample and DIR/plausible: ingested there on the first run, reused (not re-ingested) after",
+    )
+    parser.add_argument(
+        "--dump", type=Path, metavar="PREFIX", help="write each turn's band features to PREFIX-<set>.jsonl"
     )
     args = parser.parse_args(argv)
 
     sample = bench_settings("turn-sample", **({"data_dir": args.reuse / "sample"} if args.reuse else {}))
     files = ("sample_questions.jsonl", "sample_unanswerable.jsonl")
-    asked = run_set("Sample KB (calibrated on)", sample, files, ["--prune"], bool(args.reuse))
+    asked = run_set("Sample KB (calibrated on)", sample, files, ["--prune"], _ingested(args.reuse, "sample"), args.dump)
     curves = {"sample KB": tradeoff(asked, sample.suggest_confidence)}
     shipped = {"sample KB": figures(asked, sample.answer_confidence, sample.suggest_confidence)}
     if args.calibrate:
@@ -336,7 +491,12 @@ def main(argv: list[str] | None = None) -> None:
         mapping = ["--mapping", str(PLAUSIBLE_IMPORT / "mapping.yaml"), "--verified-by", "bench", "--prune"]
         p_files = ("plausible_questions.jsonl", "plausible_unanswerable.jsonl")
         p_asked = run_set(
-            "Plausible help centre (held out)", plausible, p_files, [str(PLAUSIBLE_DOCS), *mapping], bool(args.reuse)
+            "Plausible help centre (held out)",
+            plausible,
+            p_files,
+            [str(PLAUSIBLE_DOCS), *mapping],
+            _ingested(args.reuse, "plausible"),
+            args.dump,
         )
         curves["Plausible (held out)"] = tradeoff(p_asked, plausible.suggest_confidence)
         shipped["Plausible (held out)"] = figures(p_asked, plausible.answer_confidence, plausible.suggest_confidence)
@@ -352,7 +512,8 @@ def main(argv: list[str] | None = None) -> None:
     if path:
         print(f"figure: {path.relative_to(ROOT)}")
     questions = read_jsonl(DATA / files[0]) + read_jsonl(DATA / files[1])
-    latency(pipeline_for(sample), questions, args.rounds)
+    if args.rounds:
+        latency(pipeline_for(sample), questions, args.rounds)
 
 
 if __name__ == "__main__":

@@ -77,8 +77,8 @@ class Settings(BaseSettings):
     answer_mode: Literal["extractive", "llm"] = Field("extractive", validation_alias="SAFEDESK_ANSWER_MODE")
     answer_tokens: int = Field(160, validation_alias="SAFEDESK_ANSWER_TOKENS", ge=32, le=2000)
     # The three bands (bot.bands), calibrated on the sample KB by bench/bench_turn.py.
-    answer_confidence: float = Field(0.68, validation_alias="SAFEDESK_ANSWER_CONFIDENCE", ge=0.0, le=1.0)
-    suggest_confidence: float = Field(0.3, validation_alias="SAFEDESK_SUGGEST_CONFIDENCE", ge=0.0, le=1.0)
+    answer_confidence: float = Field(0.65, validation_alias="SAFEDESK_ANSWER_CONFIDENCE", ge=0.0, le=1.0)
+    suggest_confidence: float = Field(0.2, validation_alias="SAFEDESK_SUGGEST_CONFIDENCE", ge=0.0, le=1.0)
     openai_chat_model: str = Field("gpt-4o-mini", validation_alias="OPENAI_CHAT_MODEL", min_length=1)
     llm_max_output_tokens: int = Field(300, validation_alias="SAFEDESK_LLM_MAX_OUTPUT_TOKENS", ge=16, le=4000)
     llm_max_input_tokens: int = Field(3000, validation_alias="SAFEDESK_LLM_MAX_INPUT_TOKENS", ge=500, le=100000)

@@ -34,7 +34,10 @@ _PARSER = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrou
 _BARE_URL = re.compile(r"(?:https?://|www\.)[^\s<>]*", re.IGNORECASE)
 _TRAILING = ".,:;!?\"'*_~"
 # A citation marker stays as written ([1]) for bot.pipeline to renumber; any other bracket is escaped.
-_ESCAPE = re.compile(rf"(?P<marker>{MARKER.pattern})(?P<after>[(:])?|[\\`*_\[\]<~$]|&(?=#?\w+;)")
+_ESCAPE = re.compile(rf"(?P<marker>{MARKER.pattern})(?P<after>[(:])?|[\\`*_\[\]<~]|&(?=#?\w+;)")
+# Streamlit's Markdown reads $…$ as LaTeX: a dollar is escaped where text is rendered, not stored.
+_DOLLAR = re.compile(r"(?<!\\)\$")
+_CODE = re.compile(r"^(?:```|~~~)[^\n]*\n.*?^(?:```|~~~)[ \t]*$|(`+).+?\1", re.MULTILINE | re.DOTALL)
 # What would start a block at the start of a line: a list item, a quote, a heading, a rule.
 _LINE_START = re.compile(r"^(\s*)(>|#{1,6}(?=\s|$)|[-+=](?=[\s=+-]|$))", re.MULTILINE)
 _ORDERED_DOT = re.compile(r"^(\s*\d{1,9})([.)])(?=\s|$)", re.MULTILINE)
@@ -44,11 +47,31 @@ _ALIGN = {"text-align:left": ":--", "text-align:right": "--:", "text-align:cente
 _URL_UNSAFE = "()<>\"' \\`[]{}|^"
 
 
-def escape(text: str) -> str:
-    """Plain text as Markdown that renders as exactly that text (bare URLs aside: see `text`)."""
+def escape(text: str, line_start: bool = True, dollars: bool = True) -> str:
+    """Plain text as Markdown that renders as exactly that text (bare URLs aside: see `text`).
+    `line_start`: the text starts a line (a "-" or "1." there would start a list); `dollars`:
+    it goes straight to `st.markdown` (a Markdown answer escapes its dollars in `for_streamlit`)."""
     escaped = _ESCAPE.sub(_escaped, text)
+    if dollars:
+        escaped = _DOLLAR.sub(r"\\$", escaped)
+    head, newline, rest = escaped.partition("\n")
+    if not line_start:  # mid-line: only the lines after its first newline start a line
+        return head + newline + _LINE_START.sub(r"\1\\\2", _ORDERED_DOT.sub(r"\1\\\2", rest))
     escaped = _ORDERED_DOT.sub(r"\1\\\2", escaped)
     return _LINE_START.sub(r"\1\\\2", escaped)
+
+
+def for_streamlit(markdown: str) -> str:
+    """Safe Markdown (an answer as recorded) as `st.markdown` must get it: dollars outside code
+    escaped, so that "$5 or $10" is not read as LaTeX."""
+    out: list[str] = []
+    last = 0
+    for code in _CODE.finditer(markdown):
+        out.append(_DOLLAR.sub(r"\\$", markdown[last : code.start()]))
+        out.append(code.group(0))
+        last = code.end()
+    out.append(_DOLLAR.sub(r"\\$", markdown[last:]))
+    return "".join(out)
 
 
 def _escaped(match: re.Match[str]) -> str:
@@ -89,6 +112,7 @@ class _Renderer:
     def __init__(self, allowed: set[str]) -> None:
         self.allowed = allowed
         self.reasons: list[str] = []
+        self.line_start = True  # whether the text being written starts a line
 
     def note(self, reason: str) -> None:
         if reason not in self.reasons:
@@ -122,6 +146,7 @@ class _Renderer:
             text, embedded = _html_text(node.content)
             if embedded:
                 self.note(REMOVED_EMBED)
+            self.line_start = True
             return "\n".join(self.text(line.strip()) for line in text.splitlines() if line.strip())
         return self.text(node.content)
 
@@ -158,6 +183,7 @@ class _Renderer:
     # Inline
 
     def inline(self, node: SyntaxTreeNode, in_table: bool = False) -> str:
+        self.line_start = True
         text = self.spans(node.children, in_link=False)
         return text.replace("|", "\\|") if in_table else text
 
@@ -173,6 +199,8 @@ class _Renderer:
                     hidden_in = "" if tag.group(1) else tag.group(2).lower()
                 continue
             if not hidden_in:
+                if out:
+                    self.line_start = out[-1].endswith("\n")
                 out.append(self.span(node, in_link))
         return "".join(out)
 
@@ -207,14 +235,14 @@ class _Renderer:
         last = 0
         for match in _BARE_URL.finditer(text):
             url = _trim(match.group(0))
-            out.append(escape(text[last : match.start()]))
+            out.append(escape(text[last : match.start()], self.line_start and not out, dollars=False))
             if _key(url) in self.allowed:
                 out.append(url if escape(url) == url else f"<{encode_url(url)}>")
             else:
                 self.note(REMOVED_URL)
-                out.append(escape(LINK_REMOVED))
+                out.append(escape(LINK_REMOVED, dollars=False))
             last = match.start() + len(url)
-        out.append(escape(text[last:]))
+        out.append(escape(text[last:], self.line_start and not last, dollars=False))
         return "".join(out)
 
 

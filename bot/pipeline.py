@@ -59,6 +59,7 @@ class Stages:
     max_input_chars: int  # SAFEDESK_MAX_INPUT_CHARS: the most of a question that is redacted and recorded
     streaming: StreamScreens | None = None  # what a streamed answer passes, sentence by sentence
     bands: tuple[float, float] = (0.0, 0.0)  # confidence to answer, to suggest (bot.bands); 0, 0: always answer
+    reference: Callable[[], Sequence[float] | None] | None = None  # the KB's reference quantiles (bot.kb.reference)
 
 
 class Pipeline:
@@ -140,7 +141,8 @@ class Pipeline:
         if not passages:
             return self._stop(turn, Decision.NOT_IN_KB, NOT_IN_KB, handoff=intent.handoff)
         with _timed(turn, "bands"):  # the same bands whatever the responder
-            banding = decide(s.extractive.rank(text, passages), *s.bands)
+            reference = s.reference() if s.reference else None
+            banding = decide(s.extractive.rank(text, passages), *s.bands, reference)
         turn.verdicts.append(band_verdict(banding))
         if banding.band is not Band.ANSWERED:
             return self._suggest(turn, banding, intent)

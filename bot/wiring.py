@@ -14,6 +14,7 @@ from bot.gate import Gate
 from bot.identity import server_secret
 from bot.intents import load_catalogue
 from bot.kb.blocks import for_retriever
+from bot.kb.reference import KBReference
 from bot.kb.retrieval import Retriever, make_retriever
 from bot.pipeline import Pipeline, Stages
 from bot.responders import Responder
@@ -79,5 +80,6 @@ def build_pipeline(
         max_input_chars=settings.max_input_chars,
         streaming=stream_screens(settings, moderator, embedder),
         bands=(settings.answer_confidence, settings.suggest_confidence),
+        reference=KBReference(retriever.index),
     )
     return Pipeline(stages, record)

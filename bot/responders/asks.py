@@ -31,7 +31,11 @@ _ASKS: dict[Kind, re.Pattern[str]] = {
         r"\b(?:how much|costs?|price[sd]?|pricing|fees?|charged?|charges|pay (?:for|extra|more)|expensive|"
         r"cheap\w*|free|refund(?:ed)? in full|money back)\b"
     ),
-    Kind.STEPS: re.compile(r"\b(?:how (?:do|can|should|would|to) (?:i|we|you)?|how to|steps?|where do i|walk me)\b"),
+    Kind.STEPS: re.compile(
+        r"\b(?:how (?:do|can|should|would|to) (?:i|we|you)?|how to|steps?|where do i|walk me|"
+        r"what (?:do|should|can) (?:i|we) do|what now|fix)\b"
+        r"|^(?:please )?(?:cancel|change|reset|delete|update|remove|close|unsubscribe|turn (?:on|off)|set up)\b"
+    ),
     Kind.OPTIONS: re.compile(
         r"\b(?:which|what (?:are (?:the|my) )?(?:options|ways|methods|kinds|types|brands|cards|items|benefits)|"
         r"what (?:do|can|does) .{0,30}\b(?:get|include|accept|offer|support|cover)|what else|list of|"

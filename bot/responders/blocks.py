@@ -22,6 +22,7 @@ _DEPENDENT = re.compile(
     r"in addition|besides|here|he|she|them|the (?:above|following|latter|former|same))\b",
     re.IGNORECASE,
 )
+_RULE = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
 _YES_NO = re.compile(r"^(?:yes|no)\b", re.IGNORECASE)
 
 
@@ -34,10 +35,17 @@ class Block:
     vector_key: int = 0  # position of its vector among its passage's blocks
     score: float = 0.0
     features: dict[str, float] = field(default_factory=dict)
-    covers: tuple[int, ...] = ()  # positions of the blocks it stands for, when it joins several
+    # (passage, position) of the blocks it stands for, when it joins several (a section may
+    # span several retrieved chunks of one heading)
+    covers: tuple[tuple[int, int], ...] = ()
+    sources: list[int] = field(default_factory=list)  # the passage of each segment (cited per segment)
 
     def __post_init__(self) -> None:
-        self.covers = self.covers or (self.position,)
+        self.covers = self.covers or ((self.passage, self.position),)
+
+    def source(self, segment: int) -> int:
+        """The passage the segment was quoted from."""
+        return self.sources[segment] if self.sources else self.passage
 
     @property
     def text(self) -> str:
@@ -69,11 +77,16 @@ def blocks_of(passage: int, text: str, heading: str = "") -> list[Block]:
     lead: list[list[str]] = []  # a paragraph ending with ":" waits for the list or table it introduces
     attach = False  # the last block ends with a lead-in ("They include:"): its list joins it
     for segment in raw:
-        is_items = any(LIST_MARKER.match(line) or line.lstrip().startswith("|") for line in segment)
+        is_items = not _FENCE.match(segment[0]) and any(
+            LIST_MARKER.match(line) or line.lstrip().startswith("|") for line in segment
+        )
         introduces = segment[-1].rstrip().endswith(":") and not is_items
         if attach and is_items:
             blocks[-1].segments.append(segment)
             attach = False
+            continue
+        if _is_list(segment) and not lead and blocks and _is_list(blocks[-1].segments[-1]):
+            blocks[-1].segments[-1] = [*blocks[-1].segments[-1], *segment]  # a loose list is one list
             continue
         attach = False
         opener = segment[0]
@@ -95,8 +108,12 @@ def blocks_of(passage: int, text: str, heading: str = "") -> list[Block]:
         blocks.append(Block(passage, len(blocks), lead))
     for n, block in enumerate(blocks):
         block.position = block.vector_key = n
-        block.covers = (n,)
+        block.covers = ((passage, n),)
     return blocks
+
+
+def _is_list(segment: list[str]) -> bool:
+    return bool(LIST_MARKER.match(segment[0])) and not segment[0].lstrip().startswith("|")
 
 
 def _segments(text: str) -> list[list[str]]:
@@ -107,6 +124,8 @@ def _segments(text: str) -> list[list[str]]:
     for line in text.splitlines():
         if _FENCE.match(line):
             in_code = not in_code
+        if not in_code and _RULE.match(line):  # a thematic break ("---") separates, it says nothing
+            line = ""
         if not line.strip() and not in_code:
             if current:
                 out.append(current)
@@ -120,17 +139,27 @@ def _segments(text: str) -> list[list[str]]:
     split: list[list[str]] = []
     for segment in out:
         start, previous = 0, _line_kind(segment[0])
+        in_code = previous == "code"  # a fenced code block is one piece, whatever its lines look like
         for n in range(1, len(segment)):
+            if in_code:
+                in_code = not _FENCE.match(segment[n])
+                previous = "code" if in_code else "code-end"
+                continue
             kind = _line_kind(segment[n])
-            if kind == "continued" or kind == previous or (previous == "list" and kind == "prose"):
+            if previous != "code-end" and (
+                kind == "continued" or kind == previous or (previous == "list" and kind == "prose")
+            ):
                 continue
             split.append(segment[start:n])
             start, previous = n, kind
+            in_code = kind == "code"
         split.append(segment[start:])
     return split
 
 
 def _line_kind(line: str) -> str:
+    if _FENCE.match(line):
+        return "code"
     if line.lstrip().startswith("|"):
         return "table"
     if LIST_MARKER.match(line):

@@ -40,12 +40,15 @@ WORD_WEIGHT = 0.5  # weight of the question's (rarity-weighted) words the block 
 EXAMPLE_SHARE = 0.4  # a word found only in a list item or an example "(for example ...)" counts this much
 KIND_WEIGHT = 0.12  # the block holds the kind of answer asked for (a duration, an amount, steps ...)
 RANK_WEIGHT = 0.6  # the retriever's hybrid score of the block's passage, relative to the top one
+FAQ_WEIGHT = 0.3  # an FAQ entry's question words that the user's question lacks, against its block
 PART_FLOOR = 0.3  # a second block must score this for the part it answers
 EVERY_KIND = True  # a one-part question too gets a second block for the kind of answer it asks for
 WHOLE_SECTION = True  # quote the best block's whole section when it fits the budget
 PART_COVERED = 0.5  # a part whose rare words the answer holds to this share is answered
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _BARE_REPLY = re.compile(r"^(?:yes|no)\b[^\w]*$", re.IGNORECASE)  # "Yes." on its own
+_FENCE = re.compile(r"^\s*(?:```|~~~)")
+_LEAD_IN = re.compile(r":\s*\[\d{1,2}\]$")
 _STEP = re.compile(r"^\s*(\d{1,3})[.)]\s+")
 _TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-[\s:|-]*$")
 _EXAMPLE = re.compile(r"\((?:for example|e\.g\.|such as|like)[^)]*\)|\b(?:for example|e\.g\.|such as)\b[^.;:]*", re.I)
@@ -61,6 +64,9 @@ class Ranking:
     passages: Sequence[Passage]
     reach: float = 0.0  # rarity-weighted share of the question's words that some passage holds
     unknown: float = 0.0  # rarity-weighted share of the question's words that no KB chunk holds
+    # the rarest question word that the best block's article (as retrieved) lacks, its idf relative
+    # to a word no chunk holds: "police" in "do you give my data to the police" (0 when none is missing)
+    missing: float = 0.0
 
     @property
     def best(self) -> Block | None:
@@ -122,15 +128,35 @@ class ExtractiveResponder:
             coverage = self._coverage(terms, block, passage)
             kind = sum(answers(k, block.text) for k in kinds) / len(kinds) if kinds else 0.0
             rank = passage.score - top
-            block.features = {"cosine": cosine, "coverage": coverage, "kind": kind, "rank": rank}
-            block.score = cosine + WORD_WEIGHT * coverage + KIND_WEIGHT * kind + RANK_WEIGHT * rank
+            heading = self._share(terms, _terms(f"{passage.title} {passage.heading}"))
+
+            # An FAQ entry answers its own question: the specifics it asks about that the user did
+            # not ("a custom sofa that doesn't fit through my door") make its answer someone else's.
+            asked = faq_question(passage.heading)
+            off = 1.0 - self._share(_terms(asked), terms) if asked else 0.0
+            block.features = {
+                "cosine": cosine,
+                "coverage": coverage,
+                "kind": kind,
+                "rank": rank,
+                "heading": heading,
+                "faq_off": off,
+            }
+            block.score = cosine + WORD_WEIGHT * coverage + KIND_WEIGHT * kind + RANK_WEIGHT * rank - FAQ_WEIGHT * off
         ranked = sorted(blocks, key=lambda b: (-b.score, b.passage, b.position))
         weights = {t: self.idf(t) for t in terms}
         total = sum(weights.values()) or 1.0
         held = set().union(*(_terms(f"{p.title} {p.heading} {p.text}") for p in passages)) if passages else set()
         reach = sum(w for t, w in weights.items() if t in held) / total
         unknown = sum(w for t, w in weights.items() if not self.known(t)) / total
-        ranking = Ranking(question, parts, ranked, passages, reach, unknown)
+        best = next((b for b in ranked if b.openable), None)
+        missing = 0.0
+        if best is not None and weights:
+            article = passages[best.passage].article_id
+            own = _terms(" ".join(f"{p.title} {p.heading} {p.text}" for p in passages if p.article_id == article))
+            lacking = [w for t, w in weights.items() if t not in own]
+            missing = min(1.0, max(lacking, default=0.0) / self._unseen) if math.isfinite(self._unseen) else 0.0
+        ranking = Ranking(question, parts, ranked, passages, reach, unknown, missing)
         self._last = (key, ranking)
         return ranking
 
@@ -166,6 +192,12 @@ class ExtractiveResponder:
             shown.append(self._render(block, passages[block.passage], allowance, frozenset(_terms(question))))
         return Answer("\n\n".join(shown), self.model)
 
+    def _share(self, terms: set[str], held: set[str]) -> float:
+        """Rarity-weighted share of `terms` in `held`."""
+        weights = {t: self.idf(t) for t in terms}
+        total = sum(weights.values())
+        return sum(w for t, w in weights.items() if t in held) / total if total else 0.0
+
     def _coverage(self, terms: set[str], block: Block, passage: Passage) -> float:
         """Rarity-weighted share of the question's terms that the block holds: in its title,
         heading or prose fully; only in a list item, a table row or an example, in part."""
@@ -180,25 +212,30 @@ class ExtractiveResponder:
         return held / total
 
     def _section(self, best: Block, ranking: Ranking) -> Block:
-        """The whole section (the blocks of the best block's passage, in order, from its first
-        openable one) when it fits the budget: a heading's content read together; else the block."""
-        own = sorted((b for b in ranking.blocks if b.passage == best.passage), key=lambda b: b.position)
-        start = next(b.position for b in own if b.openable)
-        run = [b for b in own if b.position >= start]
+        """The best block's section read together: its heading's blocks in order, across the
+        retrieved chunks of that heading (ingest splits a section into chunks of its own budget),
+        from its first openable one when that fits the budget up to the best block (what a section
+        opens with defines what follows), else from the best block on. The render cuts the rest
+        at an item or sentence boundary."""
+        order = {n: k for k, n in enumerate(_section_run(best.passage, ranking.passages))}
+        own = sorted((b for b in ranking.blocks if b.passage in order), key=lambda b: (order[b.passage], b.position))
+        start = next(k for k, b in enumerate(own) if b.openable)
+        run = own[start:]
+        size = [sum(self.count(line) for segment in b.segments for line in segment) for b in own]
+        if sum(size[start:]) + 8 > self.max_tokens and sum(size[start : own.index(best) + 1]) + 8 > self.max_tokens:
+            run = own[own.index(best) :]  # the section's opening and the best block do not fit together
         if len(run) == 1:
-            return best
-        segments = [segment for b in run for segment in b.segments]
-        if sum(self.count(line) for segment in segments for line in segment) + 8 > self.max_tokens:
             return best
         return Block(
             best.passage,
-            start,
-            segments,
+            run[0].position,
+            [segment for b in run for segment in b.segments],
             True,
             best.vector_key,
             best.score,
             best.features,
-            tuple(b.position for b in run),
+            tuple(pair for b in run for pair in b.covers),
+            [b.source(n) for b in run for n in range(len(b.segments))],
         )
 
     def _covered(self, part: Part, chosen: list[Block], passages: Sequence[Passage]) -> bool:
@@ -216,13 +253,13 @@ class ExtractiveResponder:
         decisive = part.kinds - {Kind.CONDITION}
         best: tuple[float, Block] | None = None
         for block in ranking.blocks:
-            if not block.openable or any(block.passage == c.passage and block.position in c.covers for c in chosen):
+            if not block.openable or any((block.passage, block.position) in c.covers for c in chosen):
                 continue
             if decisive and not all(answers(k, block.text) for k in decisive):
                 continue
             passage = ranking.passages[block.passage]
             score = block.features["cosine"] + WORD_WEIGHT * self._coverage(set(part.words), block, passage)
-            score += RANK_WEIGHT * block.features["rank"]
+            score += RANK_WEIGHT * block.features["rank"] - FAQ_WEIGHT * block.features["faq_off"]
             if best is None or score > best[0]:
                 best = (score, block)
         return best[1] if best and best[0] >= PART_FLOOR else None
@@ -231,21 +268,24 @@ class ExtractiveResponder:
         """The block under its heading, cited, within `budget` tokens. A list or table too long
         for it keeps its items that share the most of the question's `terms` (all of them if
         none does: the first ones), a paragraph its first sentences; "…" and a link follow."""
-        cite = f"[{block.passage + 1}]"
         heading = f"**{_heading(passage)}**"
         used = self.count(heading)
         out: list[str] = [heading]
         cut = False
-        for segment in block.segments:
-            lines = _segment_lines(segment, cite)
+        for n, segment in enumerate(block.segments):
+            lines = _segment_lines(segment, f"[{block.source(n) + 1}]")
             if used + sum(self.count(line) for line in lines) > budget:
                 lines = self._relevant(lines, terms, budget - used)
+                if n and sum(self.count(line) for line in lines) > budget - used:
+                    lines = []  # not even one item of a later segment fits: it stays out whole
                 cut = True
             if lines:
                 used += sum(self.count(line) for line in lines)
                 out.append("\n".join(_as_shown(lines)) if not _is_table(lines) else "\n".join(lines))
             if cut:
                 break
+        if cut and len(out) > 2 and _LEAD_IN.search(out[-1]):
+            out.pop()  # "To start a return:" without the steps it introduces
         if cut:
             out.append(f"{MORE} [more in “{passage.title}”]({passage.url})")
         return "\n\n".join(out)
@@ -305,6 +345,35 @@ def block_texts(title: str, heading: str, text: str) -> list[str]:
     return [_embedded_text(passage, block) for block in blocks_of(0, text, heading)]
 
 
+def _chunk_number(chunk_id: str) -> int | None:
+    """The chunk's place in its article ("article::hash::3" -> 3), if its id says."""
+    last = chunk_id.rsplit("::", 1)[-1]
+    return int(last) if last.isdigit() and "::" in chunk_id else None
+
+
+def _section_run(n: int, passages: Sequence[Passage]) -> list[int]:
+    """The retrieved passages of passage n's section (same article and heading, consecutive
+    chunks), in their order in the article: n alone when no other chunk of it was retrieved."""
+    here = passages[n]
+    number = _chunk_number(here.chunk_id)
+    if number is None:
+        return [n]
+    by_number = {
+        _chunk_number(p.chunk_id): k
+        for k, p in enumerate(passages)
+        if p.article_id == here.article_id
+        and p.heading == here.heading
+        and p.chunk_id.rsplit("::", 1)[0] == here.chunk_id.rsplit("::", 1)[0]
+    }
+    first = number
+    while first - 1 in by_number:
+        first -= 1
+    last = number
+    while last + 1 in by_number:
+        last += 1
+    return [by_number[k] for k in range(first, last + 1)]
+
+
 def _heading(passage: Passage) -> str:
     """What a block is shown under: an FAQ's question, else the title and the heading path."""
     question = faq_question(passage.heading)
@@ -323,6 +392,8 @@ def _embedded_text(passage: Passage, block: Block) -> str:
 
 def _segment_lines(segment: list[str], cite: str) -> list[str]:
     """A segment's lines as quoted, each item, row or paragraph with its citation marker."""
+    if _FENCE.match(segment[0]):
+        return ["\n".join(segment)]  # code whole and as written: a marker inside would be code
     if _is_table(segment):
         return [line if _TABLE_RULE.match(line) or n == 0 else _cite_row(line, cite) for n, line in enumerate(segment)]
     if any(LIST_MARKER.match(line) for line in segment):

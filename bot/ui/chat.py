@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
 from bot.intents import Catalogue, Intent
-from bot.markdown import escape
+from bot.markdown import escape, for_streamlit
 from bot.pipeline import Pipeline
 from bot.responders import Exchange
 from bot.storage import records
@@ -196,7 +196,7 @@ def _show_turn(turn: Turn, visitor: Visitor, pipeline: Pipeline, db: Database, c
         st.text(turn.question)  # what was kept: personal data already removed
     with st.chat_message("assistant"):
         if turn.decision is Decision.ANSWERED:
-            st.markdown(turn.answer)
+            st.markdown(for_streamlit(turn.answer))
             st.markdown(f"**Sources**\n\n{sources_markdown(turn.citations)}")
             if turn.intent in catalogue:
                 # The bot cannot always tell that the nearest article misses the question (bench_answerability):

@@ -29,6 +29,6 @@ def _item(title: str, heading: str, url: str, line: str) -> str:
 
 def _plain(text: str) -> str:
     """KB text inside Markdown: escape the characters that would start links or emphasis."""
-    for char in "\\[]()*_`#<>":
+    for char in "\\[]()*_`#<>$":
         text = text.replace(char, "\\" + char)
     return text

@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from bot.markdown import for_streamlit
 from bot.storage.review import TurnDetail
 
 
@@ -18,7 +19,7 @@ def show_turn(detail: TurnDetail, contact_for: str | None = None) -> None:
                 f"decision `{turn.get('decision', '')}` · {detail.created_at:%Y-%m-%d %H:%M} UTC")  # fmt: skip
     st.code(str(turn.get("question", "")), language=None, wrap_lines=True)
     st.markdown(f"**Answer** · model `{turn.get('model') or '—'}`")
-    st.markdown(str(turn.get("answer", "")))
+    st.markdown(for_streamlit(str(turn.get("answer", ""))))
     for citation in turn.get("citations") or []:
         st.markdown(f"[{citation.get('number')}] [{citation.get('title')}]({citation.get('url')})")
     if turn.get("handoff"):
@@ -53,4 +54,5 @@ def show_turn(detail: TurnDetail, contact_for: str | None = None) -> None:
     if detail.before:
         with st.expander(f"The conversation before ({len(detail.before)} turn(s))"):
             for earlier in detail.before:
-                st.markdown(f"**Q:** {earlier['question']}  \n**A:** {earlier['answer']}  \n`{earlier['decision']}`")
+                answer = for_streamlit(earlier["answer"])
+                st.markdown(f"**Q:** {earlier['question']}  \n**A:** {answer}  \n`{earlier['decision']}`")

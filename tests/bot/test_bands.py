@@ -1,4 +1,6 @@
-from bot.bands import Band, band_verdict, confidence, decide, suggest, suggestion_text
+import pytest
+
+from bot.bands import SAMPLE_REFERENCE, Band, band_verdict, confidence, decide, percentile, suggest, suggestion_text
 from bot.kb.retrieval import Passage
 from bot.responders.extractive import ExtractiveResponder
 
@@ -22,8 +24,8 @@ def ranking(question: str = "how long do I have to return a chair?"):  # type: i
 
 
 def test_the_confidence_grows_with_every_feature() -> None:
-    low = {"dense": 0.4, "cosine": 0.4, "coverage": 0.2, "kind": 0.0, "reach": 0.5, "unknown": 0.0}
-    for name in ("dense", "cosine", "coverage"):
+    low = {"dense_kb": 0.4, "cosine_kb": 0.4, "coverage": 0.2, "kind": 0.0, "reach": 0.5, "unknown": 0.0}
+    for name in ("dense_kb", "cosine_kb", "coverage"):
         assert confidence({**low, name: low[name] + 0.3}) > confidence(low), name
     assert 0.0 < confidence(low) < 1.0
 
@@ -67,3 +69,23 @@ def test_the_suggestion_text_opens_with_the_intro_then_links_each_article_with_i
     assert lines[2] == (
         "- [Returns › Return window](https://kb.example/returns): You can return most items within 30 days of delivery."
     )
+
+
+def test_cosines_are_read_as_percentiles_of_the_kb_reference() -> None:
+    reference = [0.2, 0.4, 0.6]  # quantiles 0, 50, 100 %
+    got = [percentile(c, reference) for c in (0.1, 0.2, 0.3, 0.4, 0.6, 0.9)]
+    assert got == pytest.approx([0.0, 0.0, 0.25, 0.5, 1.0, 1.0])
+    # Without a reference the KB is read as the sample KB, on which the weights were calibrated.
+    assert percentile(0.6) == percentile(0.6, SAMPLE_REFERENCE)
+
+
+def test_the_same_match_is_less_confident_in_a_kb_whose_articles_all_score_high() -> None:
+    r = ranking()
+    broad_kb = [c - 0.1 for c in SAMPLE_REFERENCE]
+    narrow_kb = [c + 0.1 for c in SAMPLE_REFERENCE]
+    broad, sample, narrow = (decide(r, 1.0, 0.0, reference) for reference in (broad_kb, None, narrow_kb))
+    assert broad.confidence > sample.confidence > narrow.confidence
+    assert narrow.features["dense"] == sample.features["dense"]  # the raw cosine, recorded beside
+    assert narrow.features["dense_kb"] < sample.features["dense_kb"] < broad.features["dense_kb"]
+    assert decide(r, 1.0, 0.0, SAMPLE_REFERENCE).confidence == sample.confidence
+    assert {"dense_kb", "cosine_kb"} <= set(band_verdict(narrow).scores)

@@ -3,7 +3,7 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
-from bot.markdown import encode_url, escape, safe_markdown, urls_in
+from bot.markdown import encode_url, escape, for_streamlit, safe_markdown, urls_in
 
 KB = "https://help.example/articles/delivery"
 # How the page renders Markdown, near enough: CommonMark with GFM tables and strikethrough.
@@ -101,3 +101,19 @@ def test_urls_in_finds_what_gfm_would_link() -> None:
         "WWW.Help.example/y",
         "http://a.example/b_(c)",
     }
+
+
+def test_a_safe_answer_keeps_dollars_and_mid_line_dashes_as_written() -> None:
+    # The answer is recorded and printed by the CLI as it is: no "\$5", no "**Received** \- ..."
+    answer = "- **Received** - we've got your order: it costs $5 or $10 [1]\n- **Sent** - on its way [1]"
+    assert safe_markdown(answer)[0] == answer
+    for text in ("a\n\\- c", "\\- c", "*a*\n\\- c"):  # a dash that starts a line is still escaped
+        assert "<li>" not in GFM.render(safe_markdown(text)[0]), text
+
+
+def test_dollars_are_escaped_only_where_streamlit_renders_them_and_never_in_code() -> None:
+    answer = "It costs $5 or $10. Use `$HOME` and\n\n```\necho $PATH\n```\n\nsee \\$3"
+    shown = for_streamlit(answer)
+    assert "costs \\$5 or \\$10" in shown and "`$HOME`" in shown and "echo $PATH" in shown
+    assert "\\$3" in shown and "\\\\$3" not in shown  # escaped once
+    assert escape("$5") == "\\$5"  # plain text for st.markdown: escaped at once

@@ -16,11 +16,12 @@ import pytest
 from markdown_it import MarkdownIt
 from openai import OpenAI
 
-from bot.bands import SUGGESTED_INTRO
+from bot.bands import SUGGESTED_INTRO, confidence, percentile
 from bot.config import Settings
 from bot.embedding import local_embedder
 from bot.gate import Gate
 from bot.identity import User, safety_identifier, server_secret
+from bot.kb.reference import reference_quantiles
 from bot.pipeline import (
     FAILED,
     LLM_FALLBACK_NOTE,
@@ -143,7 +144,7 @@ def test_three_bands_answer_suggest_or_hand_off_and_each_is_recorded(kb: Setting
     answered = banded(kb, 0.0, 0.0, records).run(CARDS_Q, "billing", User("u"))
     assert answered.decision is Decision.ANSWERED and VISA in answered.answer and not answered.suggestions
 
-    suggested = banded(kb, 0.99, 0.0, records).run(CARDS_Q, "billing", User("u"))
+    suggested = banded(kb, 1.0, 0.0, records).run(CARDS_Q, "billing", User("u"))
     assert suggested.decision is Decision.SUGGESTED and suggested.handoff == "Email billing@fixture.example"
     assert suggested.answer.startswith(SUGGESTED_INTRO + "\n\n- [Payment methods we accept")
     first = suggested.suggestions[0]
@@ -152,7 +153,7 @@ def test_three_bands_answer_suggest_or_hand_off_and_each_is_recorded(kb: Setting
     assert len({s.article_id for s in suggested.suggestions}) == len(suggested.suggestions) <= 3
     assert "respond" not in suggested.timings_ms and not suggested.citations  # nothing was answered
 
-    declined = banded(kb, 0.99, 0.99, records).run(CARDS_Q, "billing", User("u"))
+    declined = banded(kb, 1.0, 1.0, records).run(CARDS_Q, "billing", User("u"))
     assert declined.decision is Decision.NOT_IN_KB and declined.answer == NOT_IN_KB and not declined.suggestions
     (bands,) = [v for v in declined.verdicts if v.screen == "bands"]
     assert bands.reasons[0] == "not_in_kb" and "closest:billing-cards" in bands.reasons
@@ -381,7 +382,7 @@ def test_the_model_saying_it_does_not_know_hands_off_with_the_closest_articles(k
 
 
 def test_the_model_saying_it_does_not_know_hands_off_when_nothing_is_close(kb: Settings) -> None:
-    far = kb.model_copy(update={"suggest_confidence": 0.99, "answer_confidence": 0.0})
+    far = kb.model_copy(update={"suggest_confidence": 1.0, "answer_confidence": 0.0})
     seen: list[dict] = []
     turn = llm_pipeline(far, lambda r: streamed("NOT_IN_KB"), seen).run(CARDS_Q, "billing", User("u"))
     assert turn.decision is Decision.NOT_IN_KB and turn.handoff and not turn.suggestions
@@ -572,3 +573,12 @@ def test_the_extractive_answer_is_not_streamed(pipeline: Pipeline) -> None:
     shown: list[str] = []
     turn = pipeline.run(CARDS_Q, "billing", User("u"), on_text=shown.append)
     assert turn.decision is Decision.ANSWERED and shown == []
+
+
+def test_the_bands_read_the_served_kb_reference_and_record_it(pipeline: Pipeline) -> None:
+    turn = pipeline.run(CARDS_Q, "billing", User("u"))
+    (bands,) = [v for v in turn.verdicts if v.screen == "bands"]
+    reference = reference_quantiles(pipeline.stages.retriever.index())
+    assert reference is not None
+    assert bands.scores["dense_kb"] == pytest.approx(percentile(bands.scores["dense"], reference), abs=1e-3)
+    assert bands.scores["confidence"] == pytest.approx(confidence(bands.scores), abs=1e-3)

@@ -2,7 +2,7 @@
 in a box that does not look like an answer (no Sources list, no quoted block).
 
 The fixture KB is three articles, too small for the bands' calibration (bot/bands.py, made on
-the sample KB), so this module runs its own stack with the answer threshold at 0.99: whatever
+the sample KB), so this module runs its own stack with the answer threshold at 1.0: whatever
 is found is only suggested. The screenshot goes to docs/screenshots/ for the README.
 """
 
@@ -30,7 +30,7 @@ def uncertain_stack(settings_factory, tmp_path_factory) -> Iterator[tuple[str, S
     home: Path = tmp_path_factory.mktemp("e2e-suggested")
     settings = settings_factory(home / "data")
     assert cli.main([str(settings.kb_dir), "--quiet"], settings) == 0
-    bands = {"SAFEDESK_ANSWER_CONFIDENCE": "0.99", "SAFEDESK_SUGGEST_CONFIDENCE": "0.0"}
+    bands = {"SAFEDESK_ANSWER_CONFIDENCE": "1.0", "SAFEDESK_SUGGEST_CONFIDENCE": "0.0"}
     with running_stack(settings, home, extra_env=bands) as app_url:
         yield app_url, settings
 

@@ -41,10 +41,12 @@ def _without(text: str, dropped: list[str]) -> str:
     return "\n".join(lines).strip("\n")
 
 
-def _contradicts(sentence: str, words: set[str], source: str) -> bool:
+def _contradicts(sentence: str, words: set[str], sources: Sequence[str]) -> bool:
     """Whether the sentence is negated and the passage sentence sharing most of its words is not,
-    or the other way round."""
-    closest = max(split_sentences(source), key=lambda s: len(words & content_words(s)), default="")
+    or the other way round. `sources` (title, heading, text) are split apart: an FAQ question
+    shown as a heading must not be read as one sentence with a title "Discount code not working"."""
+    candidates = [s for source in sources for s in split_sentences(source)]
+    closest = max(candidates, key=lambda s: len(words & content_words(s)), default="")
     return bool(_NEGATION.search(sentence)) != bool(_NEGATION.search(closest))
 
 
@@ -98,10 +100,11 @@ class GroundednessScreen:
         numbers = set(_NUMBER.findall(plain))
         partly: list[np.ndarray] = []  # vectors of passages sharing some words: the cosine decides
         for passage in candidates:
-            source = " ".join(str(getattr(passage, part, "")) for part in ("title", "heading", "text"))
+            parts = [str(getattr(passage, part, "")) for part in ("title", "heading", "text")]
+            source = " ".join(parts)
             if numbers - set(_NUMBER.findall(source)):
                 continue  # states a number the passage does not
-            if _contradicts(plain, words, source):
+            if _contradicts(plain, words, parts):
                 continue
             lexical = len(words & content_words(source)) / len(words)
             if lexical >= self.lexical_enough:

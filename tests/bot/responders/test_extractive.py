@@ -1,4 +1,7 @@
+import pytest
+
 from bot.kb.retrieval import Passage
+from bot.responders.asks import Kind, kinds_of
 from bot.responders.extractive import ExtractiveResponder, kb_idf
 from bot.text import split_sentences
 
@@ -255,3 +258,118 @@ def test_a_second_block_only_for_a_part_the_first_does_not_answer() -> None:
         "**Our return policy › Return windows**\n\n"
         "You can return most items within **30 days** of delivery for a full refund, for any reason. [1]"
     )
+
+
+def _chunk(n: int, heading: str, text: str, score: float = 0.6) -> Passage:
+    url = "https://kb.example/app"
+    return Passage(f"app::abc::{n}", "app", "App problems", url, heading, text, score, score, 0.5)
+
+
+LOOP_INTRO = _chunk(3, "Stuck in a sign-in loop", "A sign-in loop is when the app shows the sign-in screen again.")
+LOOP_STEPS = _chunk(
+    4,
+    "Stuck in a sign-in loop",
+    "1. Set your phone's date and time automatically.\n2. Turn off any VPN.\n3. Reinstall the app.",
+    0.55,
+)
+
+
+def test_a_section_split_into_several_retrieved_chunks_is_quoted_together_each_part_cited() -> None:
+    # Ingest splits a section into chunks of its own budget: the steps are the answer, not the intro alone.
+    other = _chunk(9, "Reporting a problem", "Report a problem under Account > Help.", 0.58)
+    answer = ExtractiveResponder(160).respond("app keeps looping to sign in", "App", [LOOP_INTRO, other, LOOP_STEPS])
+    assert answer.text.startswith(
+        "**App problems › Stuck in a sign-in loop**\n\n"
+        "A sign-in loop is when the app shows the sign-in screen again. [1]\n\n"
+        "1. Set your phone's date and time automatically. [3]"
+    ), answer.text
+
+
+def test_chunks_of_a_section_that_are_not_consecutive_are_not_joined() -> None:
+    far = _chunk(6, "Stuck in a sign-in loop", "Codes change every 30 seconds.", 0.5)
+    answer = ExtractiveResponder(160).respond("sign-in loop", "App", [LOOP_INTRO, far])
+    assert "30 seconds" not in answer.text.split("\n\n")[1]
+
+
+def test_a_lead_in_is_never_left_without_the_list_it_introduces() -> None:
+    text = "You can return most items within 30 days.\n\nTo start a return:\n\n" + "\n".join(
+        f"{n}. Step number {n} of the return, done in your account before you post the parcel." for n in range(1, 9)
+    )
+    answer = ExtractiveResponder(40).respond("how long can I return items", "Returns", [passage("returns", text)])
+    assert "To start a return:" not in answer.text, answer.text
+    assert "30 days" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["my card was declined, what do i do", "cancel my plus membership", "how do I fix a declined payment"],
+)
+def test_what_to_do_and_imperative_questions_ask_for_steps(question: str) -> None:
+    assert Kind.STEPS in kinds_of(question)
+
+
+def test_a_how_long_question_does_not_ask_for_steps() -> None:
+    assert Kind.STEPS not in kinds_of("how long do I have to return a sofa")
+
+
+def test_code_is_quoted_whole_as_written_without_a_marker_inside() -> None:
+    code = "```js\nplausible('Signup', {props: {plan: 'Pro'}})\n| not a table |\n- not a list\n```"
+    text = f"Trigger the event from your own JavaScript:\n\n{code}\n\n---\n\nThe first argument is the goal name."
+    answer = ExtractiveResponder(160).respond(
+        "how do I trigger an event in javascript", "Goals", [passage("goals", text)]
+    )
+    assert f"Trigger the event from your own JavaScript: [1]\n\n{code}\n\n" in answer.text, answer.text
+    assert "---" not in answer.text  # a thematic break says nothing
+
+
+def test_a_loose_list_is_one_list() -> None:
+    text = "- In the menu, click Settings.\n\n- Add the script to the Site Header box.\n\n- Click Save."
+    answer = ExtractiveResponder(160).respond("click save", "Setup", [passage("ghost", text)])
+    assert answer.text.endswith(
+        "- In the menu, click Settings. [1]\n- Add the script to the Site Header box. [1]\n- Click Save. [1]"
+    ), answer.text
+
+
+def test_a_section_opening_comes_with_the_best_block_when_both_fit() -> None:
+    opening = _chunk(5, "Bounce rate", "A visit is a bounce unless the visitor views two pages.", 0.6)
+    detail = _chunk(
+        6,
+        "Bounce rate",
+        "Non-interactive events still count as bounced.\n\n"
+        + " ".join(f"Sentence {n} about bounce rates of content sites and blogs in general." for n in range(12)),
+        0.62,
+    )
+    answer = ExtractiveResponder(160).respond(
+        "do non-interactive events count as bounced", "Metrics", [detail, opening]
+    )
+    assert answer.text.split("\n\n")[1] == "A visit is a bounce unless the visitor views two pages. [2]", answer.text
+
+
+def test_an_faq_entry_about_specifics_the_user_did_not_ask_about_does_not_outrank_the_answer() -> None:
+    faq = Passage(
+        "codes::abc::3",
+        "codes",
+        "Discount codes",
+        "https://kb.example/codes",
+        "FAQ > Can I use my Plus birthday voucher with another code?",
+        "No. The birthday voucher is a discount code, so it can't be combined with another code.",
+        0.7,  # retrieved first: the FAQ's words are the question's
+        0.7,
+        0.5,
+    )
+    rules = Passage(
+        "codes::abc::1",
+        "codes",
+        "Discount codes",
+        "https://kb.example/codes",
+        "Why your code might not work",
+        "- **Already used another code.** Only one discount code can be used per order.\n"
+        "- **Expired.** Every code has an end date.",
+        0.6,
+        0.6,
+        0.5,
+    )
+    answer = ExtractiveResponder(60, embedder=Counting()).respond(
+        "can i use two discount codes on the same order", "Codes", [faq, rules]
+    )
+    assert answer.text.startswith("**Discount codes › Why your code might not work**"), answer.text

@@ -91,6 +91,27 @@ def test_groundedness_accepts_a_faithful_paraphrase(context: ScreenContext) -> N
     assert verdict.ok, verdict.scores
 
 
+def test_groundedness_keeps_an_faq_question_shown_as_heading_under_a_negated_title() -> None:
+    # The title "Discount code not working" is not part of the question's sentence: no contradiction.
+    text = "No. The birthday voucher is a discount code, so it can't be combined with another code."
+    faq = Passage(
+        "codes::0123456789abcdef::3",
+        "codes",
+        "Discount code not working",
+        KB_URL,
+        "FAQ > Can I use my birthday voucher with another code?",
+        text,
+        1,
+        1,
+        1,
+        local_embedder().embed([text])[0],
+    )
+    context = ScreenContext(passages=(faq,), allowed_urls=frozenset({KB_URL}))
+    answer = f"**Can I use my birthday voucher with another code?**\n\n{text.replace('.', '. [1]', 1)} [1]"
+    verdict = GroundednessScreen(local_embedder()).check(answer, context)
+    assert verdict.text == answer, verdict.reasons
+
+
 def test_groundedness_embeds_a_sentence_only_when_no_passage_has_its_words() -> None:
     embedded: list[str] = []
 
