@@ -7,7 +7,8 @@ none does, the result is empty and the caller hands off to a human.
 
 Chroma is the store; the retriever keeps an in-memory snapshot of it (vectors,
 texts, metadata and a BM25 index), refreshed when an ingest run (in any process)
-changes the version marker in the collection's metadata. Each refresh reopens the
+changes the version marker in the collection's metadata; a refresh reads only the chunks
+that changed (bot.kb.snapshot). Each refresh reopens the
 store, since an embedded client's readers go stale when another process writes. A
 failed refresh keeps the previous snapshot, is logged, is retried, and shows in
 `freshness()` (the staff KB page).
@@ -185,7 +186,8 @@ class Retriever:
         try:  # the lock was taken by index(); released here when the new snapshot is in place
             client, collection = self.reopen() if self.reopen else (self.client, self.collection)
             marker = version(client.get_collection(collection.name))  # read before the data: a later run
-            index = KBSnapshot.build(collection)  # changes the marker again and triggers another refresh
+            # changes the marker again and triggers another refresh. Only what changed is read.
+            index = self._index.refreshed(collection) if self._index is not None else KBSnapshot.build(collection)
             self.client, self.collection = client, collection
             self._index, self._version, self._stored = index, marker, marker
             if self._error:
