@@ -66,6 +66,7 @@ NOISE_SIGMA = 0.02  # per dimension: cosine to the base vector ~0.93
 CHUNKS_PER_ARTICLE = 8
 CANDIDATES = 30  # neighbours asked of Chroma in the measured alternative
 WARMUP = 10
+ALTERNATIVE_EVERY = 4  # of the queries, asked of Chroma directly (slow with a filter: bounded)
 PAGE = 5000  # rows per write or read when copying
 TARGET_P95_MS = 30.0
 TARGET_RSS_MB = 1024.0
@@ -194,6 +195,14 @@ def timed(call: Callable[..., object], *args: Any, **kwargs: Any) -> float:
     return time.perf_counter() - start
 
 
+def timed_cpu(call: Callable[..., object], *args: Any, **kwargs: Any) -> tuple[float, float]:
+    """Wall time and this process's CPU time (all its threads) of one call: on a busy machine the
+    second shows what the call costs, the first also how long it waited for a core."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    call(*args, **kwargs)
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
 def ms(values: list[float]) -> str:
     return f"{statistics.median(values) * 1000:6.2f} {pct(values, 95) * 1000:6.2f}"
 
@@ -230,7 +239,7 @@ def measure(settings: Settings, client: ClientAPI, questions: list[Question]) ->
         "all of retrieval (hybrid, vector given)": [
             timed(retriever.search, t, i, k=4, query_vector=vectors[t]) for t, i in asks
         ],
-        f"alternative: chroma query n={CANDIDATES} + filter": [
+        f"alternative: chroma query n={CANDIDATES} + filter (1 in {ALTERNATIVE_EVERY})": [
             timed(
                 collection.query,
                 query_embeddings=[vectors[t].tolist()],
@@ -238,11 +247,11 @@ def measure(settings: Settings, client: ClientAPI, questions: list[Question]) ->
                 where=chroma_where(i, today),  # type: ignore[arg-type]
                 include=["distances"],
             )
-            for t, i in asks
+            for t, i in asks[::ALTERNATIVE_EVERY]
         ],
         "same, no filter": [
             timed(collection.query, query_embeddings=[vectors[t].tolist()], n_results=CANDIDATES, include=["distances"])
-            for t, _ in asks
+            for t, _ in asks[::ALTERNATIVE_EVERY]
         ],
     }
     print("  parts of a hybrid query (p50 p95 ms):")
@@ -277,15 +286,15 @@ def app_process(settings: Settings) -> None:
     loaded, _ = rss_mb()
     for text, intent in asks[:WARMUP]:
         retriever.search(text, intent, k=4)
-    e2e = [timed(retriever.search, t, i, k=4) for t, i in asks]
+    e2e, cpu = map(list, zip(*(timed_cpu(retriever.search, t, i, k=4) for t, i in asks), strict=True))
     after, peak = rss_mb()
     p95 = pct(e2e, 95) * 1000
     print(f"    RSS with models, before the snapshot {before:.0f} MB; snapshot of {retriever.index().size} chunks")
     print(f"    built whole in {build:.1f} s: RSS {loaded:.0f} MB (+{loaded - before:.0f} MB)")
-    print(f"    hybrid end to end p50/p95 {ms(e2e)} ms over {len(asks)} queries")
+    print(f"    hybrid end to end p50/p95 {ms(e2e)} ms over {len(asks)} queries (CPU time {ms(cpu)} ms)")
     print(f"    RSS after the queries {after:.0f} MB, peak {peak:.0f} MB")
     verdict = "met" if p95 <= TARGET_P95_MS else "NOT met"
-    print(f"    target p95 <= {TARGET_P95_MS:.0f} ms: {p95:.2f} ms, {verdict}")
+    print(f"    target p95 <= {TARGET_P95_MS:.0f} ms: {p95:.2f} ms, {verdict} (load average {os.getloadavg()[0]:.1f})")
     verdict = "met" if peak <= TARGET_RSS_MB else "NOT met"
     print(f"    target RSS <= {TARGET_RSS_MB:.0f} MB for the process: peak {peak:.0f} MB, {verdict}")
     article = sorted(articles, key=lambda a: a.id)[0]
@@ -294,16 +303,18 @@ def app_process(settings: Settings) -> None:
     sync = KBSync(collection, embedder, settings.chunk_tokens, Tokenizer.from_settings(settings).count)
     ingest = timed(lambda: sync.apply(sync.plan([changed])))
     retriever.refresh_seconds = 0.0
-    refresh = timed(lambda: (retriever.index(), retriever.wait_for_refresh()))
+    refresh, refresh_cpu = timed_cpu(lambda: (retriever.index(), retriever.wait_for_refresh()))
     snapshot = retriever.index()
     assert retriever.freshness().current, retriever.freshness()
     assert any("added by bench_query" in snapshot.documents[r] for r in snapshot.row_of.values())
-    print(f"    one article changed ({article.id}, ingested in {ingest:.1f} s): snapshot refreshed in {refresh:.2f} s,")
+    print(f"    one article changed ({article.id}, ingested in {ingest:.1f} s): snapshot refreshed in {refresh:.2f} s")
+    print(f"      (CPU {refresh_cpu:.2f} s),")
     print(f"      {snapshot.fetched} chunks read from the store, {snapshot.lexical.dead} rows now dead")
     verdict = "met" if refresh <= TARGET_REFRESH_S else "NOT met"
     print(f"    target refresh <= {TARGET_REFRESH_S:.0f} s after a one-article change: {refresh:.2f} s, {verdict}")
-    e2e = [timed(retriever.search, t, i, k=4) for t, i in asks]
-    print(f"    hybrid end to end after the refresh p50/p95 {ms(e2e)} ms; peak RSS {rss_mb()[1]:.0f} MB")
+    e2e, cpu = map(list, zip(*(timed_cpu(retriever.search, t, i, k=4) for t, i in asks), strict=True))
+    print(f"    hybrid end to end after the refresh p50/p95 {ms(e2e)} ms (CPU {ms(cpu)} ms)")
+    print(f"    peak RSS {rss_mb()[1]:.0f} MB (the ingest of that article ran in this process too)")
 
 
 def in_app_process(settings: Settings) -> None:
