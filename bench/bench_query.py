@@ -384,7 +384,8 @@ def server_run(embedded: Settings, questions: list[Question]) -> None:
         print(f"\nChroma server (pid {proc.pid}, 127.0.0.1:{port}), up in {time.perf_counter() - start:.1f} s")
         settings = bench_settings("query-server", chroma_host="127.0.0.1", chroma_port=port)
         client = chroma_client(settings)
-        source = kb_collection(chroma_client(embedded), embedded.collection, local_embedder())
+        # fresh: the app process changed an article in the embedded store since this one last read it
+        source = kb_collection(chroma_client(embedded, fresh=True), embedded.collection, local_embedder())
         start = time.perf_counter()
         copy_collection(source, client, kb_collection(client, settings.collection, local_embedder()))
         print(f"  copied the store over HTTP (vectors as they are) in {time.perf_counter() - start:.0f} s")

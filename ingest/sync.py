@@ -184,7 +184,7 @@ class KBSync:
                 summary.removed.append(article_id)
         finally:
             if summary.loaded or summary.replaced or summary.removed:
-                bump_revision(self.collection)
+                bump_revision(self.collection, summary.loaded + summary.replaced + summary.removed)
         return summary
 
     def _write(self, article: Article, stale_ids: list[str], flagged: list[str]) -> int:

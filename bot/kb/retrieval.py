@@ -39,7 +39,7 @@ from bot.config import Settings
 from bot.embedding import Embedder, make_embedder
 from bot.intents import ALL_INTENTS
 from bot.kb.snapshot import KBSnapshot
-from bot.kb.store import open_kb, version
+from bot.kb.store import changed_since, open_kb, version
 from bot.turn import PassageRecord
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -188,9 +188,12 @@ class Retriever:
     def _rebuild(self) -> None:
         try:  # the lock was taken by index(); released here when the new snapshot is in place
             client, collection = self.reopen() if self.reopen else (self.client, self.collection)
-            marker = version(client.get_collection(collection.name))  # read before the data: a later run
-            # changes the marker again and triggers another refresh. Only what changed is read.
-            index = self._index.refreshed(collection) if self._index is not None else KBSnapshot.build(collection)
+            current = client.get_collection(collection.name)
+            marker = version(current)  # read before the data: a later run changes it again, another refresh
+            # Only what changed is read: the articles ingest logged, if its log covers the gap (bot.kb.store).
+            articles = changed_since(current.metadata, self._version[1])
+            old = self._index
+            index = old.refreshed(collection, articles) if old is not None else KBSnapshot.build(collection)
             self.client, self.collection = client, collection
             self._index, self._version, self._stored = index, marker, marker
             if self._error:

@@ -10,9 +10,10 @@ import pytest
 
 from bot.config import Settings
 from bot.embedding import local_embedder
+from bot.kb import snapshot
 from bot.kb.retrieval import Retriever
-from bot.kb.snapshot import KBSnapshot
-from bot.kb.store import open_kb
+from bot.kb.snapshot import KBSnapshot, stored_ids
+from bot.kb.store import bump_revision, open_kb
 from ingest import cli
 from tests.chroma_server import running_chroma_server
 
@@ -131,7 +132,11 @@ def assert_same(settings: Settings, live: Retriever) -> None:
     assert any(incremental.scores(q).any() for q in QUERIES)  # the comparison is of something
 
 
-def test_an_incremental_refresh_equals_a_whole_build(store: Settings, tmp_path: Path) -> None:
+def test_an_incremental_refresh_equals_a_whole_build(
+    store: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listings: list[int] = []  # ids listed (every stored id compared) rather than the articles ingest logged
+    monkeypatch.setattr(snapshot, "stored_ids", lambda c: listings.append(1) or stored_ids(c))
     kb = tmp_path / "kb"
     kb.mkdir()
     for file in ARTICLES.glob("*.md"):
@@ -161,11 +166,31 @@ def test_an_incremental_refresh_equals_a_whole_build(store: Settings, tmp_path: 
     assert not any(c.startswith("billing-cards::") for c in live.index().row_of)
     assert_same(store, live)
 
+    assert not listings  # three ingests: each refresh read only the articles ingest named
+
+    # Another writer, who names no articles: every id is compared.
+    _, collection = open_kb(store, local_embedder(), create=False, fresh=True)
+    gone = collection.get(where={"article_id": "note-05"}, include=[])["ids"]
+    collection.delete(ids=gone)
+    bump_revision(collection)
+    assert refresh(live).fetched == 0 and gone[0] not in live.index().row_of
+    assert len(listings) == 1
+    assert_same(store, live)
+
+    # A write the log does not name (an ingest that stopped half-way): the count gives it away.
+    row = collection.get(where={"article_id": "note-06"}, include=["documents", "metadatas", "embeddings"])
+    collection.upsert(
+        ids=["note-06::copy::0"], documents=row["documents"], metadatas=row["metadatas"], embeddings=row["embeddings"]
+    )
+    bump_revision(collection, [])
+    assert refresh(live).fetched == 1 and "note-06::copy::0" in live.index().row_of
+    assert_same(store, live)
+
     for n in range(10):  # past a fifth of the snapshot: built whole again
         write_note(kb, n, version=3)
     ingest(store, kb)
-    snapshot = refresh(live)
-    assert snapshot.fetched == snapshot.size and snapshot.lexical.dead == 0
+    whole = refresh(live)
+    assert whole.fetched == whole.size and whole.lexical.dead == 0
     assert_same(store, live)
 
 
