@@ -14,9 +14,9 @@ failed refresh keeps the previous snapshot, is logged, is retried, and shows in
 `freshness()` (the staff KB page).
 
 Dense search over the snapshot is exact, and filtering happens there:
-Chroma's own `where` filter cost ~75 ms a query at 10,000 chunks (bench_query).
+Chroma's own `where` filter cost ~75 ms a query at 10,000 chunks, over a second at 100,000 (bench_query).
 Ranking is hybrid by default: a weighted sum of the dense cosine and the BM25
-score (bm25s) normalised by the best BM25 score among servable chunks.
+score (bm25s's Lucene variant, bot.kb.lexical) normalised by the best BM25 score among servable chunks.
 """
 
 from __future__ import annotations
