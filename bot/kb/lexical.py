@@ -4,9 +4,10 @@ Scores are bm25s's Lucene variant (k1 1.5, b 0.75, idf log(1 + (N - df + 0.5) / 
 the retriever used before, computed at query time from term frequencies and the live corpus's
 statistics, so that adding or removing rows needs no re-scoring of the others.
 
-Rows are only appended; a removed row is marked dead (no score, out of the statistics). Postings
-are in two parts: `main`, built once, and `recent`, rebuilt from the rows appended since; the
-snapshot starts over with a full build once too much is dead or recent (bot.kb.snapshot).
+Rows are only appended; a removed row is marked dead (no score, out of the statistics: its text is
+tokenized again to know its terms). Postings are in two parts: `main`, built once, and `recent`,
+rebuilt from the rows appended since (whose terms are kept); the snapshot starts over with a full
+build once too much is dead or recent (bot.kb.snapshot).
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ class Postings:
 @dataclass(frozen=True)
 class LexicalIndex:
     vocab: dict[str, int]
-    terms: list[np.ndarray]  # per row: its distinct term ids
-    tfs: list[np.ndarray]  # per row: how often each occurs
+    recent_terms: list[np.ndarray]  # per row from `main_rows` on: its distinct term ids
+    recent_tfs: list[np.ndarray]  # and how often each occurs
     lengths: np.ndarray  # (rows,) tokens per row
     live: np.ndarray  # (rows,) False once removed
     df: np.ndarray  # (terms,) live rows holding each term
@@ -90,29 +91,30 @@ class LexicalIndex:
         terms, tfs, lengths = _count(tokenize(texts), vocab)
         df = np.bincount(np.concatenate(terms), minlength=len(vocab)) if terms else np.zeros(0, dtype=np.int64)
         return cls(
-            vocab, terms, tfs, lengths, np.ones(len(texts), dtype=bool), df.astype(np.int64),
+            vocab, [], [], lengths, np.ones(len(texts), dtype=bool), df.astype(np.int64),
             Postings.of(terms, tfs, 0), Postings.of([], [], 0), len(texts),
         )  # fmt: skip
 
-    def updated(self, removed: np.ndarray, texts: list[str]) -> LexicalIndex:
-        """A new index: rows `removed` dead, `texts` appended as new rows. This one is left as it was
-        (queries may be using it)."""
+    def updated(self, removed: np.ndarray, removed_texts: list[str], texts: list[str]) -> LexicalIndex:
+        """A new index: live rows `removed` (whose texts were `removed_texts`) dead, `texts` appended
+        as new rows. This one is left as it was (queries may be using it)."""
+        if not self.live[removed].all() or len(removed) != len(removed_texts):
+            raise ValueError("removed rows must be live, with their texts")
         vocab = dict(self.vocab)
         terms, tfs, lengths = _count(tokenize(texts), vocab)
+        gone, _, _ = _count(tokenize(removed_texts), vocab)
         live = np.concatenate([self.live, np.ones(len(texts), dtype=bool)])
-        removed = removed[self.live[removed]]
         live[removed] = False
         df = np.zeros(len(vocab), dtype=np.int64)
         df[: len(self.df)] = self.df
-        if len(removed):
-            np.subtract.at(df, np.concatenate([self.terms[r] for r in removed]), 1)
+        if gone:
+            np.subtract.at(df, np.concatenate(gone), 1)
         if terms:
             np.add.at(df, np.concatenate(terms), 1)
-        all_terms, all_tfs = self.terms + terms, self.tfs + tfs
-        recent = Postings.of(all_terms[self.main_rows :], all_tfs[self.main_rows :], self.main_rows)
+        recent_terms, recent_tfs = self.recent_terms + terms, self.recent_tfs + tfs
         return LexicalIndex(
-            vocab, all_terms, all_tfs, np.concatenate([self.lengths, lengths]), live, df,
-            self.main, recent, self.main_rows,
+            vocab, recent_terms, recent_tfs, np.concatenate([self.lengths, lengths]), live, df,
+            self.main, Postings.of(recent_terms, recent_tfs, self.main_rows), self.main_rows,
         )  # fmt: skip
 
     def scores(self, query: str) -> np.ndarray:

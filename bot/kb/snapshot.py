@@ -233,10 +233,13 @@ class KBSnapshot:
         changed = self.lexical.dead + removed + (self.lexical.rows - self.lexical.main_rows) + new
         return not self.row_of or changed > REBUILD_SHARE * (self.lexical.rows + new)
 
+    def _texts(self, rows: np.ndarray) -> list[str]:
+        return Rows([], [self.documents[r] for r in rows], [self.metadatas[r] for r in rows]).texts()
+
     def _with(self, rows: Rows, removed: np.ndarray, skipped: frozenset[str]) -> KBSnapshot:
         """This snapshot with rows `removed` dead and `rows` appended."""
         embeddings = np.vstack([self.embeddings, *rows.vectors]) if rows.vectors else self.embeddings
-        lexical = self.lexical.updated(removed, rows.texts())
+        lexical = self.lexical.updated(removed, self._texts(removed), rows.texts())
         snapshot = KBSnapshot.__new__(KBSnapshot)
         snapshot.ids = self.ids + rows.ids
         snapshot.documents = self.documents + rows.documents

@@ -2,6 +2,7 @@
 
 import bm25s
 import numpy as np
+import pytest
 
 from bot.kb.lexical import LexicalIndex, tokenize
 
@@ -32,10 +33,10 @@ def test_scores_are_bm25s_lucene_scores() -> None:
 
 def test_an_updated_index_scores_as_one_built_from_its_live_rows() -> None:
     added = ["Gift vouchers\n\nVouchers can pay for delivery and for a parcel's express upgrade.", "Cards again: Visa."]
-    updated = LexicalIndex.build(TEXTS[:4]).updated(np.array([1, 3]), TEXTS[4:] + added)
+    updated = LexicalIndex.build(TEXTS[:4]).updated(np.array([1, 3]), [TEXTS[1], TEXTS[3]], TEXTS[4:] + added)
     live = [0, 2, 4, 5, 6, 7]
     assert updated.live.tolist() == [i in live for i in range(8)] and updated.dead == 2
-    again = updated.updated(np.array([6]), [])  # and once more, on top of the first update
+    again = updated.updated(np.array([6]), [added[0]], [])  # and once more, on top of the first update
     for query in [*QUERIES, "vouchers parcel express"]:
         rebuilt = LexicalIndex.build([(TEXTS + added)[i] for i in live]).scores(query)
         np.testing.assert_allclose(updated.scores(query)[live], rebuilt, rtol=1e-5, atol=1e-6)
@@ -44,4 +45,7 @@ def test_an_updated_index_scores_as_one_built_from_its_live_rows() -> None:
         np.testing.assert_allclose(
             again.scores(query)[still], LexicalIndex.build([(TEXTS + added)[i] for i in still]).scores(query), rtol=1e-5
         )
-    assert not LexicalIndex.build(TEXTS[:4]).updated(np.array([1, 3]), []).scores("parcel").any()  # its only row died
+    only_parcel_gone = LexicalIndex.build(TEXTS[:4]).updated(np.array([3]), [TEXTS[3]], [])
+    assert not only_parcel_gone.scores("parcel").any() and only_parcel_gone.df[only_parcel_gone.vocab["parcel"]] == 0
+    with pytest.raises(ValueError, match="must be live"):
+        updated.updated(np.array([1]), [TEXTS[1]], [])  # dead already
