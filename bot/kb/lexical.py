@@ -22,6 +22,7 @@ import Stemmer
 
 K1 = 1.5
 B = 0.75
+BATCH = 2000  # texts tokenized at a time when building
 _STEMMER = Stemmer.Stemmer("english")
 _EMPTY = np.zeros(0, dtype=np.int32)
 
@@ -88,7 +89,15 @@ class LexicalIndex:
     @classmethod
     def build(cls, texts: list[str]) -> LexicalIndex:
         vocab: dict[str, int] = {}
-        terms, tfs, lengths = _count(tokenize(texts), vocab)
+        terms: list[np.ndarray] = []
+        tfs: list[np.ndarray] = []
+        counts: list[np.ndarray] = []
+        for start in range(0, len(texts), BATCH):  # a token list per text for all of them at once cost 0.5 GB
+            batch = _count(tokenize(texts[start : start + BATCH]), vocab)
+            terms += batch[0]
+            tfs += batch[1]
+            counts.append(batch[2])
+        lengths = np.concatenate(counts) if counts else np.zeros(0, dtype=np.float32)
         df = np.bincount(np.concatenate(terms), minlength=len(vocab)) if terms else np.zeros(0, dtype=np.int64)
         return cls(
             vocab, [], [], lengths, np.ones(len(texts), dtype=bool), df.astype(np.int64),

@@ -4,6 +4,7 @@ import bm25s
 import numpy as np
 import pytest
 
+from bot.kb import lexical
 from bot.kb.lexical import LexicalIndex, tokenize
 
 TEXTS = [
@@ -24,7 +25,9 @@ def bm25s_scores(texts: list[str], query: str) -> np.ndarray:
     return np.asarray(index.get_scores(tokens), dtype=np.float32) if tokens else np.zeros(len(texts), np.float32)
 
 
-def test_scores_are_bm25s_lucene_scores() -> None:
+@pytest.mark.parametrize("batch", [2, lexical.BATCH])
+def test_scores_are_bm25s_lucene_scores(batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lexical, "BATCH", batch)  # texts tokenized a few at a time, or all at once
     index = LexicalIndex.build(TEXTS)
     for query in QUERIES:
         np.testing.assert_allclose(index.scores(query), bm25s_scores(TEXTS, query), rtol=1e-5, atol=1e-6)
