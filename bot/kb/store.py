@@ -12,8 +12,11 @@ names it and says what to run, rather than serving an empty knowledge base.
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import Any
 
 import chromadb
 from chromadb.api import ClientAPI
@@ -30,6 +33,9 @@ INTENT_KEY = "intent:"
 REVISION_KEY = "revision"
 VERSION_KEY = "version"  # a fresh random token per ingest run: two runs that both reach revision N still differ
 MODEL_KEY = "embedding_model"
+CHANGES_KEY = "changes"  # JSON [[version, version before, article ids or null], ...] of the last runs
+CHANGES_KEPT = 20
+CHANGES_MAX_CHARS = 20_000
 SQLITE_FILE = "chroma.sqlite3"  # what makes a folder an embedded Chroma store
 LOAD_HINT = "load it with `python -m ingest` (or `make kb`)"
 
@@ -141,14 +147,49 @@ def version(collection: Collection) -> tuple[int, str]:
     return int(metadata.get(REVISION_KEY, 0)), str(metadata.get(VERSION_KEY, ""))
 
 
-def bump_revision(collection: Collection) -> None:
-    """Tell running retrievers (their lexical index), in this process or another, that the KB changed."""
+def bump_revision(collection: Collection, changed: Iterable[str] | None = None) -> None:
+    """Tell running retrievers (their snapshot), in this process or another, that the KB changed;
+    `changed` names the articles whose chunks were written or deleted, if known, so that they read
+    only those (bot.kb.snapshot)."""
     metadata = dict(collection.metadata or {})
+    token = uuid.uuid4().hex
+    articles = None if changed is None else sorted(set(changed))
+    log = [*_changes(metadata), [token, str(metadata.get(VERSION_KEY, "")), articles]]
+    while len(log) > 1 and (len(log) > CHANGES_KEPT or len(json.dumps(log)) > CHANGES_MAX_CHARS):
+        log.pop(0)
+    if len(json.dumps(log)) > CHANGES_MAX_CHARS:
+        log[-1][2] = None  # too many to list: retrievers compare every id instead
+    metadata[CHANGES_KEY] = json.dumps(log)
     metadata[REVISION_KEY] = revision(collection) + 1
-    metadata[VERSION_KEY] = uuid.uuid4().hex
+    metadata[VERSION_KEY] = token
     metadata.pop("hnsw:space", None)  # fixed at creation; Chroma refuses to change it
     collection.modify(metadata=metadata)
 
 
 def date_key(day: date) -> int:
     return day.year * 10000 + day.month * 100 + day.day
+
+
+def changed_since(metadata: Mapping[str, Any] | None, served: str) -> set[str] | None:
+    """The articles changed from version `served` to the current one, or None when the log does not
+    say (another writer, a gap, or too many to list)."""
+    metadata = metadata or {}
+    log = {token: (before, articles) for token, before, articles in _changes(metadata)}
+    token, changed = str(metadata.get(VERSION_KEY, "")), set()
+    for _ in range(len(log) + 1):
+        if token == served:
+            return changed
+        before, articles = log.get(token, ("", None))
+        if articles is None:
+            return None
+        changed.update(articles)
+        token = before
+    return None
+
+
+def _changes(metadata: Mapping[str, Any]) -> list[list[Any]]:
+    try:
+        log = json.loads(str(metadata.get(CHANGES_KEY, "[]")))
+    except ValueError:
+        return []
+    return [entry for entry in log if isinstance(entry, list) and len(entry) == 3] if isinstance(log, list) else []

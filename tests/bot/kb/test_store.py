@@ -10,7 +10,17 @@ from bot import cli as bot_cli
 from bot.config import Settings
 from bot.embedding import local_embedder
 from bot.kb.retrieval import make_retriever
-from bot.kb.store import SQLITE_FILE, StoreError, bump_revision, chroma_client, kb_collection, revision
+from bot.kb.store import (
+    CHANGES_KEPT,
+    SQLITE_FILE,
+    StoreError,
+    bump_revision,
+    changed_since,
+    chroma_client,
+    kb_collection,
+    revision,
+    version,
+)
 from ingest import cli
 from tests.chroma_server import running_chroma_server
 
@@ -37,6 +47,29 @@ def test_revision_is_bumped_and_visible_to_a_new_client(settings: Settings) -> N
     before = revision(collection)
     bump_revision(collection)
     assert revision(chroma_client(settings).get_collection(settings.collection)) == before + 1
+
+
+def test_the_articles_changed_since_a_version_are_read_from_the_log(settings: Settings) -> None:
+    def current():  # type: ignore[no-untyped-def]
+        return chroma_client(settings).get_collection(settings.collection)
+
+    collection = kb_collection(chroma_client(settings), settings.collection, local_embedder())
+    start = version(collection)[1]
+    bump_revision(collection, ["a", "b"])
+    middle = version(current())[1]
+    bump_revision(current(), ["c", "a"])
+    assert changed_since(current().metadata, start) == {"a", "b", "c"}
+    assert changed_since(current().metadata, middle) == {"a", "c"}
+    assert changed_since(current().metadata, version(current())[1]) == set()
+    assert changed_since(current().metadata, "a version the log never saw") is None
+    bump_revision(current())  # a writer that names no articles
+    assert changed_since(current().metadata, start) is None
+    bump_revision(current(), ["x" * 30_000])  # too long to log
+    assert changed_since(current().metadata, version(current())[1]) == set()
+    assert changed_since(current().metadata, middle) is None
+    for n in range(CHANGES_KEPT + 5):
+        bump_revision(current(), [f"article-{n}"])
+    assert changed_since(current().metadata, middle) is None  # fell off the end of the log
 
 
 @pytest.fixture
