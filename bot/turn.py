@@ -71,6 +71,7 @@ class VerdictRecord:
     reasons: tuple[str, ...]
     error: bool
     ms: float
+    outcome: str = ""  # moderation screens: pass, review or block
 
     @classmethod
     def of(cls, verdict: Verdict) -> VerdictRecord:
@@ -81,6 +82,7 @@ class VerdictRecord:
             verdict.reasons,
             verdict.error,
             round(verdict.seconds * 1000, 3),
+            verdict.outcome,
         )
 
 
@@ -103,6 +105,20 @@ class Turn:
     model: str = ""  # what wrote the answer: "extractive" or the chat model
     usage: dict[str, int] = field(default_factory=dict)  # the chat model's tokens, kept if its answer was replaced
     moderation_model: str = ""
+    # What moderation made of the turn (the gravest outcome of its moderation screens): "pass",
+    # "review" (answered from quoted text only) or "block". `flagged` (review or block) puts the
+    # turn in the staff's flagged-turns list; `moderation_scores` are that screen's scores.
+    moderation_outcome: str = "pass"
+    flagged: bool = False
+    moderation_scores: dict[str, float] = field(default_factory=dict)
+
+    def note_moderation(self, verdicts: list[VerdictRecord]) -> None:
+        """Keeps the gravest moderation outcome among `verdicts` (and its scores)."""
+        order = ("pass", "review", "block")
+        for v in verdicts:
+            if v.outcome in order and order.index(v.outcome) > order.index(self.moderation_outcome):
+                self.moderation_outcome, self.moderation_scores = v.outcome, dict(v.scores)
+        self.flagged = self.moderation_outcome != "pass"
 
     @property
     def answered(self) -> bool:

@@ -18,7 +18,7 @@ import numpy as np
 from chromadb.api.models.Collection import Collection
 
 from bot.embedding import Embedder
-from bot.kb.store import INTENT_KEY, bump_revision, date_key
+from bot.kb.store import ACCEPTED_KEY, FLAGS_KEY, INTENT_KEY, bump_revision, date_key
 from ingest.articles import Article, Rejection
 from ingest.chunking import CHUNKER_VERSION, Chunk, chunk_article
 
@@ -49,6 +49,7 @@ class Summary:
     chunks_written: int = 0
     interrupted: bool = False
     flagged: list[str] = field(default_factory=list)  # "article-id #chunk: categories" the moderator flags
+    accepted: list[str] = field(default_factory=list)  # stored chunks flagged earlier that staff accepted now
 
 
 @dataclass(frozen=True)
@@ -101,13 +102,17 @@ class KBSync:
         chunk_tokens: int,
         count_tokens: Callable[[str], int],
         review: Callable[[str, np.ndarray], list[str]] | None = None,
+        accept_flags: bool = False,
     ) -> None:
-        """`review(text, vector)` names the moderation categories a chunk is flagged for, if any."""
+        """`review(text, vector)` names the moderation categories a chunk is flagged for, if any.
+        With `accept_flags` staff confirm the chunks it flags: each records `moderation_accepted`
+        in its metadata, and answers quoting it are not blocked by output moderation."""
         self.collection = collection
         self.embedder = embedder
         self.chunk_tokens = chunk_tokens
         self.count_tokens = count_tokens
         self.review = review
+        self.accept_flags = accept_flags
         self.salt = f"chunker={CHUNKER_VERSION};tokens={chunk_tokens};model={embedder.model_id}"
 
     def stored(self) -> dict[str, dict[str, StoredVersion]]:
@@ -168,6 +173,8 @@ class KBSync:
         summary = Summary(unchanged=[a.id for a in plan.unchanged])
         replacing = {a.id for a in plan.replace}
         try:
+            if self.accept_flags:
+                summary.accepted = self.accept_flagged()
             for article in plan.to_embed:
                 if should_stop():
                     summary.interrupted = True
@@ -183,7 +190,7 @@ class KBSync:
                 self.collection.delete(where={"article_id": article_id})
                 summary.removed.append(article_id)
         finally:
-            if summary.loaded or summary.replaced or summary.removed:
+            if summary.loaded or summary.replaced or summary.removed or summary.accepted:
                 bump_revision(self.collection)
         return summary
 
@@ -193,21 +200,44 @@ class KBSync:
         ids = [f"{article.id}::{content_hash[:16]}::{c.index}" for c in chunks]
         texts = [embedding_text(article, c) for c in chunks]
         vectors = self.embedder.embed(texts)
+        metadatas = [chunk_metadata(article, c, len(chunks), content_hash) for c in chunks]
         if self.review is not None:
-            for chunk, text, vector in zip(chunks, texts, vectors, strict=True):
+            for chunk, text, vector, meta in zip(chunks, texts, vectors, metadatas, strict=True):
                 if categories := self.review(text, vector):
-                    flagged.append(f"{article.id} #{chunk.index}: {', '.join(categories)}")
+                    accepted = " (accepted)" if self.accept_flags else ""
+                    flagged.append(f"{article.id} #{chunk.index}: {', '.join(categories)}{accepted}")
+                    meta[FLAGS_KEY] = ",".join(categories)
+                    meta[ACCEPTED_KEY] = self.accept_flags
         # Already-complete versions are re-upserted too (same ids): harmless and simple.
         self.collection.upsert(
             ids=ids,
             embeddings=vectors,  # type: ignore[arg-type]
             documents=[c.text for c in chunks],
-            metadatas=[chunk_metadata(article, c, len(chunks), content_hash) for c in chunks],
+            metadatas=metadatas,  # type: ignore[arg-type]
         )
         obsolete = [cid for cid in stale_ids if cid not in set(ids)]
         if obsolete:
             self.collection.delete(ids=obsolete)
         return len(chunks)
+
+    def accept_flagged(self) -> list[str]:
+        """Marks every stored chunk flagged at ingest, and not yet accepted, as accepted by staff."""
+        accepted: list[str] = []
+        offset = 0
+        while True:
+            page = self.collection.get(include=["metadatas"], limit=PAGE, offset=offset)
+            ids, metas = [], []
+            for chunk_id, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
+                if meta.get(FLAGS_KEY) and meta.get(ACCEPTED_KEY) is not True:
+                    ids.append(chunk_id)
+                    metas.append({**meta, ACCEPTED_KEY: True})
+                    accepted.append(f"{meta['article_id']} #{meta.get('chunk_index', '?')}: {meta[FLAGS_KEY]}")
+            if ids:
+                self.collection.update(ids=ids, metadatas=metas)  # type: ignore[arg-type]
+            if len(page["ids"]) < PAGE:
+                break
+            offset += PAGE
+        return accepted
 
 
 def embedding_text(article: Article, chunk: Chunk) -> str:

@@ -38,7 +38,7 @@ from bot.config import Settings
 from bot.embedding import Embedder, make_embedder
 from bot.intents import ALL_INTENTS
 from bot.kb.snapshot import KBSnapshot
-from bot.kb.store import open_kb, version
+from bot.kb.store import ACCEPTED_KEY, open_kb, version
 from bot.turn import PassageRecord
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -52,6 +52,7 @@ class Passage(PassageRecord):
     """A retrieved passage: what the record keeps, and the chunk's embedding."""
 
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+    moderation_accepted: bool = False  # flagged at ingest, and accepted by staff (bot.kb.store.ACCEPTED_KEY)
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ class Retriever:
             dense=cosine,
             lexical=lexical,
             vector=index.embeddings[i],
+            moderation_accepted=meta.get(ACCEPTED_KEY) is True,
         )
 
     def index(self) -> KBSnapshot:
