@@ -8,7 +8,9 @@ XSTest), benign_contrast.txt (harmless requests in the same shape and vocabulary
 behaviour datasets: "write a tutorial on how to...", defence, cooking, games, history, health;
 also written without looking at XSTest), our sample KB's chunks (help-centre text, which output
 moderation scores; the Plausible help centre stays held out), and, when installed, the Debian
-FAQ questions.
+FAQ questions. Whatever the split says, no row of a held-out SafeDesk question set (the Plausible
+questions in bench/data, an eval family) is ever trained or calibrated on: `training_only` drops
+them by family and by text.
 
 Validation is by source family (leave one family out): each family is scored by heads fitted on
 all the other families (TF-IDF vocabulary refitted per fold too), so the validation scores
@@ -43,6 +45,7 @@ from bot.safety.classifiers.local_moderator import ContextModel
 from bot.safety.kb_context import KbSnapshot
 from bot.safety.moderation import CATEGORIES
 from evals.jsonl import read_jsonl
+from safety_data.sources.safedesk import safedesk_texts
 
 HERE = Path(__file__).resolve().parent
 BUILD = HERE / "build"
@@ -313,9 +316,27 @@ def outcome_rates(y: np.ndarray, review: np.ndarray, block: np.ndarray, groups: 
     }
 
 
+HELD_OUT_QUESTIONS = ("safedesk-plausible",)  # SafeDesk question sets (bench/data) that only evaluate
+
+
+def _key(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def held_out_questions() -> frozenset[str]:
+    """The held-out SafeDesk questions (bench/data/plausible_*.jsonl), read only to keep them out."""
+    return frozenset(_key(text) for family in HELD_OUT_QUESTIONS for text, _ in safedesk_texts(family))
+
+
+def training_only(rows: list[dict]) -> list[dict]:
+    """`rows` without a held-out question set's rows: by family, and by text wherever it came from."""
+    held = held_out_questions()
+    return [r for r in rows if r["family"] not in HELD_OUT_QUESTIONS and _key(r["text"]) not in held]
+
+
 def moderation_rows() -> list[dict]:
     rows = [r for r in read_jsonl(BUILD / "moderation.jsonl") if r["split"] == "train"]
-    return rows + [{"text": t, "labels": [], "family": f} for t, f in our_benign_text()]
+    return training_only(rows + [{"text": t, "labels": [], "family": f} for t, f in our_benign_text()])
 
 
 def calibrate_moderation(path: Path = local_moderator.MODEL_PATH) -> None:
@@ -372,7 +393,7 @@ def train_moderation() -> None:
 def train_injection() -> None:
     rows = [r for r in read_jsonl(BUILD / "injection.jsonl") if r["split"] == "train"]
     seen = {r["text"] for r in rows}
-    rows += [{"text": t, "label": 0, "family": f} for t, f in our_benign_text() if t not in seen]
+    rows = training_only(rows + [{"text": t, "label": 0, "family": f} for t, f in our_benign_text() if t not in seen])
     labels = {injection_classifier.HEAD: np.array([r["label"] == 1 for r in rows])}
     train(
         "injection",
