@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
-from bot.safety.verdict import Verdict
+from bot.safety.verdict import OUTCOMES, PASS, Verdict
 
 
 class Decision(StrEnum):
@@ -108,17 +108,16 @@ class Turn:
     # What moderation made of the turn (the gravest outcome of its moderation screens): "pass",
     # "review" (answered from quoted text only) or "block". `flagged` (review or block) puts the
     # turn in the staff's flagged-turns list; `moderation_scores` are that screen's scores.
-    moderation_outcome: str = "pass"
+    moderation_outcome: str = PASS
     flagged: bool = False
     moderation_scores: dict[str, float] = field(default_factory=dict)
 
     def note_moderation(self, verdicts: list[VerdictRecord]) -> None:
         """Keeps the gravest moderation outcome among `verdicts` (and its scores)."""
-        order = ("pass", "review", "block")
         for v in verdicts:
-            if v.outcome in order and order.index(v.outcome) > order.index(self.moderation_outcome):
+            if v.outcome in OUTCOMES and OUTCOMES.index(v.outcome) > OUTCOMES.index(self.moderation_outcome):
                 self.moderation_outcome, self.moderation_scores = v.outcome, dict(v.scores)
-        self.flagged = self.moderation_outcome != "pass"
+        self.flagged = self.moderation_outcome != PASS
 
     @property
     def answered(self) -> bool:

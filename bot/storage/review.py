@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from bot.safety.verdict import REVIEW
 from bot.storage import ids
 from bot.storage.audit import Staff, audit, clean_note
 from bot.storage.db import Database
@@ -87,7 +88,7 @@ class FlaggedTurn:
     intent: str
     decision: str
     question: str
-    why: str  # blocked_input, blocked_output, error, or "thumbs down: <reason>"
+    why: str  # blocked_input, blocked_output, error, "moderation: review", or "thumbs down: <reason>"
     reported: bool
 
 
@@ -271,7 +272,8 @@ def turn_detail(db: Database, turn_id: str) -> TurnDetail | None:
 def flagged_turns(
     db: Database, since: datetime, until: datetime, *, decision: str | None = None, limit: int = 200
 ) -> list[FlaggedTurn]:
-    """Turns blocked at input or output or failed, and turns thumbed down, in [since, until), newest first."""
+    """Turns blocked at input or output or failed, turns moderation sent to review (answered from quoted
+    text only), and turns thumbed down, in [since, until), newest first."""
     down = select(Feedback.turn_id, Feedback.reason).where(Feedback.score == -1).subquery()
     reported = select(Report.turn_id).distinct().subquery()
     query = (
@@ -279,7 +281,13 @@ def flagged_turns(
         .outerjoin(down, down.c.turn_id == TurnRecord.id)
         .outerjoin(reported, reported.c.turn_id == TurnRecord.id)
         .where(TurnRecord.created_at >= since, TurnRecord.created_at < until)
-        .where(or_(TurnRecord.decision.in_(FLAGGED_DECISIONS), down.c.turn_id.is_not(None)))
+        .where(
+            or_(
+                TurnRecord.decision.in_(FLAGGED_DECISIONS),
+                TurnRecord.moderation == REVIEW,
+                down.c.turn_id.is_not(None),
+            )
+        )
         .order_by(TurnRecord.created_at.desc(), TurnRecord.id)
         .limit(limit)
     )
@@ -293,11 +301,19 @@ def flagged_turns(
                 intent=t.intent,
                 decision=t.decision,
                 question=t.question,
-                why=t.decision if t.decision in FLAGGED_DECISIONS else f"thumbs down: {reason or 'no reason'}",
+                why=_why(t, reason),
                 reported=reported_id is not None,
             )
             for t, reason, _down, reported_id in session.execute(query).all()
         ]
+
+
+def _why(turn: TurnRecord, thumbs_down_reason: str | None) -> str:
+    if turn.decision in FLAGGED_DECISIONS:
+        return turn.decision
+    if turn.moderation == REVIEW:
+        return f"moderation: {REVIEW}"
+    return f"thumbs down: {thumbs_down_reason or 'no reason'}"
 
 
 # --- KB gaps and article fixes -------------------------------------------------------------------

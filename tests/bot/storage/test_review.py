@@ -112,9 +112,14 @@ def test_flagged_turns_are_blocked_failed_or_thumbed_down_and_can_become_review_
     set_feedback(db, disliked, ALICE, -1, "wrong_citation")
     liked = recorded(db)
     set_feedback(db, liked, ALICE, 1)
+    unsure = make_turn(ALICE)  # answered from quoted text only: moderation sent it to review
+    unsure.note_moderation([VerdictRecord("moderation-in", True, {"violence": 0.6}, (), False, 1.0, "review")])
+    record_turn(db, unsure, ALICE, new_conversation())
     flagged = {f.turn_id: f for f in flagged_turns(db, *WIDE)}
-    assert set(flagged) == {blocked, out, disliked}
+    assert set(flagged) == {blocked, out, disliked, unsure.id}
     assert flagged[disliked].why == "thumbs down: wrong_citation" and flagged[blocked].why == "blocked_input"
+    assert flagged[unsure.id].why == "moderation: review" and flagged[unsure.id].decision == "answered"
+    assert {f.turn_id for f in flagged_turns(db, *WIDE, decision="answered")} == {unsure.id, disliked}
     assert [f.turn_id for f in flagged_turns(db, *WIDE, decision="blocked_output")] == [out]
 
     report_id = review_item_from_turn(db, LEAD, blocked, note="check the moderation call")
