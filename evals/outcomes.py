@@ -29,7 +29,6 @@ from bot.safety.kb_context import KbEvidence, KbSnapshot
 from bot.safety.moderation import ModerationResult
 from bot.safety.verdict import BLOCK, PASS, REVIEW
 
-ROOT = Path(__file__).resolve().parents[2]
 ALL = "all"
 
 
@@ -60,10 +59,11 @@ class Judged:
 
 
 def judge(moderator: LocalModerator, kb: SetKb | None, text: str, intent: str = ALL) -> Judged:
-    evidence = kb.evidence(text, intent) if kb else None
-    result: ModerationResult = moderator.moderate_in_context(text, evidence)
-    gate = moderator.head_scores(text)[HARMFUL]
-    score = moderator.context.score(gate, evidence) if evidence and moderator.context else gate
+    """As input moderation judges a question: clause by clause, in the context of its intent."""
+    result: ModerationResult = moderator.moderate_in_context(text, (lambda t: kb.evidence(t, intent)) if kb else None)
+    heads, worst = moderator.question_scores(text)
+    gate = heads[HARMFUL]
+    score = moderator.context.score(gate, kb.evidence(worst, intent)) if kb and moderator.context else gate
     return Judged(text, result.decision, gate, score, bool(rule_scores(text)))
 
 

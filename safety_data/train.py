@@ -59,6 +59,9 @@ C_INJECTION = 4.0  # the injection classifier's (unchanged)
 REVIEW_FPR = 0.10
 BLOCK_FPR = 0.01
 CONTEXT_DEMOTES = 0.05  # the share of the gate's harmful validation blocks the context may demote to REVIEW
+# A category head is certain (the context demotes nothing then) at a score this share of the benign
+# validation rows reach on some category head (issue 18: framing near the help centre must not unblock).
+CERTAIN_FPR = 0.005
 
 
 def sample_kb_chunks() -> list[str]:
@@ -247,6 +250,9 @@ def calibrate_outcomes(
     def calibrate(embeddings: np.ndarray, validation: dict[str, np.ndarray]) -> dict[str, Any]:
         p = validation[local_moderator.HARMFUL]
         plain = {"review": threshold_for_fpr(harmful, p, REVIEW_FPR), "block": threshold_for_fpr(harmful, p, BLOCK_FPR)}
+        categories = [validation[c] for c in CATEGORIES if c in validation]
+        top = np.max(categories, axis=0) if categories else np.zeros(len(p))
+        certain = threshold_for_fpr(harmful, top, CERTAIN_FPR) if categories else float("inf")
         fam = np.array(families)
         kb = fam == "safedesk-kb"
         snapshot = KbSnapshot(embeddings[kb], [t for t, k in zip(texts, kb, strict=True) if k])
@@ -278,17 +284,25 @@ def calibrate_outcomes(
             "block": block_in_context,
             "review": review_in_context,
         }
-        blocked = gate_blocks & (q >= block_in_context)
-        reviewed = (gate_blocks & ~blocked) | (gate_reviews & (q >= review_in_context))
+        sure = top[rows] >= certain  # the context demotes nothing then
+        blocked = gate_blocks & ((q >= block_in_context) | sure)
+        reviewed = (gate_blocks & ~blocked) | (gate_reviews & ((q >= review_in_context) | sure))
         report = {
             "gate": outcome_rates(y, gate_reviews, gate_blocks, groups),
             "gate+context": outcome_rates(y, reviewed, blocked, groups),
         }
         print(f"  outcomes (validation): {json.dumps(report, indent=1)}")
+        report["certain"] = {
+            "threshold": certain,
+            "harmful_certain": round(float(sure[y].mean()), 3),
+            "benign_certain": round(float(sure[~y].mean()), 3),
+        }
         print(f"  context model: {context}")
         return {
             "outcomes": {
                 **plain,
+                "certain": certain,
+                "certain_fpr": CERTAIN_FPR,
                 "context": context,
                 "review_fpr": REVIEW_FPR,
                 "block_fpr": BLOCK_FPR,
@@ -347,19 +361,18 @@ def calibrate_moderation(path: Path = local_moderator.MODEL_PATH) -> None:
     far longer on a shared CPU."""
     rows = moderation_rows()
     texts, families = [r["text"] for r in rows], [r["family"] for r in rows]
-    harmful = np.array([bool(r["labels"]) for r in rows])
+    labels = moderation_labels(rows)
+    harmful = labels[local_moderator.HARMFUL]
     print(f"calibrating {path.name}: {len(texts)} training rows, {len(set(families))} families")
     embeddings = local_embedder().embed(texts)
     digest = hashlib.sha256("\n".join(f"{t}\t{f}" for t, f in zip(texts, families, strict=True)).encode()).hexdigest()
-    cached = BUILD / f"gate-validation-{digest[:16]}.npy"  # the out-of-family scores take most of the time
+    cached = BUILD / f"heads-validation-{digest[:16]}.npz"  # the out-of-family scores take most of the time
     if cached.is_file():
-        scores = np.load(cached)
+        with np.load(cached) as data:
+            validation = {head: data[head] for head in data.files}
     else:
-        scores = family_validation(texts, families, embeddings, {local_moderator.HARMFUL: harmful})[
-            local_moderator.HARMFUL
-        ]
-        np.save(cached, scores)
-    validation = {local_moderator.HARMFUL: scores}
+        validation = family_validation(texts, families, embeddings, labels)
+        np.savez(cached, **validation)  # type: ignore[arg-type]
     extra = calibrate_outcomes(texts, families, harmful)(embeddings, validation)
     with np.load(path, allow_pickle=False) as data:
         arrays = {key: data[key] for key in data.files}
@@ -370,13 +383,19 @@ def calibrate_moderation(path: Path = local_moderator.MODEL_PATH) -> None:
     print(f"wrote the outcomes' calibration into {path}")
 
 
-def train_moderation() -> None:
-    rows = moderation_rows()
+def moderation_labels(rows: list[dict]) -> dict[str, np.ndarray]:
+    """The harmful gate's labels, and each category's with enough positives for a head."""
     labels = {local_moderator.HARMFUL: np.array([bool(r["labels"]) for r in rows])}
     for category in CATEGORIES:
         y = np.array([category in r["labels"] for r in rows])
         if y.sum() >= MIN_POSITIVES:
             labels[category] = y
+    return labels
+
+
+def train_moderation() -> None:
+    rows = moderation_rows()
+    labels = moderation_labels(rows)
     train(
         "moderator",
         [r["text"] for r in rows],

@@ -41,7 +41,7 @@ def input_chain(
         "limits": lambda: LengthScreen(
             settings.max_input_chars, settings.max_input_tokens, Tokenizer.from_settings(settings)
         ),
-        "moderation-in": lambda: ModerationScreen(moderator, "moderation-in", kb=kb),
+        "moderation-in": lambda: ModerationScreen(moderator, "moderation-in", kb=kb, question=True),
         "injection": lambda: (
             InjectionScreen(injection_classifier, injection_classifier.threshold)
             if injection_classifier

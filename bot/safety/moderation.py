@@ -122,6 +122,8 @@ class ModerationScreen:
     that judges an answer with its question (bot.safety.guard) gets both.
     `kb` gives a local moderator the help centre's view of an input question
     (bot.safety.kb_context): close to the intent's verified passages, a block needs more evidence.
+    With `kb` or `question` a local moderator also scores the question clause by clause, so that
+    framing cannot dilute it (bot.safety.classifiers.local_moderator.LocalModerator.moderate_in_context).
     """
 
     def __init__(
@@ -131,12 +133,14 @@ class ModerationScreen:
         quoted: QuotedModerator | None = None,
         kb: KbEvidenceSource | None = None,
         output: bool = False,
+        question: bool = False,
     ) -> None:
         self.moderator = moderator
         self.name = name
         self.quoted = quoted
         self.kb = kb
         self.output = output
+        self.question = question  # the user's question: a local moderator reads it clause by clause
 
     def check(self, text: str, context: ScreenContext) -> Verdict:
         if is_noise(text):  # e.g. 100,000 "a" collapsed by normalisation to "aaa": noise, not hate
@@ -146,8 +150,9 @@ class ModerationScreen:
         if result is None:
             in_context = getattr(self.moderator, "moderate_in_context", None)
             answer_to = getattr(self.moderator, "moderate_answer", None)
-            if self.kb is not None and in_context is not None:
-                result = in_context(text, self.kb.evidence(text, context.intent))
+            if in_context is not None and (self.kb is not None or self.question):  # clause by clause, in context
+                kb, intent = self.kb, context.intent
+                result = in_context(text, (lambda part: kb.evidence(part, intent)) if kb is not None else None)
             elif self.output and answer_to is not None and context.question:
                 result = answer_to(text, context.question, context.safety_identifier)
             else:
