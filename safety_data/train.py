@@ -291,12 +291,12 @@ def calibrate_outcomes(
             "gate": outcome_rates(y, gate_reviews, gate_blocks, groups),
             "gate+context": outcome_rates(y, reviewed, blocked, groups),
         }
-        print(f"  outcomes (validation): {json.dumps(report, indent=1)}")
         report["certain"] = {
             "threshold": certain,
             "harmful_certain": round(float(sure[y].mean()), 3),
             "benign_certain": round(float(sure[~y].mean()), 3),
         }
+        print(f"  outcomes (validation): {json.dumps(report, indent=1)}")
         print(f"  context model: {context}")
         return {
             "outcomes": {
