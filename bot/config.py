@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from dotenv import load_dotenv
-from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The screens each chain can run, in their default order (bot.safety.chains builds them).
@@ -100,8 +100,13 @@ class Settings(BaseSettings):
     )
 
     # --- moderation backend ---
-    moderation: Literal["local", "openai"] = Field("local", validation_alias="SAFEDESK_MODERATION")
+    moderation: Literal["local", "openai", "guard"] = Field("local", validation_alias="SAFEDESK_MODERATION")
     moderation_fallback: Literal["local", "closed"] = Field("local", validation_alias="SAFEDESK_MODERATION_FALLBACK")
+    # SAFEDESK_MODERATION=guard: Llama Guard 3 on an OpenAI-compatible server (bot.safety.guard).
+    guard_base_url: str = Field("", validation_alias="SAFEDESK_GUARD_BASE_URL")
+    guard_model: str = Field("llama-guard3", validation_alias="SAFEDESK_GUARD_MODEL", min_length=1)
+    guard_api_key: str = Field("", validation_alias="SAFEDESK_GUARD_API_KEY", repr=False)
+    guard_timeout_seconds: float = Field(10.0, validation_alias="SAFEDESK_GUARD_TIMEOUT_SECONDS", gt=0, le=300)
 
     # --- identity, rate limits and strikes ---
     secret_key: str = Field("", validation_alias="SAFEDESK_SECRET_KEY", repr=False)
@@ -121,7 +126,14 @@ class Settings(BaseSettings):
     db_busy_timeout_seconds: float = Field(30.0, validation_alias="SAFEDESK_DB_BUSY_TIMEOUT_SECONDS", ge=0, le=600)
 
     @field_validator(
-        "chroma_host", "openai_base_url", "openai_embedding_model", "openai_chat_model", "database_url", mode="before"
+        "chroma_host",
+        "openai_base_url",
+        "openai_embedding_model",
+        "openai_chat_model",
+        "database_url",
+        "guard_base_url",
+        "guard_model",
+        mode="before",
     )
     @classmethod
     def _strip(cls, value: object) -> object:
@@ -149,6 +161,12 @@ class Settings(BaseSettings):
         if len(set(value)) != len(value):
             raise ValueError("a screen is named twice")
         return value
+
+    @model_validator(mode="after")
+    def _guard_needs_a_server(self) -> Settings:
+        if self.moderation == "guard" and not self.guard_base_url.strip():
+            raise ValueError("SAFEDESK_MODERATION=guard needs SAFEDESK_GUARD_BASE_URL (the guard server, with /v1)")
+        return self
 
     @property
     def chroma_path(self) -> Path:

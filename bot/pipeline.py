@@ -154,6 +154,7 @@ class Pipeline:
             intent=intent.id,
             passages=passages,
             canary=canary,
+            question=text,
             allowed_urls=frozenset(p.url for p in passages),
         )
         recent = list(history)[-s.history_turns :] if s.history_turns else []
@@ -207,6 +208,8 @@ class Pipeline:
     ) -> Answer:
         s = self.stages
         streaming = {"on_sentence": sink} if sink else {}
+        if turn.moderation_outcome == "review":  # moderation was unsure: only quoted text may answer
+            return s.extractive.respond(text, intent.label, passages)
         try:
             return s.responder.respond(
                 text,
@@ -267,7 +270,9 @@ class Pipeline:
 
     @staticmethod
     def _keep(turn: Turn, result: ChainResult) -> None:
-        turn.verdicts.extend(VerdictRecord.of(v) for v in result.verdicts)
+        records = [VerdictRecord.of(v) for v in result.verdicts]
+        turn.verdicts.extend(records)
+        turn.note_moderation(records)
         turn.notes.extend(v.user_message for v in result.verdicts if v.ok and v.user_message)
 
     def _redacted(self, text: str) -> str:

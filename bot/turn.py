@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
-from bot.safety.verdict import Verdict
+from bot.safety.verdict import OUTCOMES, PASS, Verdict
 
 
 class Decision(StrEnum):
@@ -71,6 +71,7 @@ class VerdictRecord:
     reasons: tuple[str, ...]
     error: bool
     ms: float
+    outcome: str = ""  # moderation screens: pass, review or block
 
     @classmethod
     def of(cls, verdict: Verdict) -> VerdictRecord:
@@ -81,6 +82,7 @@ class VerdictRecord:
             verdict.reasons,
             verdict.error,
             round(verdict.seconds * 1000, 3),
+            verdict.outcome,
         )
 
 
@@ -103,6 +105,19 @@ class Turn:
     model: str = ""  # what wrote the answer: "extractive" or the chat model
     usage: dict[str, int] = field(default_factory=dict)  # the chat model's tokens, kept if its answer was replaced
     moderation_model: str = ""
+    # What moderation made of the turn (the gravest outcome of its moderation screens): "pass",
+    # "review" (answered from quoted text only) or "block". `flagged` (review or block) puts the
+    # turn in the staff's flagged-turns list; `moderation_scores` are that screen's scores.
+    moderation_outcome: str = PASS
+    flagged: bool = False
+    moderation_scores: dict[str, float] = field(default_factory=dict)
+
+    def note_moderation(self, verdicts: list[VerdictRecord]) -> None:
+        """Keeps the gravest moderation outcome among `verdicts` (and its scores)."""
+        for v in verdicts:
+            if v.outcome in OUTCOMES and OUTCOMES.index(v.outcome) > OUTCOMES.index(self.moderation_outcome):
+                self.moderation_outcome, self.moderation_scores = v.outcome, dict(v.scores)
+        self.flagged = self.moderation_outcome != PASS
 
     @property
     def answered(self) -> bool:

@@ -23,6 +23,8 @@ from bot.responders.llm import LLMResponder
 from bot.safety.chains import input_chain, output_chain, stream_screens
 from bot.safety.classifiers.injection_classifier import InjectionClassifier
 from bot.safety.classifiers.local_moderator import LocalModerator
+from bot.safety.guard import GuardModerator
+from bot.safety.kb_context import RetrieverKb
 from bot.safety.moderation import Moderator, OpenAIModerator
 from bot.tokens import Tokenizer
 from bot.turn import Turn
@@ -31,6 +33,8 @@ from bot.turn import Turn
 def make_moderator(settings: Settings, local: LocalModerator) -> Moderator:
     if settings.moderation == "local":
         return local
+    if settings.moderation == "guard":
+        return GuardModerator.from_settings(settings, local if settings.moderation_fallback == "local" else None)
     import openai
 
     client = openai.OpenAI(
@@ -69,7 +73,12 @@ def build_pipeline(
     stages = Stages(
         catalogue=load_catalogue(settings.intents_file),
         retriever=retriever,
-        input_screens=input_chain(settings, moderator, InjectionClassifier(screening)),
+        input_screens=input_chain(
+            settings,
+            moderator,
+            InjectionClassifier(screening),
+            RetrieverKb(retriever) if screening is embedder else None,  # the context model reads MiniLM cosines
+        ),
         output_screens=output_chain(settings, moderator, embedder),
         responder=responder,
         extractive=extractive,

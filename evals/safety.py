@@ -40,12 +40,13 @@ from bot.safety.classifiers.moderation_rules import rule_scores
 from bot.safety.input.injection import InjectionScreen
 from bot.safety.moderation import CATEGORIES, ModerationScreen
 from bot.safety.streaming import ScreenedStream, StreamScreens
-from bot.safety.verdict import ScreenChain, ScreenContext
+from bot.safety.verdict import BLOCK, REVIEW, ScreenChain, ScreenContext
 from bot.text import join_sentences, split_sentences
 from bot.tokens import Tokenizer
 from bot.turn import VerdictRecord
 from evals.jsonl import read_jsonl
 from evals.metrics import Confusion, auc, latency_ms, recall_at_fpr
+from evals.outcomes import SetKb, outcome_figures, print_outcomes, question_set, save_tradeoff_figure
 from ingest.articles import Article
 from ingest.chunking import Chunk
 
@@ -176,15 +177,17 @@ def kb_figures(settings: Settings, moderator: LocalModerator) -> dict[str, Any]:
     for name, chunks in sets.items():
         texts = embedded_texts(chunks)
         vectors = local_embedder().embed(texts)
+        results = [moderator.moderate(text, vector=vector) for text, vector in zip(texts, vectors, strict=True)]
+        # Flagged at ingest, and so blocked in quotes until staff accept them: the BLOCK outcome.
         flagged = [
             (article.id, [c for c, hit in result.categories.items() if hit])
-            for (article, _), text, vector in zip(chunks, texts, vectors, strict=True)
-            for result in [moderator.moderate(text, vector=vector)]
-            if result.flagged
+            for (article, _), result in zip(chunks, results, strict=True)
+            if result.decision == BLOCK
         ]
         figures[name] = {
             "chunks": len(chunks),
             "flagged": len(flagged),
+            "reviewed": sum(r.decision == REVIEW for r in results),
             "examples": flagged[:10],
             "streamed": streamed_figures(moderator, [chunk.text for _, chunk in chunks]),
         }
@@ -231,10 +234,11 @@ def latency_figures(
     classifier: InjectionClassifier,
     texts: list[str],
     passages: int | None = None,
+    kb: Any = None,
 ) -> dict[str, Any]:
-    """Input chain over `texts`; output chains over answers about the sample KB's passages (the
-    first `passages` of them, or all)."""
-    chain_in = input_chain(settings, moderator, classifier)
+    """Input chain over `texts` (moderated in the context of `kb`, as the pipeline does); output
+    chains over answers about the sample KB's passages (the first `passages` of them, or all)."""
+    chain_in = input_chain(settings, moderator, classifier, kb)
     per_screen: dict[str, list[float]] = defaultdict(list)
     whole_in: list[float] = []
     for text in texts:
@@ -297,11 +301,13 @@ def baseline_figures(xstest: list[dict[str, str]]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
         src.write_text("\n".join(json.dumps(i) for i in items))
-        subprocess.run(
+        run = subprocess.run(
             [str(BASELINE_PYTHON), str(ROOT / "bench/baselines/run.py"), "--in", str(src), "--out", str(out)],
-            check=True,
+            check=False,
             cwd=ROOT,
         )
+        if run.returncode != 0:  # a broken baseline venv must not throw away the figures computed before it
+            return {"skipped": f"bench/baselines/run.py exited {run.returncode} (see its message above)"}
         rows = {r["id"]: r for r in read_jsonl(out)}
     safe = [f"x{i}" for i, r in enumerate(xstest) if r["label"] == "safe"]
     unsafe = [f"x{i}" for i, r in enumerate(xstest) if r["label"] == "unsafe"]
@@ -321,6 +327,43 @@ def baseline_figures(xstest: list[dict[str, str]]) -> dict[str, Any]:
     }
 
 
+SAMPLE = "sample KB + sample questions"
+
+
+def support_desks(settings: Settings, embedder: Any) -> dict[str, tuple[SetKb, list[tuple[str, str]]]]:
+    """Help centres and real questions asked of them (evals.outcomes)."""
+    from bench.datasets.python_faq import load_python_faq
+    from evals.passages import embedded_texts
+
+    sample = kb_chunks(settings, [ROOT / "kb" / "articles"], ROOT / "kb" / "intents.yaml")
+    data = ROOT / "bench" / "data"
+    desks = {
+        SAMPLE: (
+            SetKb("sample", embedded_texts(sample), [a.intents for a, _ in sample], embedder),
+            question_set(data / "sample_questions.jsonl") + question_set(data / "sample_unanswerable.jsonl"),
+        )
+    }
+    if (PLAUSIBLE / "docs").is_dir():
+        chunks = kb_chunks(
+            settings, [PLAUSIBLE / "docs"], PLAUSIBLE_IMPORT / "intents.yaml", PLAUSIBLE_IMPORT / "mapping.yaml"
+        )
+        desks["Plausible (held out)"] = (
+            SetKb("plausible", embedded_texts(chunks), [a.intents for a, _ in chunks], embedder),
+            question_set(data / "plausible_questions.jsonl") + question_set(data / "plausible_unanswerable.jsonl"),
+        )
+    try:
+        faq = load_python_faq()
+    except FileNotFoundError as err:
+        print(f"Python FAQ skipped: {err}")
+    else:
+        answers = [f"{e.page}\n{e.answer}" for e in faq]
+        desks["Python FAQ (never trained on)"] = (
+            SetKb("python-faq", answers, [() for _ in faq], embedder),
+            [(e.question, "all") for e in faq],
+        )
+    return desks
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals safety")
     parser.add_argument("--xstest", type=Path, default=XSTEST)
@@ -333,14 +376,20 @@ def main(argv: list[str]) -> int:
     embedder = QueryCache(local_embedder())  # one embedding per text, shared by the screens
     moderator = LocalModerator(embedder)
     classifier = InjectionClassifier(embedder)
+    kbs = support_desks(settings, embedder)
+    harmbench = [r["text"] for r in read_jsonl(BUILD / "moderation.jsonl") if r["family"] == "harmbench"]
     report = {
         "moderation": moderation_figures(moderator, xstest),
         "kb_chunks": kb_figures(settings, moderator),
+        "outcomes": outcome_figures(moderator, embedder, kbs, harmbench, xstest, SAMPLE, save_tradeoff_figure),
         "injection": injection_figures(classifier),
-        "latency_ms": latency_figures(settings, moderator, classifier, [r["prompt"] for r in xstest]),
+        "latency_ms": latency_figures(
+            settings, moderator, classifier, [r["prompt"] for r in xstest], kb=kbs[SAMPLE][0]
+        ),
         "baselines": baseline_figures(xstest),
     }
     print_report(report)
+    print_outcomes(report["outcomes"])
     out = args.out or settings.data_dir / "reports" / "safety-eval.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
@@ -351,8 +400,8 @@ def main(argv: list[str]) -> int:
 def print_report(report: dict[str, Any]) -> None:
     m = report["moderation"]
     print(f"Moderation ({m['model']})")
-    print(f"  XSTest safe prompts flagged: {m['xstest_safe_flagged_rate']:.1%}   (target <= 8%)")
-    print(f"  XSTest unsafe recall:        {m['xstest_unsafe_recall']:.1%}   (target >= 85%)")
+    print(f"  XSTest safe prompts flagged: {m['xstest_safe_flagged_rate']:.1%}  (review or block, no KB context)")
+    print(f"  XSTest unsafe recall:        {m['xstest_unsafe_recall']:.1%}   (review or block, without KB context)")
     print(f"  XSTest flagged by type: {m['xstest_by_type_flagged']}")
     ceiling = m["xstest_ceiling"]
     print(
@@ -373,12 +422,15 @@ def print_report(report: dict[str, Any]) -> None:
                 f"  {category:24} {c['precision']:6.3f} {c['recall']:6.3f} {c['f1']:6.3f}  "
                 f"{c['tp']}/{c['fp']}/{c['fn']}"
             )
-    print("\nHelp-centre chunks flagged (scored whole, as output moderation scores quoted answers)")
+    print("\nHelp-centre chunks flagged at ingest (BLOCK; scored whole, as quoted answers are)")
     for name, k in report["kb_chunks"].items():
         if "skipped" in k:
             print(f"  {name:24} skipped: {k['skipped']}")
         else:
-            print(f"  {name:24} {k['flagged']}/{k['chunks']} ({k['flagged'] / max(1, k['chunks']):.1%})")
+            print(
+                f"  {name:24} {k['flagged']}/{k['chunks']} ({k['flagged'] / max(1, k['chunks']):.1%}; target <= 0.5%)"
+                f"  [would be reviewed, trusted in quotes: {k['reviewed']}]"
+            )
     print(
         "Benign answers streamed sentence by sentence (first sentences of each chunk, moderated as text):"
         "\n  a sentence flagged alone / a sentence held back for a while (bot.safety.streaming) / answer replaced"

@@ -22,6 +22,7 @@ from bot.kb.blocks import open_blocks
 from bot.kb.store import StoreError, open_kb
 from bot.safety.classifiers.injection_classifier import InjectionClassifier
 from bot.safety.classifiers.local_moderator import LocalModerator, ModelMissing
+from bot.safety.verdict import BLOCK
 from bot.tokens import Tokenizer
 from ingest import zendesk
 from ingest.articles import Article, MappingError, Rejection, Skipped, find_files, load_mapping, read_article
@@ -62,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--allow-rejects", action="store_true", help="exit 0 even if some articles were rejected")
     parser.add_argument(
         "--today", type=date.fromisoformat, default=None, help="check review dates as of this day (YYYY-MM-DD)"
+    )
+    parser.add_argument(
+        "--accept-flags",
+        action="store_true",
+        help="staff confirm the chunks the moderator flags (recorded per chunk): answers quoting them are not blocked",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--timings", action="store_true", help="print wall-clock and CPU seconds per stage")
@@ -115,7 +121,9 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None, ti
         return EXIT_USAGE
     count_tokens = Tokenizer.from_settings(settings).count
     review = moderation_review(embedder)
-    sync = KBSync(collection, embedder, settings.chunk_tokens, count_tokens, review, times, blocks)
+    sync = KBSync(
+        collection, embedder, settings.chunk_tokens, count_tokens, review, times, blocks, accept_flags=args.accept_flags
+    )
     roots = args.paths or [settings.kb_dir]
     plan = sync.plan(articles, prune=PruneScope.of(roots, rejected) if args.prune else None)
 
@@ -203,6 +211,8 @@ def moderation_review(embedder: Embedder) -> Callable[[str, np.ndarray], list[st
 
     def review(text: str, vector: np.ndarray) -> list[str]:
         result = moderator.moderate(text, vector=vector if same else None)
+        if result.decision != BLOCK:  # verified text is trusted in quotes short of a block (bot.safety.output.quoted)
+            return []
         return [category for category, hit in result.categories.items() if hit]
 
     return review
@@ -326,8 +336,15 @@ def print_summary(summary: Summary, seconds: float, settings: Settings) -> None:
     _print_rejected(summary.rejected)
     if summary.flagged:
         count = len(summary.flagged)
-        print(f"  flagged by the moderator: {count} chunks (loaded; answers quoting them may be blocked)")
+        print(
+            f"  flagged by the moderator: {count} chunks (loaded; answers quoting them are blocked "
+            "unless staff accept them: ingest again with --accept-flags)"
+        )
         for item in summary.flagged:
+            print(f"    - {item}")
+    if summary.accepted:
+        print(f"  flagged chunks accepted by staff (--accept-flags): {len(summary.accepted)}")
+        for item in summary.accepted:
             print(f"    - {item}")
     if summary.interrupted:
         print("  Interrupted between articles: every article is either fully present or absent. Run again to finish.")

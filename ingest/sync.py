@@ -24,7 +24,7 @@ from chromadb.api.models.Collection import Collection
 from bot.embedding import Embedder
 from bot.kb import blocks as block_store
 from bot.kb.blocks import text_key
-from bot.kb.store import INTENT_KEY, bump_revision, date_key
+from bot.kb.store import ACCEPTED_KEY, FLAGS_KEY, INTENT_KEY, bump_revision, date_key
 from ingest.articles import Article, Rejection
 from ingest.blocks import RECIPE_KEY, block_texts
 from ingest.blocks import recipe as blocks_recipe
@@ -63,6 +63,7 @@ class Summary:
     interrupted: bool = False
     flagged: list[str] = field(default_factory=list)  # "article-id #chunk: categories" the moderator flags
     blocks_refreshed: list[str] = field(default_factory=list)  # unchanged articles given new block vectors
+    accepted: list[str] = field(default_factory=list)  # stored chunks flagged earlier that staff accepted now
 
 
 @dataclass(frozen=True)
@@ -132,10 +133,13 @@ class KBSync:
         times: StageTimes | None = None,
         blocks: Collection | None = None,
         batch_chunks: int | None = None,
+        accept_flags: bool = False,
     ) -> None:
         """`review(text, vector)` names the moderation categories a chunk is flagged for, if any;
         `blocks` is the block-vector collection (bot.kb.blocks), if the extractive answer's block
-        vectors are to be stored."""
+        vectors are to be stored. With `accept_flags` staff confirm the chunks `review` flags: each
+        records `moderation_accepted` in its metadata, and answers quoting it are not blocked by
+        output moderation."""
         self.collection = collection
         self.embedder = embedder
         self.chunk_tokens = chunk_tokens
@@ -144,6 +148,7 @@ class KBSync:
         self.times = times or StageTimes()
         self.blocks = blocks
         self.batch_chunks = batch_chunks or BATCH_CHUNKS
+        self.accept_flags = accept_flags
         self.salt = f"chunker={CHUNKER_VERSION};tokens={chunk_tokens};model={embedder.model_id}"
 
     def stored(self) -> dict[str, dict[str, StoredVersion]]:
@@ -211,7 +216,10 @@ class KBSync:
         summary = Summary(unchanged=[a.id for a in plan.unchanged])
         replacing = {a.id for a in plan.replace}
         refresh = {a.id for a in plan.blocks_only}
+        accepted_articles: list[str] = []
         try:
+            if self.accept_flags:
+                summary.accepted, accepted_articles = self.accept_flagged()
             for batch in self._batches([*plan.to_embed, *plan.blocks_only], plan, refresh):
                 if should_stop():
                     summary.interrupted = True
@@ -232,9 +240,11 @@ class KBSync:
                         block_store.delete_articles(self.blocks, plan.remove)
                 summary.removed.extend(plan.remove)
         finally:
-            if summary.loaded or summary.replaced or summary.removed:
+            changed = summary.loaded + summary.replaced + summary.removed
+            changed += [a for a in dict.fromkeys(accepted_articles) if a not in changed]
+            if changed:
                 with self.times.stage("chroma writes"):
-                    bump_revision(self.collection, summary.loaded + summary.replaced + summary.removed)
+                    bump_revision(self.collection, changed)
         return summary
 
     def _batches(self, articles: Sequence[Article], plan: Plan, refresh: set[str]) -> Iterator[list[_Prepared]]:
@@ -269,14 +279,20 @@ class KBSync:
         with self.times.stage("embed"):
             vectors = self._embed([*texts, *(t for *_, t in block_rows)], self._known(batch))
         chunk_vectors, block_vectors = vectors[: len(texts)], vectors[len(texts) :]
-        if self.review is not None:
-            with self.times.stage("moderation screen"):
-                rows = ((p, c) for p in batch if p.texts for c in p.chunks)
-                for (p, chunk), text, vector in zip(rows, texts, chunk_vectors, strict=True):
-                    if categories := self.review(text, vector):
-                        flagged.append(f"{p.article.id} #{chunk.index}: {', '.join(categories)}")
         written = [p for p in batch if p.texts]
         recipe = {RECIPE_KEY: blocks_recipe()} if self.blocks is not None else {}
+        metadatas = [
+            chunk_metadata(p.article, c, len(p.chunks), p.content_hash) | recipe for p in written for c in p.chunks
+        ]
+        if self.review is not None:
+            with self.times.stage("moderation screen"):
+                rows = ((p, c) for p in written for c in p.chunks)
+                for (p, chunk), text, vector, meta in zip(rows, texts, chunk_vectors, metadatas, strict=True):
+                    if categories := self.review(text, vector):
+                        accepted = " (accepted)" if self.accept_flags else ""
+                        flagged.append(f"{p.article.id} #{chunk.index}: {', '.join(categories)}{accepted}")
+                        meta[FLAGS_KEY] = ",".join(categories)
+                        meta[ACCEPTED_KEY] = self.accept_flags
         with self.times.stage("chroma writes"):
             if self.blocks is not None:  # first: a chunk stored without its block vectors still answers
                 rows_ = [
@@ -290,11 +306,7 @@ class KBSync:
                     ids=[i for p in written for i in p.ids],
                     embeddings=chunk_vectors,  # type: ignore[arg-type]
                     documents=[c.text for p in written for c in p.chunks],
-                    metadatas=[
-                        chunk_metadata(p.article, c, len(p.chunks), p.content_hash) | recipe
-                        for p in written
-                        for c in p.chunks
-                    ],
+                    metadatas=metadatas,  # type: ignore[arg-type]
                 )
             refreshed = [p for p in batch if not p.texts]
             if refreshed:  # the chunks stay; their metadata records the recipe of their new block vectors
@@ -307,6 +319,28 @@ class KBSync:
                     ],
                 )
             self._drop([cid for p in batch for cid in p.stale_ids if cid not in set(p.ids)])
+
+    def accept_flagged(self) -> tuple[list[str], list[str]]:
+        """Marks every stored chunk flagged at ingest, and not yet accepted, as accepted by staff:
+        what was accepted ("article #chunk: categories"), and the articles it was in."""
+        accepted: list[str] = []
+        articles: list[str] = []
+        offset = 0
+        while True:
+            page = self.collection.get(include=["metadatas"], limit=PAGE, offset=offset)
+            ids, metas = [], []
+            for chunk_id, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
+                if meta.get(FLAGS_KEY) and meta.get(ACCEPTED_KEY) is not True:
+                    ids.append(chunk_id)
+                    metas.append({**meta, ACCEPTED_KEY: True})
+                    accepted.append(f"{meta['article_id']} #{meta.get('chunk_index', '?')}: {meta[FLAGS_KEY]}")
+                    articles.append(str(meta["article_id"]))
+            if ids:
+                self.collection.update(ids=ids, metadatas=metas)  # type: ignore[arg-type]
+            if len(page["ids"]) < PAGE:
+                break
+            offset += PAGE
+        return accepted, articles
 
     def _drop(self, obsolete: list[str]) -> None:
         """Delete older versions' chunks (and their block vectors), once the new ones are written."""

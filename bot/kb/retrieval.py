@@ -39,7 +39,7 @@ from bot.config import Settings
 from bot.embedding import Embedder, make_embedder
 from bot.intents import ALL_INTENTS
 from bot.kb.snapshot import KBSnapshot
-from bot.kb.store import changed_since, open_kb, version
+from bot.kb.store import ACCEPTED_KEY, changed_since, open_kb, version
 from bot.turn import PassageRecord
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -53,6 +53,7 @@ class Passage(PassageRecord):
     """A retrieved passage: what the record keeps, and the chunk's embedding."""
 
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+    moderation_accepted: bool = False  # flagged at ingest, and accepted by staff (bot.kb.store.ACCEPTED_KEY)
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ class Retriever:
             dense=cosine,
             lexical=lexical,
             vector=index.embeddings[i],
+            moderation_accepted=meta.get(ACCEPTED_KEY) is True,
         )
 
     def index(self) -> KBSnapshot:

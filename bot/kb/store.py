@@ -30,6 +30,10 @@ from bot.embedding import ChromaEmbedder, Embedder
 from bot.private_files import private_dir
 
 INTENT_KEY = "intent:"
+# Chunk metadata written by ingest: the categories the moderator flagged the chunk for, and
+# whether staff accepted it anyway (`python -m ingest --accept-flags`).
+FLAGS_KEY = "moderation_flags"
+ACCEPTED_KEY = "moderation_accepted"
 REVISION_KEY = "revision"
 VERSION_KEY = "version"  # a fresh random token per ingest run: two runs that both reach revision N still differ
 MODEL_KEY = "embedding_model"

@@ -14,7 +14,7 @@ from bot.safety.input.injection import InjectionScreen
 from bot.safety.input.limits import LengthScreen
 from bot.safety.input.normalize import NormalizeScreen
 from bot.safety.input.pii import PiiScreen
-from bot.safety.moderation import ModerationScreen, Moderator
+from bot.safety.moderation import KbEvidenceSource, ModerationScreen, Moderator
 from bot.safety.output.citations import CitationScreen
 from bot.safety.output.grounding import GroundednessScreen
 from bot.safety.output.leakage import LeakageScreen
@@ -30,14 +30,18 @@ STREAMED_SENTENCE_ORDER = ("leakage", "citations", "groundedness", "sanitize")
 
 
 def input_chain(
-    settings: Settings, moderator: Moderator, injection_classifier: InjectionClassifier | None = None
+    settings: Settings,
+    moderator: Moderator,
+    injection_classifier: InjectionClassifier | None = None,
+    kb: KbEvidenceSource | None = None,
 ) -> ScreenChain:
+    """`kb` (bot.safety.kb_context.RetrieverKb) lets moderation weigh what the help centre says."""
     screens: dict[str, Callable[[], Screen]] = {
         "normalize": NormalizeScreen,
         "limits": lambda: LengthScreen(
             settings.max_input_chars, settings.max_input_tokens, Tokenizer.from_settings(settings)
         ),
-        "moderation-in": lambda: ModerationScreen(moderator, "moderation-in"),
+        "moderation-in": lambda: ModerationScreen(moderator, "moderation-in", kb=kb, question=True),
         "injection": lambda: (
             InjectionScreen(injection_classifier, injection_classifier.threshold)
             if injection_classifier
@@ -72,7 +76,11 @@ def _output_screens(
 ) -> dict[str, Callable[[], Screen]]:
     """`sentence`: as a single streamed sentence is screened (it need not cite a passage yet)."""
     return {
-        "moderation-out": lambda: ModerationScreen(moderator, "moderation-out", _quoted(moderator, embedder)),
+        # An answer moderation is unsure of (REVIEW) is stopped too: a generated one is then replaced
+        # by a quoted one, and a quoted one is trusted when staff accepted its passages at ingest.
+        "moderation-out": lambda: ModerationScreen(
+            moderator, "moderation-out", _quoted(moderator, embedder), output=True
+        ),
         "groundedness": lambda: GroundednessScreen(embedder),
         "leakage": LeakageScreen,
         "citations": lambda: CitationScreen(require=not sentence),

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.safety.verdict import ScreenContext, Verdict
+from bot.safety.input.normalize import is_noise
+from bot.safety.verdict import BLOCK, PASS, REVIEW, ScreenContext, Verdict
 
 CATEGORIES: tuple[str, ...] = (
     "harassment",
@@ -36,6 +37,12 @@ class ModerationResult:
     category_scores: dict[str, float]
     category_applied_input_types: dict[str, list[str]]
     model: str
+    outcome: str = ""  # PASS, REVIEW or BLOCK; empty for a binary moderator (flagged is BLOCK)
+    reasons: tuple[str, ...] = ()  # why, beyond the categories (rules, context, acceptance)
+
+    @property
+    def decision(self) -> str:
+        return self.outcome or (BLOCK if self.flagged else PASS)
 
     @classmethod
     def from_scores(cls, scores: dict[str, float], thresholds: dict[str, float], model: str) -> ModerationResult:
@@ -51,6 +58,12 @@ class ModerationResult:
 
 class Moderator(Protocol):
     def moderate(self, text: str, safety_identifier: str = "") -> ModerationResult: ...
+
+
+class KbEvidenceSource(Protocol):
+    """What the help centre says about a question (bot.safety.kb_context.RetrieverKb)."""
+
+    def evidence(self, text: str, intent: str) -> Any: ...
 
 
 class ModerationUnavailable(RuntimeError):
@@ -101,24 +114,64 @@ class QuotedModerator(Protocol):
 
 
 class ModerationScreen:
-    """Moderates the text; on output, a `quoted` moderator may answer for text copied from passages."""
+    """Moderates the text; on output, a `quoted` moderator may answer for text copied from passages.
 
-    def __init__(self, moderator: Moderator, name: str = "moderation", quoted: QuotedModerator | None = None) -> None:
+    Three outcomes (bot.safety.verdict): PASS; REVIEW, the text goes on (only quoted text may answer
+    it, and the turn is recorded as flagged); BLOCK. On `output` (the bot's answer) REVIEW stops the
+    text too: a generated answer moderation is unsure of is replaced by a quoted one. A moderator
+    that judges an answer with its question (bot.safety.guard) gets both.
+    `kb` gives a local moderator the help centre's view of an input question
+    (bot.safety.kb_context): close to the intent's verified passages, a block needs more evidence.
+    With `kb` or `question` a local moderator also scores the question clause by clause, so that
+    framing cannot dilute it (bot.safety.classifiers.local_moderator.LocalModerator.moderate_in_context).
+    """
+
+    def __init__(
+        self,
+        moderator: Moderator,
+        name: str = "moderation",
+        quoted: QuotedModerator | None = None,
+        kb: KbEvidenceSource | None = None,
+        output: bool = False,
+        question: bool = False,
+    ) -> None:
         self.moderator = moderator
         self.name = name
         self.quoted = quoted
+        self.kb = kb
+        self.output = output
+        self.question = question  # the user's question: a local moderator reads it clause by clause
 
     def check(self, text: str, context: ScreenContext) -> Verdict:
+        if is_noise(text):  # e.g. 100,000 "a" collapsed by normalisation to "aaa": noise, not hate
+            return Verdict(self.name, True, text, reasons=("noise: no word to moderate",), outcome=PASS)
         result = self.quoted.moderate(text, context.passages) if self.quoted and context.passages else None
         how = ("scored as the passages it quotes",) if result else ()
         if result is None:
-            result = self.moderator.moderate(text, context.safety_identifier)
+            in_context = getattr(self.moderator, "moderate_in_context", None)
+            answer_to = getattr(self.moderator, "moderate_answer", None)
+            if in_context is not None and (self.kb is not None or self.question):  # clause by clause, in context
+                kb, intent = self.kb, context.intent
+                result = in_context(text, (lambda part: kb.evidence(part, intent)) if kb is not None else None)
+            elif self.output and answer_to is not None and context.question:
+                result = answer_to(text, context.question, context.safety_identifier)
+            else:
+                result = self.moderator.moderate(text, context.safety_identifier)
+        outcome = result.decision
+        ok = outcome == PASS or (outcome == REVIEW and not self.output)
         flagged = tuple(c for c, hit in result.categories.items() if hit)
         return Verdict(
             self.name,
-            not result.flagged,
+            ok,
             text,
             scores=result.category_scores,
-            reasons=(*(f"flagged: {c}" for c in flagged), f"model: {result.model}", *how),
-            user_message=BLOCKED_INPUT if result.flagged else "",
+            reasons=(
+                f"outcome: {outcome}",
+                *(f"flagged: {c}" for c in flagged),
+                *result.reasons,
+                f"model: {result.model}",
+                *how,
+            ),
+            user_message="" if ok else BLOCKED_INPUT,
+            outcome=outcome,
         )

@@ -12,6 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+# What moderation decided (bot.safety.moderation): answer as usual; answer only with quoted text
+# and record the turn as flagged for staff; or refuse.
+PASS, REVIEW, BLOCK = "pass", "review", "block"
+OUTCOMES = (PASS, REVIEW, BLOCK)
+
 
 @dataclass(frozen=True)
 class ScreenContext:
@@ -23,6 +28,7 @@ class ScreenContext:
     passages: Sequence[Any] = ()  # bot.kb.retrieval.Passage, for output screens
     canary: str = ""  # a secret string placed in the system prompt; must never appear in output
     allowed_urls: frozenset[str] = frozenset()
+    question: str = ""  # for output screens: the (screened) question the answer is for
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,7 @@ class Verdict:
     user_message: str = ""  # what the user should be told, if anything
     error: bool = False  # the screen itself failed
     seconds: float = 0.0
+    outcome: str = ""  # moderation screens only: PASS, REVIEW or BLOCK
 
 
 class Screen(Protocol):
@@ -52,6 +59,11 @@ class ChainResult:
     @property
     def blocked_by(self) -> Verdict | None:
         return next((v for v in self.verdicts if not v.ok), None)
+
+    @property
+    def review(self) -> bool:
+        """A moderation screen let the text on but was unsure: only quoted text may answer it."""
+        return any(v.outcome == REVIEW for v in self.verdicts)
 
 
 FAILED_CLOSED = "Sorry, our safety checks are unavailable right now, so I can't answer. Please try again later."

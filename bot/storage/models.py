@@ -132,7 +132,11 @@ class TurnRecord(Base):
 
     __tablename__ = "turns"
     # Covering indexes for the dashboard: no figure reads the rows (and their JSON) themselves.
-    __table_args__ = (Index(None, "created_at", "decision"), Index(None, "created_at", "intent", "latency_ms"))
+    __table_args__ = (
+        Index(None, "created_at", "decision"),
+        Index(None, "created_at", "intent", "latency_ms"),
+        Index(None, "created_at", "moderation"),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # Turn.id
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
@@ -146,6 +150,8 @@ class TurnRecord(Base):
     turn: Mapped[dict[str, Any]]  # Turn.to_dict(): passages, verdicts and scores, timings, citations
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     latency_ms: Mapped[float | None] = mapped_column(Float)  # timings_ms.total, for the dashboard
+    # Turn.moderation_outcome: pass, review (answered from quoted text only) or block; None before 0004.
+    moderation: Mapped[str | None] = mapped_column(String(16))
 
 
 class TurnFlag(Base):

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.safety.input.pii import redact_prefix
+from bot.safety.verdict import OUTCOMES
 from bot.storage import ids
 from bot.storage.db import Database
 from bot.storage.flags import flags_of, latency_of
@@ -153,6 +154,7 @@ def record_turn(db: Database, turn: Turn, user_hash: str, conversation_id: str) 
                 "turn": body,
                 "created_at": created_at,
                 "latency_ms": latency_of(body),
+                "moderation": turn.moderation_outcome if turn.moderation_outcome in OUTCOMES else None,
             },
             conflict=["id"],
         )

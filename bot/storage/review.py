@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from bot.safety.verdict import REVIEW
 from bot.storage import ids
 from bot.storage.audit import Staff, audit, clean_note
 from bot.storage.db import Database
@@ -88,7 +89,7 @@ class FlaggedTurn:
     intent: str
     decision: str
     question: str
-    why: str  # blocked_input, blocked_output, error, "thumbs down: <reason>" or "flagged: <categories>"
+    why: str  # blocked_input, blocked_output, error, "moderation: review", "thumbs down: <reason>" or "flagged: <categories>"
     reported: bool
 
 
@@ -273,9 +274,9 @@ def turn_detail(db: Database, turn_id: str) -> TurnDetail | None:
 def flagged_turns(
     db: Database, since: datetime, until: datetime, *, decision: str | None = None, limit: int = 200
 ) -> list[FlaggedTurn]:
-    """Turns blocked at input or output or failed, turns a screen flagged though they were answered
-    (an output screen refused the first answer and a fallback passed), and turns thumbed down, in
-    [since, until), newest first."""
+    """Turns blocked at input or output or failed, turns moderation sent to review (answered from
+    quoted text only), turns a screen flagged though they were answered (an output screen refused the
+    first answer and a fallback passed), and turns thumbed down, in [since, until), newest first."""
     down = select(Feedback.turn_id, Feedback.reason).where(Feedback.score == -1).subquery()
     reported = select(Report.turn_id).distinct().subquery()
     screened = select(TurnFlag.turn_id).where(TurnFlag.created_at >= since, TurnFlag.created_at < until)
@@ -285,7 +286,12 @@ def flagged_turns(
         .outerjoin(reported, reported.c.turn_id == TurnRecord.id)
         .where(TurnRecord.created_at >= since, TurnRecord.created_at < until)
         .where(
-            or_(TurnRecord.decision.in_(FLAGGED_DECISIONS), down.c.turn_id.is_not(None), TurnRecord.id.in_(screened))
+            or_(
+                TurnRecord.decision.in_(FLAGGED_DECISIONS),
+                TurnRecord.moderation == REVIEW,
+                down.c.turn_id.is_not(None),
+                TurnRecord.id.in_(screened),
+            )
         )
         .order_by(TurnRecord.created_at.desc(), TurnRecord.id)
         .limit(limit)
@@ -308,16 +314,18 @@ def flagged_turns(
             intent=t.intent,
             decision=t.decision,
             question=t.question,
-            why=_why(t.decision, down_id is not None, reason, flags.get(t.id, [])),
+            why=_why(t, down_id is not None, reason, flags.get(t.id, [])),
             reported=reported_id is not None,
         )
         for t, reason, down_id, reported_id in rows
     ]
 
 
-def _why(decision: str, thumbed_down: bool, reason: str | None, flags: list[str]) -> str:
-    if decision in FLAGGED_DECISIONS:
-        return decision
+def _why(turn: TurnRecord, thumbed_down: bool, reason: str | None, flags: list[str]) -> str:
+    if turn.decision in FLAGGED_DECISIONS:
+        return turn.decision
+    if turn.moderation == REVIEW:
+        return f"moderation: {REVIEW}"
     if thumbed_down:
         return f"thumbs down: {reason or 'no reason'}"
     return f"flagged: {', '.join(flags)}"

@@ -1,4 +1,5 @@
-"""Staff page: flagged turns, reported or not: blocked at input or output, failed, or thumbed down.
+"""Staff page: flagged turns, reported or not: blocked at input or output, failed, sent to review by
+moderation (answered from quoted text only), or thumbed down.
 Each opens in the same detail view and can become a review item."""
 
 from __future__ import annotations

@@ -47,8 +47,9 @@ def sizes(smoke: bool) -> dict[str, int]:
     return {"extraction": 10, "spikee": 100, "garak": 8, "jailbreak": 60, "behaviours": 200, "indirect": 16}
 
 
-def direct_suites(n: dict[str, int], intent: str) -> dict[str, list[Attack]]:
-    """Attacks typed by the user, by suite (garak's only when it is installed: .venv-redteam)."""
+def direct_suites(n: dict[str, int], intent: str, only: list[str] | None = None) -> dict[str, list[Attack]]:
+    """Attacks typed by the user, by suite (garak's only when it is installed: .venv-redteam), or
+    only the suites named in `only` (so that, without garak, the others run in the main venv)."""
     suites: dict[str, list[Attack]] = {}
     suites["extraction"] = [
         Attack(f"x{i}", "extraction", q, intent)
@@ -60,7 +61,7 @@ def direct_suites(n: dict[str, int], intent: str) -> dict[str, list[Attack]]:
         for i in spikee
     ]
     garak = []
-    for probe in sources.GARAK_PROBES:
+    for probe in sources.GARAK_PROBES if not only or "garak" in only else ():
         for k, prompt in enumerate(sources.sample(sources.garak_prompts(probe), n["garak"], probe)):
             garak.append(Attack(f"{probe}#{k}", "garak", prompt, intent, meta={"probe": probe}))
     suites["garak"] = garak
@@ -198,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         base = target_settings(data / "kb")
         assert ingest(base) == 0, "the sample KB did not load"
         intent = "orders-shipping"
-        suites = {k: v for k, v in direct_suites(n, intent).items() if not args.only or k in args.only}
+        suites = {k: v for k, v in direct_suites(n, intent, args.only).items() if not args.only or k in args.only}
         for mode, overrides in modes(args.smoke or args.extractive_only, stack):
             log(f"{mode} mode")
             settings = target_settings(data / "kb", **overrides)

@@ -59,6 +59,16 @@ def _once(match: re.Match[str]) -> str:
     return match.group(0) if any(c.isdigit() for c in match.group(1)) else match.group(1)
 
 
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def is_noise(text: str) -> bool:
+    """Judged on the original's shape: no word in it has two different letters ("aaa", "!!!",
+    what 100,000 repeated characters collapse to). Such text is noise, not a question: nothing
+    for moderation to judge, so it never counts as a strike."""
+    return bool(text.strip()) and not any(len(set(w.lower())) > 1 for w in _LETTERS.findall(text))
+
+
 def _fold_word(match: re.Match[str]) -> str:
     word = match.group(0)
     if _LATIN.search(word) and _NON_LATIN_LETTER.search(word):

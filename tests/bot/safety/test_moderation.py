@@ -88,12 +88,47 @@ def test_failure_without_fallback_fails_the_turn_closed() -> None:
     moderator = OpenAIModerator(client_with([httpx.Response(500)], seen))
     with pytest.raises(ModerationUnavailable):
         moderator.moderate("x")
-    chain = ScreenChain([ModerationScreen(moderator)]).run("x", ScreenContext())
+    chain = ScreenChain([ModerationScreen(moderator)]).run("hello there", ScreenContext())
     assert not chain.ok and chain.verdicts[0].error
 
 
 def test_the_screen_blocks_flagged_text_and_keeps_scores() -> None:
-    verdict = ModerationScreen(FixedModerator("self-harm/intent")).check("...", ScreenContext())
+    verdict = ModerationScreen(FixedModerator("self-harm/intent")).check("some text", ScreenContext())
     assert not verdict.ok and "flagged: self-harm/intent" in verdict.reasons
     assert verdict.scores["self-harm/intent"] == 0.9 and verdict.user_message
     assert ModerationScreen(FixedModerator(None)).check("where is my order", ScreenContext()).ok
+
+
+class OutcomeModerator:
+    def __init__(self, outcome: str) -> None:
+        self.outcome = outcome
+
+    def moderate(self, text: str, safety_identifier: str = "") -> ModerationResult:
+        flagged = self.outcome != "pass"
+        scores = dict.fromkeys(CATEGORIES, 0.5)
+        flags = {c: flagged and c == "hate" for c in CATEGORIES}
+        return ModerationResult(flagged, flags, scores, {c: ["text"] for c in CATEGORIES}, "t", self.outcome)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "ok_in", "ok_out"), [("pass", True, True), ("review", True, False), ("block", False, False)]
+)
+def test_review_lets_a_question_on_but_stops_an_answer(outcome: str, ok_in: bool, ok_out: bool) -> None:
+    moderator = OutcomeModerator(outcome)
+    verdict_in = ModerationScreen(moderator, "moderation-in").check("is this fine", ScreenContext())
+    verdict_out = ModerationScreen(moderator, "moderation-out", output=True).check("is it", ScreenContext())
+    assert (verdict_in.ok, verdict_out.ok) == (ok_in, ok_out)
+    assert verdict_in.outcome == verdict_out.outcome == outcome and f"outcome: {outcome}" in verdict_in.reasons
+    assert bool(verdict_in.user_message) is not ok_in
+    chain = ScreenChain([ModerationScreen(moderator, "moderation-in")]).run("is this fine", ScreenContext())
+    assert chain.review is (outcome == "review")
+
+
+def test_a_binary_moderators_flag_is_a_block() -> None:
+    result = FixedModerator("hate").moderate("x")
+    assert result.outcome == "" and result.decision == "block"
+
+
+def test_noise_is_never_sent_to_the_moderator() -> None:
+    verdict = ModerationScreen(FixedModerator("hate")).check("aaa", ScreenContext())
+    assert verdict.ok and verdict.outcome == "pass" and verdict.reasons == ("noise: no word to moderate",)

@@ -21,7 +21,7 @@ ALICE = user_hash("alice")
 def test_turns_of_todays_schema_get_their_articles_and_the_downgrade_drops_them(storage_settings: Settings) -> None:
     engine = make_engine(storage_settings.database_url_or_default)
     try:
-        migrate(engine, "0003_staff_console")
+        migrate(engine, "0004_moderation_outcome")
         assert "turn_articles" not in inspect(engine).get_table_names()
         answered = make_turn(ALICE)
         suggested = make_turn(ALICE, decision=Decision.SUGGESTED)
@@ -30,7 +30,7 @@ def test_turns_of_todays_schema_get_their_articles_and_the_downgrade_drops_them(
         created = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
         stamp = created if engine.dialect.name == "postgresql" else "2026-11-01 09:30:00.000000"
         conversation = new_conversation()
-        with engine.begin() as conn:  # rows as the 0003 schema holds them
+        with engine.begin() as conn:  # rows as the 0004 schema holds them
             conn.execute(
                 text("INSERT INTO users (id, created_at, is_staff) VALUES (:u, :t, false)"), {"u": ALICE, "t": stamp}
             )
@@ -65,7 +65,7 @@ def test_turns_of_todays_schema_get_their_articles_and_the_downgrade_drops_them(
         assert rows == [("returns-policy", "cited"), ("warranty", "suggested")]
 
         with engine.begin() as conn:
-            command.downgrade(alembic_config(conn), "0003_staff_console")
+            command.downgrade(alembic_config(conn), "0004_moderation_outcome")
         assert "turn_articles" not in inspect(engine).get_table_names()
         with engine.connect() as conn:
             assert conn.scalar(text("SELECT count(*) FROM turns")) == 2

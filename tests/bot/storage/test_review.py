@@ -117,11 +117,15 @@ def test_flagged_turns_are_blocked_failed_screened_or_thumbed_down_and_can_becom
     screened.verdicts.append(VerdictRecord("moderation-out", False, {}, ("flagged: violence",), False, 1.0))
     screened.verdicts.append(VerdictRecord("groundedness", False, {}, ("unsupported",), False, 1.0))
     record_turn(db, screened, ALICE, new_conversation())
+    unsure = make_turn(ALICE)  # answered from quoted text only: moderation sent it to review
+    unsure.note_moderation([VerdictRecord("moderation-in", True, {"violence": 0.6}, (), False, 1.0, "review")])
+    record_turn(db, unsure, ALICE, new_conversation())
     flagged = {f.turn_id: f for f in flagged_turns(db, *WIDE)}
-    assert set(flagged) == {blocked, out, disliked, screened.id}
+    assert set(flagged) == {blocked, out, disliked, screened.id, unsure.id}
     assert flagged[disliked].why == "thumbs down: wrong_citation" and flagged[blocked].why == "blocked_input"
     assert flagged[screened.id].why == "flagged: violence, groundedness"
-    assert [f.turn_id for f in flagged_turns(db, *WIDE, decision="answered")] == [screened.id, disliked]
+    assert flagged[unsure.id].why == "moderation: review" and flagged[unsure.id].decision == "answered"
+    assert {f.turn_id for f in flagged_turns(db, *WIDE, decision="answered")} == {screened.id, unsure.id, disliked}
     assert [f.turn_id for f in flagged_turns(db, *WIDE, decision="blocked_output")] == [out]
 
     report_id = review_item_from_turn(db, LEAD, blocked, note="check the moderation call")

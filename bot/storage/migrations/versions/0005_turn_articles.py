@@ -1,12 +1,10 @@
 """Article health: the articles each turn put before the customer (cited or suggested), as rows.
 
 Revision ID: 0005_turn_articles
-Revises: 0003_staff_console
+Revises: 0004_moderation_outcome
 Create Date: 2026-11-28
 
-Named 0005 because another branch adds 0004 (moderation outcomes): when both are merged, this
-revision's `down_revision` becomes 0004's id, so the chain stays one line. Turns recorded before
-this revision get their rows from their JSON, in batches.
+Turns recorded before this revision get their rows from their JSON, in batches.
 """
 
 from collections.abc import Sequence
@@ -15,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_turn_articles"
-down_revision: str | Sequence[str] | None = "0003_staff_console"
+down_revision: str | Sequence[str] | None = "0004_moderation_outcome"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.safety.input.normalize import NormalizeScreen, normalize_text
+from bot.safety.input.normalize import NormalizeScreen, is_noise, normalize_text
 from bot.safety.verdict import ScreenContext
 
 
@@ -41,3 +41,14 @@ def test_the_screen_never_blocks_and_passes_the_normalised_text_on() -> None:
 def test_digits_are_never_collapsed_so_card_numbers_stay_findable() -> None:
     text = "my card 4111 1111 1111 1111 was charged 10000000 times"
     assert normalize_text(text)[0] == text
+
+
+@pytest.mark.parametrize("text", ["a" * 100_000, "!" * 5000, "aaaa bbbb", "zzz..."])
+def test_runs_of_one_character_are_noise_judged_on_their_shape(text: str) -> None:
+    normalized = normalize_text(text)[0]
+    assert is_noise(normalized)
+
+
+@pytest.mark.parametrize("text", ["kill kill kill kill you", "ok", "hahahaha", "where is my parcel?", ""])
+def test_text_with_words_is_not_noise(text: str) -> None:
+    assert not is_noise(normalize_text(text)[0])
