@@ -89,7 +89,8 @@ class FlaggedTurn:
     intent: str
     decision: str
     question: str
-    why: str  # blocked_input, blocked_output, error, "moderation: review", "thumbs down: <reason>" or "flagged: <categories>"
+    why: str  # blocked_input, blocked_output, error, "moderation: review", "thumbs down: <reason>",
+    # or "flagged: <categories>"
     reported: bool
 
 

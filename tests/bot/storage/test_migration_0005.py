@@ -1,4 +1,4 @@
-"""Migrating a database of today's schema (0003, the staff console) to article health (0005): the
+"""Migrating a database of the 0004 schema (moderation outcomes) to article health (0005): the
 turns recorded before it get their articles from their JSON; and back."""
 
 from __future__ import annotations
