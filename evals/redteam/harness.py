@@ -9,7 +9,7 @@ streamed (every text given to `on_text` is kept) or not, and is scored by evals.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from bot.pipeline import Pipeline
 from bot.turn import Decision, Turn
 from bot.wiring import build_pipeline
 from evals.redteam.scorer import Attack, Finding, Scorer
+from ingest.screen import Findings
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_KB = ROOT / "kb" / "articles"
@@ -63,8 +64,11 @@ class _NoScreen:
     def __init__(self, *args: object) -> None:
         pass
 
-    def __call__(self, text: str) -> None:
-        return None
+    def __call__(self, text: str) -> Findings:
+        return Findings()
+
+    def screen_all(self, texts: Sequence[str]) -> list[Findings]:
+        return [Findings() for _ in texts]
 
 
 @dataclass
