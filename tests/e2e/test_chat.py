@@ -104,7 +104,7 @@ def test_a_new_answer_is_scrolled_into_view(stack, browser) -> None:  # type: ig
     for question in ("which credit cards can I pay with?", "where do I find my VAT invoice?"):
         ask(page, question, "We accept Visa" if "cards" in question else "Download invoice")
     # Back up to the first answer, as a reader does: Streamlit follows new content only from the bottom.
-    page.locator("[data-testid=stAppScrollToBottomContainer]").evaluate("main => main.scrollTo(0, 0)")
+    page.locator("[data-testid=stChatMessage]").first.scroll_into_view_if_needed()
     expect(page.locator("[data-testid=stChatMessage]").first).to_be_in_viewport()
     ask(page, "can I pay with PayPal?", "PayPal")
     messages = page.locator("[data-testid=stChatMessage]")
