@@ -18,7 +18,8 @@ import numpy as np
 from bot.kb.snapshot import KBSnapshot
 
 QUANTILES = 21  # every 5 %: the percentile of a cosine is interpolated between them
-MAX_CHUNKS = 1000  # rows compared (against every chunk): at most MAX_CHUNKS x n cosines at once
+MAX_CHUNKS = 1000  # rows compared against every chunk
+BLOCK_ROWS = 64  # rows per matrix product: 64 x 100,000 cosines is 25 MB, not 1000 x 100,000 = 400 MB
 
 
 def reference_quantiles(snapshot: KBSnapshot, limit: int = MAX_CHUNKS) -> np.ndarray | None:
@@ -29,9 +30,13 @@ def reference_quantiles(snapshot: KBSnapshot, limit: int = MAX_CHUNKS) -> np.nda
     if len(set(articles.tolist())) < 2:
         return None
     rows = np.unique(np.linspace(0, len(articles) - 1, min(limit, len(articles))).astype(int))
-    cosines = snapshot.embeddings[rows] @ snapshot.embeddings.T
-    cosines[articles[rows][:, None] == articles[None, :]] = -1.0
-    return np.quantile(cosines.max(axis=1), np.linspace(0.0, 1.0, QUANTILES))
+    best = np.empty(len(rows), dtype=np.float32)
+    for start in range(0, len(rows), BLOCK_ROWS):  # bounded memory: BLOCK_ROWS x n cosines at a time
+        block = rows[start : start + BLOCK_ROWS]
+        cosines = snapshot.embeddings[block] @ snapshot.embeddings.T
+        cosines[articles[block][:, None] == articles[None, :]] = -1.0
+        best[start : start + len(block)] = cosines.max(axis=1)
+    return np.quantile(best, np.linspace(0.0, 1.0, QUANTILES))
 
 
 class KBReference:

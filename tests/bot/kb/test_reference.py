@@ -69,3 +69,15 @@ def test_a_help_centre_whose_articles_sound_alike_has_a_higher_reference_than_a_
     narrow_ref, broad_ref = reference_quantiles(narrow), reference_quantiles(broad)
     assert narrow_ref is not None and broad_ref is not None
     assert float(np.median(narrow_ref)) > float(np.median(broad_ref)) + 0.1
+
+
+def test_rows_compared_in_blocks_give_what_one_product_gives() -> None:
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(300, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    articles = np.array([f"art{i % 40}" for i in range(300)])
+    kb = snapshot(list(zip(articles.tolist(), vectors, strict=True)))
+    cosines = vectors @ vectors.T  # all 300 rows at once: more than one block
+    cosines[articles[:, None] == articles[None, :]] = -1.0
+    expected = np.quantile(cosines.max(axis=1), np.linspace(0.0, 1.0, QUANTILES))
+    assert np.allclose(reference_quantiles(kb), expected)
