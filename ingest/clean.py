@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import re
 
-from bs4 import BeautifulSoup
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -59,6 +58,8 @@ def clean_markdown(text: str) -> str:
 
 def clean_html(text: str) -> str:
     """Convert an HTML page's body to readable Markdown."""
+    from bs4 import BeautifulSoup  # only HTML articles need it (~0.1 s to import)
+
     soup = BeautifulSoup(_unclosed_as_text(text), "html.parser")
     for tag in soup(["head", "script", "style", "nav", "footer", "noscript", "template"]):
         tag.decompose()

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
@@ -20,8 +21,7 @@ from bot.embedding import Embedder, MiniLMEmbedder, local_embedder, make_embedde
 from bot.intents import CatalogueError, load_catalogue
 from bot.kb.blocks import open_blocks
 from bot.kb.store import StoreError, open_kb
-from bot.safety.classifiers.injection_classifier import InjectionClassifier
-from bot.safety.classifiers.local_moderator import LocalModerator, ModelMissing
+from bot.safety.classifiers.heads import ModelMissing
 from bot.safety.verdict import BLOCK
 from bot.tokens import Tokenizer
 from ingest import zendesk
@@ -30,6 +30,10 @@ from ingest.embedding import for_ingest
 from ingest.screen import ArticleInjectionScreen, ClassifierHit
 from ingest.sync import KBSync, Plan, PruneScope, Summary
 from ingest.timings import StageTimes
+
+if TYPE_CHECKING:
+    from bot.safety.classifiers.injection_classifier import InjectionClassifier
+    from bot.safety.classifiers.local_moderator import LocalModerator
 
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
@@ -88,6 +92,24 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None, ti
         return EXIT_USAGE
     started, started_at = time.perf_counter(), datetime.now(UTC)
     embedder = for_ingest(make_embedder(settings))
+    try:
+        client, collection = open_kb(settings, embedder, create=True)
+        blocks = open_blocks(client, settings.collection, embedder, create=True)
+    except StoreError as err:
+        print(f"ingest: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    sync = KBSync(
+        collection,
+        embedder,
+        settings.chunk_tokens,
+        Tokenizer.from_settings(settings).count,
+        moderation_review(embedder),
+        times,
+        blocks,
+        accept_flags=args.accept_flags,
+    )
+    with times.stage("plan (store read)"):
+        stored = sync.stored()
     injection_screen = ArticleInjectionScreen(injection_classifier(embedder))
     try:
         catalogue = load_catalogue(settings.intents_file)
@@ -95,7 +117,7 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None, ti
         if args.format == "zendesk":
             z_mapping = zendesk.load_mapping(args.mapping, args.verified_by, review_days)
             results = [r for path in args.paths for r in zendesk.read_export(path, catalogue, today, z_mapping)]
-            articles, rejected, skipped, hits = screen(results, injection_screen, times)
+            articles, rejected, skipped, hits = screen(results, injection_screen, times, sync.holds(stored))
         else:
             mapping = load_mapping(args.mapping, args.verified_by, review_days) if args.mapping else None
             files = find_files(args.paths or [settings.kb_dir])
@@ -108,24 +130,14 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None, ti
                 injection=injection_screen,
                 max_bytes=settings.max_article_bytes,
                 times=times,
+                already_stored=sync.holds(stored),
             )
     except (CatalogueError, MappingError, FileNotFoundError, zendesk.ExportError) as err:
         print(f"ingest: {err}", file=sys.stderr)
         return EXIT_USAGE
 
-    try:
-        client, collection = open_kb(settings, embedder, create=True)
-        blocks = open_blocks(client, settings.collection, embedder, create=True)
-    except StoreError as err:
-        print(f"ingest: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    count_tokens = Tokenizer.from_settings(settings).count
-    review = moderation_review(embedder)
-    sync = KBSync(
-        collection, embedder, settings.chunk_tokens, count_tokens, review, times, blocks, accept_flags=args.accept_flags
-    )
     roots = args.paths or [settings.kb_dir]
-    plan = sync.plan(articles, prune=PruneScope.of(roots, rejected) if args.prune else None)
+    plan = sync.plan(articles, prune=PruneScope.of(roots, rejected) if args.prune else None, stored=stored)
 
     if plan.remove and not articles:  # an emptied or mistyped folder would take its whole KB with it
         print(
@@ -198,19 +210,20 @@ def record_run(settings: Settings, started_at: datetime, summary: Summary) -> No
         db.close()
 
 
-def moderation_review(embedder: Embedder) -> Callable[[str, np.ndarray], list[str]] | None:
+def moderation_review(embedder: Embedder) -> Callable[[str, np.ndarray], list[str]]:
     """The local moderator over each new chunk, as output moderation scores quoted answers: a
     chunk it flags is loaded (staff verified it) but reported, since answers quoting it are
-    likely to be blocked. Scored from the chunk's own vector when it is a MiniLM one."""
+    likely to be blocked. Scored from the chunk's own vector when it is a MiniLM one. The model
+    loads on the first chunk, so that a run with nothing new never pays for it."""
     same = embedder.model_id == MiniLMEmbedder.model_id
-    try:
-        moderator = LocalModerator(embedder if same else local_embedder())
-    except ModelMissing as err:
-        print(f"ingest: chunks not checked by the moderator: {err}", file=sys.stderr)
-        return None
+    moderator: list[LocalModerator | None] = []
 
     def review(text: str, vector: np.ndarray) -> list[str]:
-        result = moderator.moderate(text, vector=vector if same else None)
+        if not moderator:
+            moderator.append(_load_moderator(embedder if same else local_embedder()))
+        if moderator[0] is None:
+            return []
+        result = moderator[0].moderate(text, vector=vector if same else None)
         if result.decision != BLOCK:  # verified text is trusted in quotes short of a block (bot.safety.output.quoted)
             return []
         return [category for category, hit in result.categories.items() if hit]
@@ -218,8 +231,20 @@ def moderation_review(embedder: Embedder) -> Callable[[str, np.ndarray], list[st
     return review
 
 
+def _load_moderator(embedder: Embedder) -> LocalModerator | None:
+    from bot.safety.classifiers.local_moderator import LocalModerator
+
+    try:
+        return LocalModerator(embedder)
+    except ModelMissing as err:
+        print(f"ingest: chunks not checked by the moderator: {err}", file=sys.stderr)
+        return None
+
+
 def injection_classifier(embedder: Embedder) -> InjectionClassifier | None:
     """The trained injection classifier for the article screen; it reads MiniLM vectors."""
+    from bot.safety.classifiers.injection_classifier import InjectionClassifier
+
     try:
         return InjectionClassifier(embedder if embedder.model_id == MiniLMEmbedder.model_id else local_embedder())
     except ModelMissing as err:
@@ -239,6 +264,7 @@ def read_all(  # type: ignore[no-untyped-def]
     injection: ArticleInjectionScreen | None = None,
     max_bytes: int | None = None,
     times: StageTimes | None = None,
+    already_stored: Callable[[Article], bool] = lambda article: False,
 ) -> Screened:
     """Read every file (an oversized one is rejected unread), then `screen` the results."""
     times = times or StageTimes()
@@ -254,17 +280,22 @@ def read_all(  # type: ignore[no-untyped-def]
                 article = read_article(file, root, catalogue, today, mapping)
             yield article
 
-    return screen(results(), injection, times)
+    return screen(results(), injection, times, already_stored)
 
 
 def screen(
     results: Iterable[Article | Rejection | Skipped],
     injection: ArticleInjectionScreen | None = None,
     times: StageTimes | None = None,
+    already_stored: Callable[[Article], bool] = lambda article: False,
 ) -> Screened:
     """Keep the good articles; reject bad ones, injected ones, and every article of an id that two
     sources claim (which one is meant is anyone's guess), each with a reason. Also returns the
-    injection classifier's hits, (article id, hit)."""
+    injection classifier's hits, (article id, hit).
+
+    An article `already_stored` exactly as read is not screened again: the store keeps it whatever
+    the screen says now (a rejected article keeps its stored version), so screening it would
+    change nothing, and an unchanged re-ingest then never loads the classifier."""
     injection = injection or ArticleInjectionScreen(None)
     times = times or StageTimes()
     by_id: dict[str, list[Article]] = defaultdict(list)
@@ -279,9 +310,12 @@ def screen(
             rejected.append(result)
         else:
             read.append(result)
+    fresh = [article for article in read if not already_stored(article)]
     with times.stage("injection screen"):
-        screened = injection.screen_all([f"{a.title}\n\n{a.body}" for a in read])
-    for article, findings in zip(read, screened, strict=True):
+        screened = injection.screen_all([f"{a.title}\n\n{a.body}" for a in fresh])
+    findings_of = dict(zip(map(id, fresh), screened, strict=True))
+    for article in read:
+        findings = findings_of.get(id(article))
         if findings:
             rejected.append(Rejection(article.source, findings.reason(), article.id))
             hits.extend((article.id, hit) for hit in findings.classifier)

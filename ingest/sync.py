@@ -13,7 +13,7 @@ article takes the vectors of its older version's chunks and blocks whose text it
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,9 +176,25 @@ class KBSync:
             for article_id, versions in rows.items()
         }
 
-    def plan(self, articles: Sequence[Article], prune: PruneScope | None = None) -> Plan:
-        with self.times.stage("plan (store read)"):
-            stored = self.stored()
+    def holds(self, stored: Mapping[str, Mapping[str, StoredVersion]]) -> Callable[[Article], bool]:
+        """Whether this very version of an article (same content, same chunker) is complete in `stored`."""
+
+        def held(article: Article) -> bool:
+            current = stored.get(article.id, {}).get(article.content_hash(self.salt))
+            return current is not None and current.complete
+
+        return held
+
+    def plan(
+        self,
+        articles: Sequence[Article],
+        prune: PruneScope | None = None,
+        stored: Mapping[str, Mapping[str, StoredVersion]] | None = None,
+    ) -> Plan:
+        """`stored` is `self.stored()` when the caller already read it."""
+        if stored is None:
+            with self.times.stage("plan (store read)"):
+                stored = self.stored()
         plan = Plan()
         recipe = blocks_recipe() if self.blocks is not None else ""
         for article in articles:

@@ -16,7 +16,6 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-import bm25s
 import numpy as np
 import Stemmer
 
@@ -28,6 +27,8 @@ _EMPTY = np.zeros(0, dtype=np.int32)
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
+    import bm25s  # imported on first use: it brings scipy (~0.2 s), which a CLI that only plans never needs
+
     return bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)  # type: ignore[return-value]
 
 

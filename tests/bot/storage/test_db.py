@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +17,16 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import OperationalError
 
 from bot.config import Settings
-from bot.storage.db import Database, alembic_config, make_engine, migrate, normalize_url, open_database
+from bot.storage.db import (
+    HEAD_REVISION,
+    Database,
+    alembic_config,
+    at_head,
+    make_engine,
+    migrate,
+    normalize_url,
+    open_database,
+)
 from bot.storage.models import Base, User
 
 TABLES = {
@@ -71,6 +82,34 @@ def test_downgrade_to_nothing_and_upgrade_again(db: Database) -> None:
 def test_migrating_twice_changes_nothing(db: Database) -> None:
     migrate(db.engine)
     assert set(inspect(db.engine).get_table_names()) == TABLES | {"alembic_version"}
+
+
+def test_head_revision_is_alembics_head() -> None:
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
+
+
+def test_at_head_only_when_the_schema_is_at_the_newest_migration(db: Database, storage_settings: Settings) -> None:
+    assert at_head(db.engine)
+    with db.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "-1")
+    assert not at_head(db.engine)
+    assert not at_head(make_engine("sqlite://"))  # no version table at all
+    open_database(storage_settings).close()  # an older schema is brought up to the head again
+    assert at_head(db.engine)
+
+
+def test_opening_a_database_at_head_does_not_import_alembic(db: Database, storage_settings: Settings) -> None:
+    code = (
+        "import sys; from bot.storage.db import open_database; from bot.config import Settings; "
+        "open_database(Settings(_env_file=None)).close(); print('alembic' in sys.modules)"
+    )
+    env = {
+        **os.environ,
+        "SAFEDESK_DATA_DIR": str(storage_settings.data_dir),
+        "DATABASE_URL": storage_settings.database_url_or_default,
+    }
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_two_processes_opening_a_fresh_database_at_once_both_succeed(storage_settings: Settings) -> None:
