@@ -3,8 +3,10 @@ reading records back."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 
 from bot.config import Settings
@@ -20,3 +22,18 @@ def stored(settings: Settings, model: type) -> list[Any]:
         session.expunge_all()
     db.close()
     return found
+
+
+class CountingEmbedder:
+    """The real MiniLM embedder, keeping the texts it is asked to embed."""
+
+    def __init__(self) -> None:
+        from bot.embedding import local_embedder
+
+        self.inner = local_embedder()
+        self.model_id, self.dimensions = self.inner.model_id, self.inner.dimensions
+        self.texts: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts.extend(texts)
+        return self.inner.embed(texts)

@@ -22,23 +22,10 @@ from bot.kb.blocks import open_blocks
 from bot.kb.store import chroma_client, kb_collection
 from ingest import cli, sync
 from ingest.sync import KBSync
+from tests.support import CountingEmbedder
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
-
-
-class CountingEmbedder:
-    """The real local embedder, counting how many texts it embeds."""
-
-    def __init__(self) -> None:
-        self.inner = local_embedder()
-        self.model_id = self.inner.model_id
-        self.dimensions = self.inner.dimensions
-        self.texts = 0
-
-    def embed(self, texts):  # type: ignore[no-untyped-def]
-        self.texts += len(texts)
-        return self.inner.embed(texts)
 
 
 @pytest.fixture
@@ -84,16 +71,16 @@ def test_first_run_loads_everything_and_reports_it(settings: Settings, kb: Path,
     out = capsys.readouterr().out
     assert "loaded:    3" in out and "rejected:  0" in out and "flagged by the moderator" not in out
     assert set(stored(settings)) == {"billing-cards", "account-password", "shipping-times"}
-    assert counting.texts > 0
+    assert len(counting.texts) > 0
     assert_whole(settings)
 
 
 def test_unchanged_rerun_embeds_nothing(settings: Settings, kb: Path, counting, capsys) -> None:  # type: ignore[no-untyped-def]
     cli.main([str(kb), "--quiet"], settings)
-    before = counting.texts
+    before = len(counting.texts)
     capsys.readouterr()
     assert cli.main([str(kb), "--quiet"], settings) == 0
-    assert counting.texts == before
+    assert len(counting.texts) == before
     assert "unchanged: 3" in capsys.readouterr().out
 
 
@@ -154,7 +141,7 @@ def test_changed_article_is_replaced_not_duplicated(settings: Settings, kb: Path
     old = stored(settings)["billing-cards"]
     path = kb / "billing-cards.md"
     path.write_text(path.read_text().replace("Prepaid cards are not accepted.", "Prepaid cards are accepted."))
-    before = counting.texts
+    before = len(counting.texts)
     capsys.readouterr()
     assert cli.main([str(kb), "--quiet"], settings) == 0
     out = capsys.readouterr().out
@@ -163,7 +150,7 @@ def test_changed_article_is_replaced_not_duplicated(settings: Settings, kb: Path
     assert set(new) != set(old)
     block_collection = open_blocks(chroma_client(settings), settings.collection, local_embedder(), create=False)
     new_blocks = len(block_collection.get(where={"article_id": "billing-cards"})["ids"])
-    assert 0 < counting.texts - before <= sum(new.values()) + new_blocks  # only that article (and its blocks)
+    assert 0 < len(counting.texts) - before <= sum(new.values()) + new_blocks  # only that article (and its blocks)
     assert_whole(settings)
     collection = kb_collection(chroma_client(settings), settings.collection, local_embedder())
     docs = collection.get(where={"article_id": "billing-cards"}, include=["documents"])["documents"]
@@ -251,7 +238,7 @@ def test_dry_run_changes_nothing(settings: Settings, kb: Path, counting, capsys)
     out = capsys.readouterr().out
     assert "would load: 3" in out and "Dry run" in out
     assert stored(settings) == {}
-    assert counting.texts == 0
+    assert counting.texts == []
 
 
 def test_rejected_articles_are_listed_with_reasons_and_exit_nonzero(

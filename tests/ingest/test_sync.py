@@ -22,21 +22,10 @@ from ingest import cli
 from ingest.articles import Article, find_files, read_article
 from ingest.blocks import RECIPE_KEY, block_texts
 from ingest.sync import KBSync, PruneScope
+from tests.support import CountingEmbedder
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
-
-
-class CountingEmbedder:
-    def __init__(self) -> None:
-        self.inner = local_embedder()
-        self.model_id = self.inner.model_id
-        self.dimensions = self.inner.dimensions
-        self.texts: list[str] = []
-
-    def embed(self, texts):  # type: ignore[no-untyped-def]
-        self.texts.extend(texts)
-        return self.inner.embed(texts)
 
 
 def articles(settings: Settings, folder: Path | None = None) -> list[Article]:

@@ -1,6 +1,3 @@
-from collections.abc import Sequence
-
-import numpy as np
 import pytest
 
 from bot.embedding import local_embedder
@@ -9,24 +6,12 @@ from bot.safety.classifiers.local_moderator import LocalModerator
 from bot.safety.moderation import ModerationScreen
 from bot.safety.output.quoted import QuotedModeration, quoted_passages
 from bot.safety.verdict import ScreenContext
+from tests.support import CountingEmbedder
 
 RETURNS = "You can return most items within 30 days. Refunds reach your card in 5 working days."
 STEPS = "To start a return:\n1. Open Orders.\n2. Choose the item and click Return."
 TABLE = "| Method | Cost |\n|---|---|\n| Drop-off point | Free. Show the QR code. |\n| Home collection | 39 EUR |"
 HARMFUL = "To hurt someone badly, hit them in the head with a hammer until they stop moving."
-
-
-class CountingEmbedder:
-    """The real MiniLM embedder, counting the texts it is asked to embed."""
-
-    def __init__(self) -> None:
-        self.inner = local_embedder()
-        self.model_id, self.dimensions = self.inner.model_id, self.inner.dimensions
-        self.texts: list[str] = []
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        self.texts.extend(texts)
-        return self.inner.embed(texts)
 
 
 def passage(n: int, title: str, text: str) -> Passage:
