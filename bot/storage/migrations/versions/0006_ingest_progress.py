@@ -29,9 +29,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # The older schema has no unfinished run: one still open ends when it was last heard of.
-    op.execute(
-        "UPDATE ingest_runs SET finished_at = COALESCE(heartbeat_at, started_at) WHERE finished_at IS NULL"
-    )
+    op.execute("UPDATE ingest_runs SET finished_at = COALESCE(heartbeat_at, started_at) WHERE finished_at IS NULL")
     with op.batch_alter_table("ingest_runs") as batch:
         batch.drop_column("stored_articles")
         batch.drop_column("chunks_planned")
