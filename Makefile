@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed-stamp
 DEV_STAMP := $(VENV)/.dev-installed-stamp
 PORT ?= 8501
 DEVAUTH_PORT ?= 9400
+# The app's login settings (make run writes a development one if there is none).
+SECRETS ?= .streamlit/secrets.toml
 NODE_STAMP := devauth/node_modules/.installed-stamp
 REDTEAM_VENV := .venv-redteam
 REDTEAM_PY := $(REDTEAM_VENV)/bin/python
@@ -58,8 +60,9 @@ redteam: redteam-deps  ## every attack suite, extractive and LLM mode: bench/out
 kb: install  ## load (or update) the KB folder; prune removes only articles whose files left that folder
 	$(PY) -m ingest --prune
 
-run: kb  ## the app and the local development OpenID provider, at http://localhost:$(PORT)
-	$(PY) -m tools.local_auth run-app --port $(PORT) --provider-port $(DEVAUTH_PORT)
+# The KB loads beside the app (log: data/ingest.log): the page comes up at once and shows the load's progress.
+run: install  ## the app and the local development OpenID provider, at http://localhost:$(PORT)
+	$(PY) -m tools.local_auth run-app --load-kb --port $(PORT) --provider-port $(DEVAUTH_PORT) --secrets $(SECRETS)
 
 run-scaled: install test-deps  ## a Chroma server + PostgreSQL + two app processes (ports 8501, 8502) sharing both
 	$(PY) -m tools.run_scaled --ports $(PORT) $$(($(PORT) + 1)) --provider-port $(DEVAUTH_PORT)
