@@ -93,7 +93,7 @@ BENCH_RUN = timeout --foreground -s INT -k 60 $(BENCH_TIMEOUT) $(PY) -m
 
 bench: dev-install debian-faq test-deps  ## every benchmark, each bounded; figures are printed
 	@failed=""; \
-	for bench in bench_embedding bench_ingest bench_clean "bench_query --chunks 100000" bench_retrieval \
+	for bench in bench_embedding bench_ingest bench_first_run bench_clean "bench_query --chunks 100000" bench_retrieval \
 		bench_turn bench_llm "bench_answerability --llm-judge" bench_llm_moderation bench_redaction bench_load; do \
 		echo "== python -m bench.$$bench (at most $(BENCH_TIMEOUT) s)"; \
 		$(BENCH_RUN) bench.$$bench || failed="$$failed, $$bench (exit $$?)"; \
