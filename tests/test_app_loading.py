@@ -118,9 +118,8 @@ def test_a_killed_first_load_does_not_keep_the_page_loading(empty_app_env: Setti
     assert any("We accept Visa" in m.value for m in at.markdown)
 
 
-def test_a_live_first_load_run_shows_the_page_loading(empty_app_env: Settings) -> None:
-    """The same run as above with a fresh heartbeat: loading (the other side of the stale rule)."""
-    assert cli.main([str(empty_app_env.kb_dir), "--quiet"], empty_app_env) == 0
+def test_a_live_run_on_an_empty_kb_shows_the_page_loading_before_it_has_planned(empty_app_env: Settings) -> None:
+    """The other side of the stale rule: a fresh heartbeat, and no run has loaded anything yet."""
     db = open_database(empty_app_env)
     try:
         start_ingest_run(db, started_at=datetime.now(UTC), by="running")
@@ -129,3 +128,16 @@ def test_a_live_first_load_run_shows_the_page_loading(empty_app_env: Settings) -
     at = past_notice(app(ALICE))
     (bar,) = at.get("progress")
     assert bar.proto.text == "Loading the help centre: getting ready…" and at.chat_input[0].disabled
+
+
+def test_an_update_of_a_loaded_kb_leaves_the_chat_answering(empty_app_env: Settings) -> None:
+    """A run into a KB that answers (here before it has planned) is no reason to stop the chat."""
+    assert cli.main([str(empty_app_env.kb_dir), "--quiet"], empty_app_env) == 0
+    db = open_database(empty_app_env)
+    try:
+        start_ingest_run(db, started_at=datetime.now(UTC), by="staff")
+    finally:
+        db.close()
+    at = ask(past_notice(app(ALICE)), "billing", "which credit cards can I pay with?")
+    assert not at.get("progress")
+    assert any("We accept Visa" in m.value for m in at.markdown)

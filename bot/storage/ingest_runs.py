@@ -121,12 +121,15 @@ class IngestProgress:
     chunks_done: int
     chunks_planned: int | None  # None until the run has read its articles and planned
     stored_articles: int | None  # articles in the store when it planned; None until then
+    loaded_before: bool = False  # an earlier run finished with articles in the store
 
     @property
     def first_load(self) -> bool:
-        """Loading into an empty store (or not planned yet, so possibly): until it finishes there is
-        no KB to answer from, only part of one."""
-        return self.stored_articles is None or self.stored_articles == 0
+        """Loading into an empty store: until it finishes there is no KB to answer from, only part of
+        one. Before the run has planned, it is a first load if no earlier run left articles."""
+        if self.stored_articles is None:
+            return not self.loaded_before
+        return self.stored_articles == 0
 
 
 def ingest_in_progress(db: Database, stale_after: timedelta, now: datetime | None = None) -> IngestProgress | None:
@@ -142,8 +145,19 @@ def ingest_in_progress(db: Database, stale_after: timedelta, now: datetime | Non
         ).first()
         if run is None or run.heartbeat_at is None:
             return None
+        loaded_before = session.scalar(
+            select(IngestRun.id)
+            .where(IngestRun.id < run.id, IngestRun.finished_at.is_not(None), IngestRun.articles > 0)
+            .limit(1)
+        )
         return IngestProgress(
-            run.id, run.started_at, run.heartbeat_at, run.chunks, run.chunks_planned, run.stored_articles
+            run.id,
+            run.started_at,
+            run.heartbeat_at,
+            run.chunks,
+            run.chunks_planned,
+            run.stored_articles,
+            loaded_before is not None,
         )
 
 

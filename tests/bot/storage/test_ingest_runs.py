@@ -78,3 +78,25 @@ def test_the_newest_live_run_is_the_one_in_progress(db: Database) -> None:
     now = start + timedelta(minutes=5, seconds=2)
     progress = ingest_in_progress(db, timedelta(seconds=30), now=now)
     assert progress is not None and progress.id == later != killed
+
+
+def test_before_it_plans_a_run_is_a_first_load_only_if_no_earlier_run_left_articles(db: Database) -> None:
+    """A run reads its articles and loads its models before it knows what the store holds: an update
+    run must not show customers a loading page meanwhile."""
+    start = datetime(2026, 11, 28, 9, tzinfo=UTC)
+    stale, now = timedelta(seconds=30), start + timedelta(minutes=10, seconds=1)
+    record_ingest_run(db, started_at=start, finished_at=start, by="a", articles=0, chunks=0, counts={}, rejects=[])
+    record_ingest_run(db, started_at=start, finished_at=start, by="b", articles=0, chunks=0,
+                      counts={"failed": 1}, rejects=[])  # fmt: skip
+    start_ingest_run(db, started_at=start + timedelta(minutes=10), by="c")
+    progress = ingest_in_progress(db, stale, now=now)
+    assert progress is not None and progress.first_load  # nothing was ever loaded
+
+    done = start_ingest_run(db, started_at=start + timedelta(minutes=10), by="d")
+    finish_ingest_run(db, done, finished_at=now, articles=46, chunks=370, counts={"loaded": 46}, rejects=[])
+    update = start_ingest_run(db, started_at=start + timedelta(minutes=10, seconds=1), by="e")
+    progress = ingest_in_progress(db, stale, now=now)
+    assert progress is not None and progress.id == update and not progress.first_load
+    update_ingest_run(db, update, at=now, chunks_planned=0, stored_articles=0)  # its plan says: an empty store
+    progress = ingest_in_progress(db, stale, now=now)
+    assert progress is not None and progress.first_load  # the plan wins over the history
