@@ -1,4 +1,5 @@
-"""The page while the help centre loads for the first time (`make run` loads it beside the app).
+"""The page while the help centre loads for the first time (`make run` loads it beside the app), and
+the staff KB page's bar for any ingest in progress.
 
 While an ingest run fills an empty store, the KB holds only part of the help centre: answering from
 it would tell customers that things are "not in our help centre" that are on their way. So the
@@ -25,24 +26,29 @@ POLL_SECONDS = 2.0  # how often an open page reads the run's progress
 WAITING = "You can ask as soon as the help centre has loaded"
 
 
-def first_load(settings: Settings, db: Database) -> IngestProgress | None:
-    """The first load of the KB, while it runs (and its heartbeat is fresh); None otherwise, also
-    when the records cannot be read (the app then goes on as it would without a run)."""
+def live_run(db: Database, stale_after: timedelta) -> IngestProgress | None:
+    """The ingest run in progress (its heartbeat fresh), if any; None also when the records cannot
+    be read (the app then goes on as it would without a run)."""
     try:
-        progress = ingest_in_progress(db, timedelta(seconds=settings.ingest_stale_seconds))
+        return ingest_in_progress(db, stale_after)
     except SQLAlchemyError as err:
         _LOG.error("could not read the ingest's progress: %s", err)
         return None
+
+
+def first_load(settings: Settings, db: Database) -> IngestProgress | None:
+    """The first load of the KB, while it runs; None otherwise."""
+    progress = live_run(db, timedelta(seconds=settings.ingest_stale_seconds))
     return progress if progress is not None and progress.first_load else None
 
 
-def progress_label(progress: IngestProgress) -> tuple[float, str]:
+def progress_label(progress: IngestProgress, what: str = "Loading the help centre") -> tuple[float, str]:
     """The bar's fraction and its text."""
     planned = progress.chunks_planned
     if not planned:
-        return 0.0, "Loading the help centre: getting ready…"
+        return 0.0, f"{what}: getting ready…"
     done = min(progress.chunks_done, planned)
-    return done / planned, f"Loading the help centre: {done:,} of {planned:,} sections"
+    return done / planned, f"{what}: {done:,} of {planned:,} sections"
 
 
 def loading_page(settings: Settings, db: Database, title: str) -> None:
@@ -62,4 +68,21 @@ def load_progress(settings: Settings, db: Database) -> None:
     if progress is None:  # loaded (or the run stopped): the whole page again, now with the chat
         st.rerun()
     fraction, text = progress_label(progress)
+    st.progress(fraction, text=text)
+
+
+SHOWN = "ingest-progress-shown"  # session key: the run whose bar the staff KB page showed
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def ingest_progress(db: Database, stale_after: timedelta) -> None:
+    """Staff: any ingest in progress (an update too). When the run whose bar was shown ends, the whole
+    page runs again, with the store's new status."""
+    progress = live_run(db, stale_after)
+    if progress is None:
+        if st.session_state.pop(SHOWN, None) is not None:
+            st.rerun()
+        return
+    st.session_state[SHOWN] = progress.id
+    fraction, text = progress_label(progress, "Ingest in progress")
     st.progress(fraction, text=text)

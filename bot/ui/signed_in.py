@@ -4,6 +4,8 @@ notice, the chat and, for staff, the staff pages; while the KB's first load runs
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import streamlit as st
 
 from bot.config import Settings
@@ -49,7 +51,8 @@ def signed_in_app(settings: Settings, visitor: Visitor) -> None:
     ]
     if visitor.user.staff:
         staff = Staff(user_hash, visitor.name or "staff")
-        pages += staff_pages(db, staff, catalogue, pipeline.stages.retriever, settings.review_soon_days)
+        stale_after = timedelta(seconds=settings.ingest_stale_seconds)
+        pages += staff_pages(db, staff, catalogue, pipeline.stages.retriever, settings.review_soon_days, stale_after)
     navigation = st.navigation(pages)
     restore_last_conversation(db, user_hash, visitor, catalogue)  # before the sidebar, which reports on it
     _sidebar(visitor, settings)
