@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed-stamp
 DEV_STAMP := $(VENV)/.dev-installed-stamp
 PORT ?= 8501
 DEVAUTH_PORT ?= 9400
+# The app's login settings (make run writes a development one if there is none).
+SECRETS ?= .streamlit/secrets.toml
 NODE_STAMP := devauth/node_modules/.installed-stamp
 REDTEAM_VENV := .venv-redteam
 REDTEAM_PY := $(REDTEAM_VENV)/bin/python
@@ -58,8 +60,9 @@ redteam: redteam-deps  ## every attack suite, extractive and LLM mode: bench/out
 kb: install  ## load (or update) the KB folder; prune removes only articles whose files left that folder
 	$(PY) -m ingest --prune
 
-run: kb  ## the app and the local development OpenID provider, at http://localhost:$(PORT)
-	$(PY) -m tools.local_auth run-app --port $(PORT) --provider-port $(DEVAUTH_PORT)
+# The KB loads beside the app (log: data/ingest.log): the page comes up at once and shows the load's progress.
+run: install  ## the app and the local development OpenID provider, at http://localhost:$(PORT)
+	$(PY) -m tools.local_auth run-app --load-kb --port $(PORT) --provider-port $(DEVAUTH_PORT) --secrets $(SECRETS)
 
 run-scaled: install test-deps  ## a Chroma server + PostgreSQL + two app processes (ports 8501, 8502) sharing both
 	$(PY) -m tools.run_scaled --ports $(PORT) $$(($(PORT) + 1)) --provider-port $(DEVAUTH_PORT)
@@ -90,7 +93,7 @@ BENCH_RUN = timeout --foreground -s INT -k 60 $(BENCH_TIMEOUT) $(PY) -m
 
 bench: dev-install debian-faq test-deps  ## every benchmark, each bounded; figures are printed
 	@failed=""; \
-	for bench in bench_embedding bench_ingest bench_clean "bench_query --chunks 100000" bench_retrieval \
+	for bench in bench_embedding bench_ingest bench_first_run bench_clean "bench_query --chunks 100000" bench_retrieval \
 		bench_turn bench_llm "bench_answerability --llm-judge" bench_llm_moderation bench_redaction bench_load; do \
 		echo "== python -m bench.$$bench (at most $(BENCH_TIMEOUT) s)"; \
 		$(BENCH_RUN) bench.$$bench || failed="$$failed, $$bench (exit $$?)"; \

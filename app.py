@@ -1,28 +1,21 @@
 """SafeDesk web app (Streamlit): login, limitations notice, topic dropdowns, cited answers,
 feedback and reports; staff pages for staff only.
 
-Run with `make run` (starts a local development OpenID provider too). Pages a visitor may not
-see are never registered with `st.navigation`, so their URLs lead nowhere.
+Run with `make run` (starts a local development OpenID provider too, and loads the KB beside the
+app: until the first load is in, the chat shows its progress, bot.ui.kb_loading). Pages a visitor
+may not see are never registered with `st.navigation`, so their URLs lead nowhere.
+
+The login page needs none of the pipeline's modules: the signed-in app (bot.ui.signed_in) is
+imported once someone has logged in, so a new process shows its first page seconds sooner.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from bot.config import Settings, get_settings
-from bot.kb.store import StoreError
-from bot.markdown import escape
-from bot.pipeline import Pipeline
-from bot.storage.audit import Staff
-from bot.storage.db import Database
-from bot.ui import resources
-from bot.ui.chat import chat_page, open_report
-from bot.ui.conversation import restore_last_conversation
-from bot.ui.identity import STAFF_EXPIRED, Visitor, current_visitor
+from bot.config import get_settings
+from bot.ui.identity import current_visitor
 from bot.ui.login import login_page
-from bot.ui.notice import acknowledge_notice, has_read_notice, notice_gate, notice_in_sidebar
-from bot.ui.resources import RECORDS_DOWN
-from bot.ui.staff_pages import staff_pages
 
 
 def main() -> None:
@@ -32,55 +25,9 @@ def main() -> None:
     if visitor is None:
         st.navigation([st.Page(lambda: login_page(settings), title="Log in", url_path="login")]).run()
         return
+    from bot.ui.signed_in import signed_in_app  # the pipeline's modules: ~2 s to import on a quiet machine
 
-    try:
-        pipeline = resources.pipeline(settings)
-    except StoreError as err:  # not cached: the next page load tries again, e.g. after an ingest
-        st.error(f"The help centre is not available: {err}.")
-        st.stop()
-    db, catalogue = resources.database(settings), resources.catalogue(settings)
-    if db is None:
-        st.error(RECORDS_DOWN, icon=":material/error:")
-        st.stop()
-    resources.daily_purge(settings)
-    user_hash = pipeline.identifier(visitor.user)
-    pages = [
-        st.Page(
-            lambda: chat_page(settings, visitor, pipeline, db, catalogue),
-            title="Ask",
-            url_path="ask",
-            icon=":material/chat:",
-            default=True,
-        )
-    ]
-    if visitor.user.staff:
-        staff = Staff(user_hash, visitor.name or "staff")
-        pages += staff_pages(db, staff, catalogue, pipeline.stages.retriever, settings.review_soon_days)
-    navigation = st.navigation(pages)
-    restore_last_conversation(db, user_hash, visitor, catalogue)  # before the sidebar, which reports on it
-    _sidebar(visitor, settings, pipeline, db)
-    if notice_gate(settings, has_read_notice(db, user_hash), lambda: acknowledge_notice(db, user_hash)):
-        navigation.run()
-
-
-def _sidebar(visitor: Visitor, settings: Settings, pipeline: Pipeline, db: Database) -> None:
-    with st.sidebar:
-        st.markdown(f"Signed in as **{escape(visitor.name)}**" + (" (staff)" if visitor.user.staff else ""))
-        if visitor.staff_expired:
-            st.warning(STAFF_EXPIRED, icon=":material/schedule:")
-        if not visitor.user.guest:
-            st.button("Log out", on_click=st.logout, icon=":material/logout:")
-        notice_in_sidebar(settings)
-        turns = st.session_state.get("turns", [])
-        st.button(
-            "Report a problem",
-            key="report-sidebar",
-            icon=":material/flag:",
-            disabled=not turns,
-            help="About the latest answer" if turns else "Ask a question first",
-            on_click=open_report,
-            args=(turns[-1].id if turns else "",),
-        )
+    signed_in_app(settings, visitor)
 
 
 main()

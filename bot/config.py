@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # The staff KB page lists articles whose review_by date is past or within this many days.
     review_soon_days: int = Field(14, validation_alias="SAFEDESK_REVIEW_SOON_DAYS", ge=0, le=3650)
     max_article_bytes: int = Field(100_000, validation_alias="SAFEDESK_MAX_ARTICLE_BYTES", ge=1_000, le=10_000_000)
+    # A running ingest beats a heartbeat in the records six times within this; one silent for longer
+    # was killed, and the app stops showing the KB as loading (bot.storage.ingest_runs).
+    ingest_stale_seconds: float = Field(30.0, validation_alias="SAFEDESK_INGEST_STALE_SECONDS", ge=6, le=3600)
 
     # --- safety screens ---
     max_input_chars: int = Field(800, validation_alias="SAFEDESK_MAX_INPUT_CHARS", ge=20, le=20000)

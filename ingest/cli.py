@@ -6,6 +6,7 @@ import argparse
 import getpass
 import signal
 import sys
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -27,6 +28,7 @@ from bot.tokens import Tokenizer
 from ingest import zendesk
 from ingest.articles import Article, MappingError, Rejection, Skipped, find_files, load_mapping, read_article
 from ingest.embedding import for_ingest
+from ingest.progress import RunProgress
 from ingest.screen import ArticleInjectionScreen, ClassifierHit
 from ingest.sync import KBSync, Plan, PruneScope, Summary
 from ingest.timings import StageTimes
@@ -91,6 +93,24 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None, ti
         print("ingest: --format zendesk needs export FILE.json path(s) and --mapping", file=sys.stderr)
         return EXIT_USAGE
     started, started_at = time.perf_counter(), datetime.now(UTC)
+    # Recorded first, before the models load: the app shows the KB as loading from here on.
+    progress = None if args.dry_run else RunProgress.start(settings, started_at, getpass.getuser())
+    try:
+        return _ingest(args, settings, times, today, started, started_at, progress)
+    finally:
+        if progress is not None:
+            progress.close()  # a run that stopped early is recorded as finished (failed), not loading
+
+
+def _ingest(
+    args: argparse.Namespace,
+    settings: Settings,
+    times: StageTimes,
+    today: date,
+    started: float,
+    started_at: datetime,
+    progress: RunProgress | None,
+) -> int:
     embedder = for_ingest(make_embedder(settings))
     try:
         client, collection = open_kb(settings, embedder, create=True)
@@ -165,13 +185,18 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None, ti
             file=sys.stderr,
         ) as bar,
     ):
-        summary = sync.apply(plan, on_article=lambda article, n: bar.update(1), should_stop=stop.is_set)
+        summary = sync.apply(
+            plan,
+            on_article=lambda article, n: bar.update(1),
+            should_stop=stop.is_set,
+            on_progress=_reporter(progress, plan.stored),
+        )
     summary.rejected = rejected
     print_summary(summary, time.perf_counter() - started, settings)
     _print_skipped(skipped)
     _print_injection_hits(hits)
     with times.stage("records"):
-        record_run(settings, started_at, summary)
+        record_run(settings, started_at, summary, progress)
     if args.timings:
         print("\n".join(["Time per stage:", *times.lines(time.perf_counter() - started)]))
     if summary.interrupted:
@@ -179,11 +204,42 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None, ti
     return EXIT_REJECTED if rejected and not args.allow_rejects else 0
 
 
-def record_run(settings: Settings, started_at: datetime, summary: Summary) -> None:
-    """Keep the run in the records for the staff's KB health view; a records failure never fails the ingest."""
+def _reporter(progress: RunProgress | None, stored_articles: int) -> Callable[[int, int], None]:
+    """`KBSync.apply`'s progress, into the run's record: the plan first (0 done), then each batch."""
+
+    def report(done: int, planned: int) -> None:
+        if progress is None:
+            return
+        if done == 0:
+            progress.planned(planned, stored_articles)
+        else:
+            progress.done(done)
+
+    return report
+
+
+def record_run(settings: Settings, started_at: datetime, summary: Summary, progress: RunProgress | None = None) -> None:
+    """Keep the run in the records for the staff's KB health view (finish the record made when it
+    started, else record it whole); a records failure never fails the ingest."""
     from bot.storage.db import open_database
     from bot.storage.ingest_runs import record_ingest_run
 
+    outcome = {
+        "articles": len(summary.loaded) + len(summary.replaced) + len(summary.unchanged),
+        "chunks": summary.chunks_written,
+        "counts": {
+            "loaded": len(summary.loaded),
+            "replaced": len(summary.replaced),
+            "unchanged": len(summary.unchanged),
+            "removed": len(summary.removed),
+            "flagged": len(summary.flagged),
+            "interrupted": int(summary.interrupted),
+        },
+        "rejects": [{"source": r.source, "article": r.article_id, "reason": r.reason} for r in summary.rejected],
+    }
+    if progress is not None and progress.recorded:
+        progress.finish(**outcome)  # type: ignore[arg-type]
+        return
     try:
         db = open_database(settings)
     except Exception as err:
@@ -195,16 +251,7 @@ def record_run(settings: Settings, started_at: datetime, summary: Summary) -> No
             started_at=started_at,
             finished_at=datetime.now(UTC),
             by=getpass.getuser(),
-            articles=len(summary.loaded) + len(summary.replaced) + len(summary.unchanged),
-            chunks=summary.chunks_written,
-            counts={
-                "loaded": len(summary.loaded),
-                "replaced": len(summary.replaced),
-                "unchanged": len(summary.unchanged),
-                "removed": len(summary.removed),
-                "flagged": len(summary.flagged),
-            },
-            rejects=[{"source": r.source, "article": r.article_id, "reason": r.reason} for r in summary.rejected],
+            **outcome,  # type: ignore[arg-type]
         )
     finally:
         db.close()
@@ -424,8 +471,10 @@ class _StopFlag:
         print("\nStopping after the current batch of articles (Ctrl-C again to abort now) ...", file=sys.stderr)
 
     def __enter__(self) -> _StopFlag:
-        self._previous = signal.signal(signal.SIGINT, self._request_stop)
+        if threading.current_thread() is threading.main_thread():  # only there can a handler be set
+            self._previous = signal.signal(signal.SIGINT, self._request_stop)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]

@@ -46,6 +46,7 @@ class Plan:
     sources: dict[str, str] = field(default_factory=dict)  # article id -> the file it was stored from
     stale_ids: dict[str, list[str]] = field(default_factory=dict)  # article id -> chunk ids to drop
     blocks_only: list[Article] = field(default_factory=list)  # unchanged, but block vectors of an older recipe
+    stored: int = 0  # articles the store held when planned (0: a first load)
 
     @property
     def to_embed(self) -> list[Article]:
@@ -195,7 +196,7 @@ class KBSync:
         if stored is None:
             with self.times.stage("plan (store read)"):
                 stored = self.stored()
-        plan = Plan()
+        plan = Plan(stored=len(stored))
         recipe = blocks_recipe() if self.blocks is not None else ""
         for article in articles:
             versions = stored.get(article.id, {})
@@ -228,7 +229,9 @@ class KBSync:
         plan: Plan,
         on_article: Callable[[Article, int], None] = lambda article, chunks: None,
         should_stop: Callable[[], bool] = lambda: False,
+        on_progress: Callable[[int, int], None] = lambda done, planned: None,
     ) -> Summary:
+        """`on_progress(chunks done, chunks planned)` is called once the articles are chunked, then after each batch."""
         summary = Summary(unchanged=[a.id for a in plan.unchanged])
         replacing = {a.id for a in plan.replace}
         refresh = {a.id for a in plan.blocks_only}
@@ -236,7 +239,12 @@ class KBSync:
         try:
             if self.accept_flags:
                 summary.accepted, accepted_articles = self.accept_flagged()
-            for batch in self._batches([*plan.to_embed, *plan.blocks_only], plan, refresh):
+            articles = [*plan.to_embed, *plan.blocks_only]
+            with self.times.stage("chunk"):
+                chunked = [chunk_article(a.body, self.chunk_tokens, self.count_tokens) for a in articles]
+            planned, done = sum(map(len, chunked)), 0
+            on_progress(done, planned)
+            for batch in self._batches(articles, chunked, plan, refresh):
                 if should_stop():
                     summary.interrupted = True
                     break
@@ -249,6 +257,8 @@ class KBSync:
                     summary.chunks_written += len(prepared.chunks)
                     (summary.replaced if article.id in replacing else summary.loaded).append(article.id)
                     on_article(article, len(prepared.chunks))
+                done += sum(len(p.chunks) for p in batch)
+                on_progress(done, planned)
             if plan.remove and not summary.interrupted:
                 with self.times.stage("chroma writes"):
                     self.collection.delete(where={"article_id": {"$in": plan.remove}})
@@ -263,21 +273,22 @@ class KBSync:
                     bump_revision(self.collection, changed)
         return summary
 
-    def _batches(self, articles: Sequence[Article], plan: Plan, refresh: set[str]) -> Iterator[list[_Prepared]]:
+    def _batches(
+        self, articles: Sequence[Article], chunked: Sequence[list[Chunk]], plan: Plan, refresh: set[str]
+    ) -> Iterator[list[_Prepared]]:
         """Whole articles, chunked, in batches of at least `batch_chunks` chunks (the last may be smaller)."""
         batch: list[_Prepared] = []
-        for article in articles:
-            batch.append(self._prepare(article, plan.stale_ids.get(article.id, []), article.id in refresh))
+        for article, chunks in zip(articles, chunked, strict=True):
+            batch.append(self._prepare(article, chunks, plan.stale_ids.get(article.id, []), article.id in refresh))
             if sum(len(p.chunks) for p in batch) >= self.batch_chunks:
                 yield batch
                 batch = []
         if batch:
             yield batch
 
-    def _prepare(self, article: Article, stale_ids: list[str], blocks_only: bool) -> _Prepared:
+    def _prepare(self, article: Article, chunks: list[Chunk], stale_ids: list[str], blocks_only: bool) -> _Prepared:
         content_hash = article.content_hash(self.salt)
         with self.times.stage("chunk"):
-            chunks = chunk_article(article.body, self.chunk_tokens, self.count_tokens)
             blocks = [block_texts(article.title, c.heading, c.text) for c in chunks] if self.blocks is not None else []
         return _Prepared(
             article,

@@ -1,10 +1,12 @@
 """Local login for development: the devauth OpenID provider (devauth/) beside the Streamlit app.
 
-    python -m tools.local_auth run-app [--port 8501] [--provider-port 9400]
+    python -m tools.local_auth run-app [--port 8501] [--provider-port 9400] [--secrets FILE] [--load-kb]
 
-writes `.streamlit/secrets.toml` for the dev provider if there is none, starts the provider on
-loopback, runs the app in the foreground, and stops the provider when the app exits. A secrets
-file that points at another identity provider is used as it is, without devauth.
+writes `.streamlit/secrets.toml` (or FILE) for the dev provider if there is none, starts the provider
+on loopback, runs the app in the foreground, and stops the provider when the app exits. A secrets
+file that points at another identity provider is used as it is, without devauth. With `--load-kb`
+(`make run`), `python -m ingest --prune` loads the KB beside the app (tools.background_ingest): the
+page comes up at once and shows the load's progress; the ingest is stopped by its pid with the app.
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
+from tools.background_ingest import background_ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVAUTH = ROOT / "devauth"
@@ -161,9 +165,9 @@ def _read_auth(path: Path) -> dict[str, Any]:
     return auth
 
 
-def _run_foreground(cmd: list[str]) -> int:
+def _run_foreground(cmd: list[str], env: Mapping[str, str] | None = None) -> int:
     """Run cmd in the terminal's process group; on Ctrl-C let it shut down by itself first."""
-    proc = subprocess.Popen(cmd, cwd=ROOT)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     try:
         return proc.wait()
     except KeyboardInterrupt:  # the child got the same SIGINT
@@ -181,29 +185,40 @@ def _raise_on_sigterm(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)  # unwinds through the context managers, which stop the children
 
 
-def run_app(port: int, provider_port: int) -> int:
+def run_app(port: int, provider_port: int, secrets_file: Path = SECRETS_FILE, load_kb: bool = False) -> int:
     app_url = f"http://localhost:{port}"
     provider_url = f"http://localhost:{provider_port}"
-    ensure_secrets(SECRETS_FILE, app_url, provider_url)
-    auth = _read_auth(SECRETS_FILE)
+    ensure_secrets(secrets_file, app_url, provider_url)
+    auth = _read_auth(secrets_file)
     streamlit = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "localhost"]
     streamlit += ["--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    env = dict(os.environ)
+    if secrets_file.resolve() != SECRETS_FILE.resolve():  # Streamlit reads the default one by itself
+        env["STREAMLIT_SECRETS_FILES"] = str(secrets_file.resolve())
+    data_dir = Path(os.environ.get("SAFEDESK_DATA_DIR") or ROOT / "data")
     metadata = urlsplit(str(auth.get("server_metadata_url", "")))
-    if (metadata.hostname, metadata.port) != ("localhost", provider_port):
-        print(f"{SECRETS_FILE}: login goes to {metadata.geturl() or 'a named provider'}; devauth not started")
-        return _run_foreground(streamlit)
+    devauth = (metadata.hostname, metadata.port) == ("localhost", provider_port)
     redirect_uri = str(auth.get("redirect_uri", ""))
-    if not auth.get("client_id") or not auth.get("client_secret"):
-        raise SystemExit(f"{SECRETS_FILE}: [auth] needs client_id and client_secret for devauth")
-    if not redirect_uri.startswith(f"{app_url}/"):
-        print(f"warning: redirect_uri {redirect_uri!r} is not on {app_url}: login will not come back to this app")
+    if devauth and (not auth.get("client_id") or not auth.get("client_secret")):
+        raise SystemExit(f"{secrets_file}: [auth] needs client_id and client_secret for devauth")
     signal.signal(signal.SIGTERM, _raise_on_sigterm)
-    log = Path(os.environ.get("SAFEDESK_DATA_DIR") or ROOT / "data") / "devauth.log"
     try:
-        with running_provider(provider_port, str(auth["client_id"]), str(auth["client_secret"]), [redirect_uri], log):
-            print(f"devauth: {provider_url} (log {log}); sign in with any account id, staff… ids are staff")
-            print(f"SafeDesk: open {app_url} (localhost, not 127.0.0.1: the login cookie is per host)")
-            return _run_foreground(streamlit)
+        with ExitStack() as children:  # unwound in reverse: the provider stops, then the ingest
+            ingest = children.enter_context(background_ingest(data_dir / "ingest.log")) if load_kb else None
+            if not devauth:
+                print(f"{secrets_file}: login goes to {metadata.geturl() or 'a named provider'}; devauth not started")
+            else:
+                if not redirect_uri.startswith(f"{app_url}/"):
+                    print(f"warning: redirect_uri {redirect_uri!r} is not on {app_url}: login will not come back here")
+                log = data_dir / "devauth.log"
+                client = (str(auth["client_id"]), str(auth["client_secret"]))
+                children.enter_context(running_provider(provider_port, *client, [redirect_uri], log))
+                print(f"devauth: {provider_url} (log {log}); sign in with any account id, staff… ids are staff")
+            # The app starts once the run is in the records: its first page already shows the KB loading.
+            if ingest is not None and not ingest.wait_until_recorded():
+                print("warning: the ingest has not reported its start; the app starts anyway", file=sys.stderr)
+            print(f"SafeDesk: open {app_url} (localhost, not 127.0.0.1: the login cookie is per host)", flush=True)
+            return _run_foreground(streamlit, env)
     except ProviderError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -215,8 +230,16 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run-app", help="the app with the local development OpenID provider")
     run.add_argument("--port", type=int, default=8501, help="the app's port (default 8501)")
     run.add_argument("--provider-port", type=int, default=9400, help="devauth's port (default 9400)")
+    run.add_argument(
+        "--secrets", type=Path, default=SECRETS_FILE, help="the app's secrets file (default .streamlit/secrets.toml)"
+    )
+    run.add_argument(
+        "--load-kb",
+        action="store_true",
+        help="run `python -m ingest --prune` beside the app (log: data/ingest.log); the page shows its progress",
+    )
     args = parser.parse_args(argv)
-    return run_app(args.port, args.provider_port)
+    return run_app(args.port, args.provider_port, args.secrets, args.load_kb)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ READ = "safedesk_read"  # execution option of read() sessions: a plain BEGIN on 
 MIGRATION_LOCK_KEY = 0x5AFE_DE5C  # PostgreSQL advisory lock: two processes opening a fresh database
 # The newest migration (tests/bot/storage/test_db.py checks it against alembic's head). A database
 # already there is opened without importing alembic, which costs a short-lived CLI ~0.4 s.
-HEAD_REVISION = "0005_turn_articles"
+HEAD_REVISION = "0006_ingest_progress"
 
 
 def normalize_url(url: str | URL) -> URL:

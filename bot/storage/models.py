@@ -327,16 +327,23 @@ class Admission(Base):
 
 
 class IngestRun(Base):
-    """One ingest: when, by whom, what it indexed and what it rejected (with the reason)."""
+    """One ingest: when, by whom, what it indexed and what it rejected (with the reason).
+
+    Recorded when the run starts, so that every app process can show its progress: until it
+    finishes, `finished_at` is empty, `chunks` counts the chunks written so far, and the run
+    updates `heartbeat_at` every few seconds (a run whose heartbeat stopped was killed)."""
 
     __tablename__ = "ingest_runs"
     __table_args__ = (Index(None, "started_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[datetime]
-    finished_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
     by: Mapped[str] = mapped_column(String(STAFF_NAME_MAX_CHARS))
     articles: Mapped[int]
     chunks: Mapped[int]
+    heartbeat_at: Mapped[datetime | None]
+    chunks_planned: Mapped[int | None]  # chunks this run writes; empty until it has read its articles
+    stored_articles: Mapped[int | None]  # articles the store held when it planned: 0 is a first load
     counts: Mapped[dict[str, Any]]  # anything else the ingest counted
     rejects: Mapped[list[dict[str, str]]] = mapped_column(JSON)  # [{"article": ..., "reason": ...}]

@@ -80,6 +80,10 @@ def last_ingest(db: Database) -> None:
         st.info("No ingest has been recorded yet.")
         return
     run = runs[0]
+    if run.finished_at is None:  # in progress (the page's progress bar), or killed before it finished
+        st.markdown(f"Started {run.started_at:%Y-%m-%d %H:%M} UTC by **{run.by}**, not finished: "
+                    f"{run.chunks} passage(s) written so far")  # fmt: skip
+        return
     st.markdown(f"{run.finished_at:%Y-%m-%d %H:%M} UTC by **{run.by}**: {run.articles} article(s), "
                 f"{run.chunks} passage(s) written, {len(run.rejects)} rejected")  # fmt: skip
     if run.rejects:

@@ -3,7 +3,7 @@ retrieval preview."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import streamlit as st
 
@@ -13,11 +13,22 @@ from bot.kb.status import KBStatus, kb_status
 from bot.storage.audit import Staff
 from bot.storage.db import Database
 from bot.ui.kb_health import article_health
+from bot.ui.kb_loading import ingest_progress
 from bot.ui.markdown import passage_text, passage_title
 
 
-def kb_page(retriever: Retriever, catalogue: Catalogue, db: Database, staff: Staff, review_soon_days: int) -> None:
+def kb_page(
+    retriever: Retriever,
+    catalogue: Catalogue,
+    db: Database,
+    staff: Staff,
+    review_soon_days: int,
+    ingest_stale_after: timedelta | None = None,
+) -> None:
+    """`ingest_stale_after` (SAFEDESK_INGEST_STALE_SECONDS): show an ingest in progress, as the records have it."""
     st.title("Knowledge base")
+    if ingest_stale_after is not None:
+        ingest_progress(db, ingest_stale_after)
     today = date.today()
     status = store_status(retriever, catalogue, today)
     article_health(db, staff, status.listing if status else None, today, review_soon_days)

@@ -3,6 +3,7 @@ URLs lead nowhere for anyone else."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import streamlit as st
@@ -22,11 +23,16 @@ STAFF_TITLES = ("Knowledge base", "Review queue", "Flagged turns", "Dashboard", 
 
 
 def staff_pages(
-    db: Database, staff: Staff, catalogue: Catalogue, retriever: Retriever, review_soon_days: int
+    db: Database,
+    staff: Staff,
+    catalogue: Catalogue,
+    retriever: Retriever,
+    review_soon_days: int,
+    ingest_stale_after: timedelta | None = None,
 ) -> list[Any]:
     return [
-        st.Page(lambda: kb_page(retriever, catalogue, db, staff, review_soon_days), title="Knowledge base",
-                url_path="staff-kb", icon=":material/library_books:"),
+        st.Page(lambda: kb_page(retriever, catalogue, db, staff, review_soon_days, ingest_stale_after),
+                title="Knowledge base", url_path="staff-kb", icon=":material/library_books:"),
         st.Page(lambda: review_page(db, staff, catalogue), title="Review queue", url_path="staff-review",
                 icon=":material/inbox:"),
         st.Page(lambda: flagged_page(db, staff), title="Flagged turns", url_path="staff-flagged",

@@ -151,3 +151,38 @@ def test_the_retrieval_preview_shows_passages_with_their_scores_or_says_none_wou
     assert any(c.value.startswith("score ") for c in at.caption)
     question.input("zxqv wlorp frumious").run()
     assert "users would be handed off" in " ".join(i.value for i in at.info)
+
+
+def page_with_ingest(retriever, intents_file, db, staff, soon_days):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from bot.intents import load_catalogue
+    from bot.ui.kb_page import kb_page
+
+    kb_page(retriever, load_catalogue(intents_file), db, staff, soon_days, timedelta(seconds=30))
+
+
+def test_an_ingest_in_progress_shows_on_the_page_even_when_it_updates_a_loaded_kb(settings: Settings) -> None:
+    from datetime import UTC, datetime
+
+    from bot.storage.ingest_runs import start_ingest_run, update_ingest_run
+
+    assert cli.main([str(FIXTURES / "kb" / "articles"), "--quiet"], settings) == 0
+    client, collection = open_kb(settings, local_embedder(), create=False)
+    retriever = Retriever(client, collection, local_embedder())
+    db = open_database(settings)
+    try:
+        at = AppTest.from_function(
+            page_with_ingest, args=(retriever, settings.intents_file, db, LEAD, 14), default_timeout=60
+        ).run()
+        assert not at.exception and not at.get("progress")  # nothing running
+        now = datetime.now(UTC)
+        run = start_ingest_run(db, started_at=now, by="staff-anna")
+        update_ingest_run(db, run, at=now, chunks_planned=100, stored_articles=3, chunks_done=64)
+        at.run()
+    finally:
+        db.close()
+    assert not at.exception, at.exception
+    (bar,) = at.get("progress")
+    assert bar.proto.text == "Ingest in progress: 64 of 100 sections" and bar.proto.value == 64
+    assert any("Knowledge base loaded: 3 verified articles" in s.value for s in at.success)  # the KB still serves
