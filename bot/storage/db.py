@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -114,7 +115,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
     """Alembic's configuration, built in code: works from any working directory, needs no alembic.ini."""
     from alembic.config import Config
 
-    config = Config()
+    # stdout passed now: Config's default is the sys.stdout of the moment alembic was first imported.
+    config = Config(stdout=sys.stdout)
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("path_separator", "os")
     if connection is not None:
