@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
 
 import bm25s
 import numpy as np
@@ -87,21 +89,22 @@ class LexicalIndex:
         return int(self.rows - np.count_nonzero(self.live))
 
     @classmethod
-    def build(cls, texts: list[str]) -> LexicalIndex:
+    def build(cls, texts: Iterable[str]) -> LexicalIndex:
         vocab: dict[str, int] = {}
         terms: list[np.ndarray] = []
         tfs: list[np.ndarray] = []
         counts: list[np.ndarray] = []
-        for start in range(0, len(texts), BATCH):  # a token list per text for all of them at once cost 0.5 GB
-            batch = _count(tokenize(texts[start : start + BATCH]), vocab)
+        source = iter(texts)
+        while batch_texts := list(islice(source, BATCH)):  # a token list per text for all at once cost 0.5 GB
+            batch = _count(tokenize(batch_texts), vocab)
             terms += batch[0]
             tfs += batch[1]
             counts.append(batch[2])
         lengths = np.concatenate(counts) if counts else np.zeros(0, dtype=np.float32)
         df = np.bincount(np.concatenate(terms), minlength=len(vocab)) if terms else np.zeros(0, dtype=np.int64)
         return cls(
-            vocab, [], [], lengths, np.ones(len(texts), dtype=bool), df.astype(np.int64),
-            Postings.of(terms, tfs, 0), Postings.of([], [], 0), len(texts),
+            vocab, [], [], lengths, np.ones(len(lengths), dtype=bool), df.astype(np.int64),
+            Postings.of(terms, tfs, 0), Postings.of([], [], 0), len(lengths),
         )  # fmt: skip
 
     def updated(self, removed: np.ndarray, removed_texts: list[str], texts: list[str]) -> LexicalIndex:
