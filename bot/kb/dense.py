@@ -116,10 +116,11 @@ class DenseIndex:
             return np.zeros(self.rows, dtype=np.float32), np.full(self.rows, MARGIN, dtype=np.float32)
         levels = np.rint(query / step)
         coded = (levels + ZERO_POINT).astype(np.uint8)[None, :]
-        products = _integer_product(coded, self.codes[:, : padded_rows(self.rows)])[: self.rows]
+        products = _integer_product(coded, self.codes)[: self.rows]
         approx = (np.float32(step) * self.steps[: self.rows]) * products.astype(np.float32)
         query_error = np.float32(np.linalg.norm(query - step * levels))
-        slack = np.float32(np.linalg.norm(query)) * self.errors[: self.rows] + query_error * self.coded_norms[: self.rows]
+        length = np.float32(np.linalg.norm(query))
+        slack = length * self.errors[: self.rows] + query_error * self.coded_norms[: self.rows]
         return approx, slack + np.float32(MARGIN)
 
     def candidates(
@@ -133,10 +134,9 @@ class DenseIndex:
         if len(possible) > ALL_SHARE * self.rows:
             return possible, self.cosines(query)[possible]
         best_case = score(upper[possible], possible)
+        first = possible
         if len(possible) > FIRST:
             first = np.sort(possible[np.argpartition(-best_case, FIRST - 1)[:FIRST]])
-        else:
-            first = possible
         exact = self.cosines(query, first)
         scores = score(exact, first)[exact >= threshold]
         rest = possible

@@ -12,12 +12,13 @@ can read through a Chroma system of its own and stop it before the snapshot is m
 reading_kb). Vectors go page by page into one float32 array, and from it into a DenseIndex
 (bot.kb.dense); texts for BM25 are made a batch at a time.
 
-After an ingest, `refreshed` (`changes`, then `updated`) makes the next snapshot from this one: it lists the ids in the store,
-reads only the chunks it has not seen (documents, metadata, embeddings), marks the rows of chunks
-no longer stored as dead, and updates the BM25 statistics. That relies on what ingest guarantees
-(ingest.sync): a chunk id carries its article's content hash, which covers every stored field but
-`source`, so an id never changes meaning; an edit is new ids plus deleted old ones. Once dead and
-recently added rows pass a fifth of the snapshot, it is built whole again.
+After an ingest, `refreshed` (`changes`, then `updated`) makes the next snapshot from this one:
+it lists the ids in the store, reads only the chunks it has not seen (documents, metadata,
+embeddings), marks the rows of chunks no longer stored as dead, and updates the BM25 statistics.
+That relies on what ingest guarantees (ingest.sync): a chunk id carries its article's content
+hash, which covers every stored field but `source`, so an id never changes meaning; an edit is new
+ids plus deleted old ones. Once dead and recently added rows pass a fifth of the snapshot, it is
+built whole again.
 """
 
 from __future__ import annotations
