@@ -46,13 +46,13 @@ def test_the_integer_product_is_exact() -> None:
     rng = np.random.default_rng(1)
     left = rng.integers(0, 2 * dense.QUERY_LEVELS + 2, (1, 384)).astype(np.uint8)
     right = rng.integers(-dense.CODE_LEVELS, dense.CODE_LEVELS + 1, (384, 500)).astype(np.int8)
-    want = (left.astype(np.int64) - dense.ZERO_POINT) @ right.astype(np.int64)
+    want = left.astype(np.int64) @ right.astype(np.int64)
     assert np.array_equal(dense._integer_product(left, right), want[0])
     # the largest products the codes allow, where an int16 pair sum would saturate with 8 bits on both sides
     top = np.full((1, 384), dense.ZERO_POINT + dense.QUERY_LEVELS, dtype=np.uint8)
     for sign in (1, -1):
         extreme = np.full((384, 3), sign * dense.CODE_LEVELS, dtype=np.int8)
-        assert dense._integer_product(top, extreme).tolist() == [sign * 384 * 63 * 127] * 3
+        assert dense._integer_product(top, extreme).tolist() == [sign * 384 * 127 * 127] * 3
 
 
 @pytest.mark.parametrize("make", [spread, clustered])
@@ -83,7 +83,7 @@ def test_rows_appended_are_coded_as_in_an_index_made_whole() -> None:
     for split in (0, 5, 16, 999):
         grown = index_of(vectors[:split]).appended(vectors[split:]) if split else index_of(vectors)
         assert grown.rows == whole.rows and np.array_equal(grown.vectors, whole.vectors)
-        for name in ("codes", "steps", "errors", "coded_norms", "padded"):
+        for name in ("codes", "steps", "code_sums", "errors", "coded_norms", "padded"):
             assert np.array_equal(getattr(grown, name), getattr(whole, name)), (split, name)
 
 
