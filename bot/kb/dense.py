@@ -33,6 +33,7 @@ MARGIN = 1e-4  # added to every bound: float32 rounding of the products and norm
 FIRST = 32  # rows scored exactly before the bound on the rest is known
 CODE_BLOCK = 8192  # rows coded at a time when building (bounded temporaries)
 ALL_SHARE = 0.125  # past this share of the rows as candidates, one product over all rows is cheaper
+SMALL = 5000  # rows up to which one float32 product is as fast as the int8 pass (0.4 ms; 0.03 ms at 400)
 
 Score = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (cosines, rows) -> scores, non-decreasing in the cosine
 
@@ -132,6 +133,8 @@ class DenseIndex:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Rows (ascending) and their exact cosines: every allowed row with a cosine >= threshold
         whose score could be among the k best of those; others may be included."""
+        if self.rows <= SMALL:
+            return self.every(query, allowed)
         approx, slack = self.bounds(query)
         upper = approx + slack
         possible = np.flatnonzero(allowed & (upper >= threshold))
