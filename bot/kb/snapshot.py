@@ -290,6 +290,7 @@ class KBSnapshot:
             return self
         if changes.removed is None:
             return KBSnapshot.of(changes.rows)
+        release_freed_memory()  # what reading left, before this snapshot's arrays are copied
         return self._with(changes.rows, changes.removed, changes.skipped)
 
     @staticmethod
