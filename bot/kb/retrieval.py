@@ -43,7 +43,7 @@ from threadpoolctl import ThreadpoolController
 from bot.config import Settings
 from bot.embedding import Embedder, make_embedder
 from bot.intents import ALL_INTENTS
-from bot.kb.snapshot import KBSnapshot, read_rows
+from bot.kb.snapshot import KBSnapshot, read_rows, release_freed_memory
 from bot.kb.store import ACCEPTED_KEY, changed_since, open_kb, reading_kb, version
 from bot.turn import PassageRecord
 
@@ -216,6 +216,7 @@ class Retriever:
             # Only what changed is read: the articles ingest logged, if its log covers the gap (bot.kb.store).
             articles = changed_since(current.metadata, self._version[1])
             old = self._index
+            release_freed_memory()  # reading loads Chroma's HNSW index for the while: start low
             with self._reading(collection) as source:
                 changes = old.changes(source, articles) if old is not None else None
                 rows = read_rows(source) if old is None else None
