@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 import Stemmer
@@ -45,12 +47,17 @@ class Postings:
         """Postings of rows `first_row`, `first_row + 1`, ... holding `terms[i]` `tfs[i]` times."""
         if not terms:
             return cls(np.zeros(1, dtype=np.int64), _EMPTY, np.zeros(0, dtype=np.float32))
-        flat = np.concatenate(terms)
-        rows = np.repeat(np.arange(first_row, first_row + len(terms), dtype=np.int32), [len(t) for t in terms])
-        order = np.argsort(flat, kind="stable")
-        counts = np.bincount(flat, minlength=int(flat.max(initial=-1)) + 1)
+        return cls.flat(np.concatenate(terms), np.concatenate(tfs), np.array([len(t) for t in terms]), first_row)
+
+    @classmethod
+    def flat(cls, terms: np.ndarray, tfs: np.ndarray, per_row: np.ndarray, first_row: int) -> Postings:
+        """The same from the rows' term ids and counts one after the other, `per_row[i]` for row i."""
+        rows = np.repeat(np.arange(first_row, first_row + len(per_row), dtype=np.int32), per_row)
+        order = np.argsort(terms, kind="stable")
+        counts = np.bincount(terms, minlength=int(terms.max(initial=-1)) + 1)
         indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        return cls(indptr, rows[order], np.concatenate(tfs)[order])
+        rows = rows[order]
+        return cls(indptr, rows, tfs[order])
 
     def column(self, term: int) -> tuple[np.ndarray, np.ndarray]:
         if term + 1 >= len(self.indptr):
@@ -88,21 +95,30 @@ class LexicalIndex:
         return int(self.rows - np.count_nonzero(self.live))
 
     @classmethod
-    def build(cls, texts: list[str]) -> LexicalIndex:
+    def build(cls, texts: Iterable[str]) -> LexicalIndex:
         vocab: dict[str, int] = {}
-        terms: list[np.ndarray] = []
+        terms: list[np.ndarray] = []  # per batch, its rows' term ids one after the other
         tfs: list[np.ndarray] = []
+        per_row: list[np.ndarray] = []
         counts: list[np.ndarray] = []
-        for start in range(0, len(texts), BATCH):  # a token list per text for all of them at once cost 0.5 GB
-            batch = _count(tokenize(texts[start : start + BATCH]), vocab)
-            terms += batch[0]
-            tfs += batch[1]
+        source = iter(texts)
+        while batch_texts := list(islice(source, BATCH)):  # a token list per text for all at once cost 0.5 GB
+            batch = _count(tokenize(batch_texts), vocab)
+            terms.append(np.concatenate(batch[0]) if batch[0] else _EMPTY)  # an array per row cost 70 MB
+            tfs.append(np.concatenate(batch[1]) if batch[1] else np.zeros(0, dtype=np.float32))
+            per_row.append(np.array([len(t) for t in batch[0]], dtype=np.int64))
             counts.append(batch[2])
         lengths = np.concatenate(counts) if counts else np.zeros(0, dtype=np.float32)
-        df = np.bincount(np.concatenate(terms), minlength=len(vocab)) if terms else np.zeros(0, dtype=np.int64)
+        if not counts:
+            return cls(vocab, [], [], lengths, np.ones(0, dtype=bool), np.zeros(0, dtype=np.int64),
+                       Postings.of([], [], 0), Postings.of([], [], 0), 0)  # fmt: skip
+        flat = np.concatenate(terms)
+        del terms
+        df = np.bincount(flat, minlength=len(vocab)).astype(np.int64)
+        main = Postings.flat(flat, np.concatenate(tfs), np.concatenate(per_row), 0)
         return cls(
-            vocab, [], [], lengths, np.ones(len(texts), dtype=bool), df.astype(np.int64),
-            Postings.of(terms, tfs, 0), Postings.of([], [], 0), len(texts),
+            vocab, [], [], lengths, np.ones(len(lengths), dtype=bool), df,
+            main, Postings.of([], [], 0), len(lengths),
         )  # fmt: skip
 
     def updated(self, removed: np.ndarray, removed_texts: list[str], texts: list[str]) -> LexicalIndex:

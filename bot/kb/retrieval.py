@@ -15,6 +15,10 @@ failed refresh keeps the previous snapshot, is logged, is retried, and shows in
 
 Dense search over the snapshot is exact, and filtering happens there:
 Chroma's own `where` filter cost ~75 ms a query at 10,000 chunks, over a second at 100,000 (bench_query).
+It reads int8 codes of the vectors and the exact float32 vectors of the few rows that can rank
+(bot.kb.dense); `exact=True` takes the float32 product over all rows instead, with the same results.
+The records are read through a Chroma system of the retriever's own, stopped once read
+(bot.kb.store.reading_kb): the client it keeps polls the version marker and reads nothing.
 Ranking is hybrid by default: a weighted sum of the dense cosine and the BM25
 score (bm25s's Lucene variant, bot.kb.lexical) normalised by the best BM25 score among servable chunks.
 """
@@ -25,6 +29,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -38,12 +43,13 @@ from threadpoolctl import ThreadpoolController
 from bot.config import Settings
 from bot.embedding import Embedder, make_embedder
 from bot.intents import ALL_INTENTS
-from bot.kb.snapshot import KBSnapshot
-from bot.kb.store import ACCEPTED_KEY, changed_since, open_kb, version
+from bot.kb.snapshot import KBSnapshot, read_rows, release_freed_memory
+from bot.kb.store import ACCEPTED_KEY, changed_since, open_kb, reading_kb, version
 from bot.turn import PassageRecord
 
 Mode = Literal["hybrid", "dense", "bm25"]
 Reopen = Callable[[], tuple[ClientAPI, Collection]]
+Reader = Callable[[], AbstractContextManager[Collection]]
 log = logging.getLogger(__name__)
 DENSE_WEIGHT = 0.85  # chosen on the sample-KB question set (bench/bench_retrieval.py); Debian FAQ held out
 
@@ -83,9 +89,12 @@ class Retriever:
         today: Callable[[], date] = date.today,
         refresh_seconds: float = 5.0,
         reopen: Reopen | None = None,
+        reader: Reader | None = None,
+        exact: bool = False,
     ) -> None:
-        """`reopen()` gives a fresh client and collection for each refresh (see `make_retriever`);
-        without it, refreshes read through the given collection."""
+        """`reopen()` gives a fresh client and collection for each refresh (see `make_retriever`),
+        `reader()` the collection to read records through while in it; without them, refreshes
+        read through the given collection."""
         self.client = client
         self.collection = collection
         self.embedder = embedder
@@ -94,6 +103,8 @@ class Retriever:
         self.threshold = threshold
         self.today = today
         self.refresh_seconds = refresh_seconds
+        self.exact = exact
+        self.reader = reader
         self._index: KBSnapshot | None = None
         self._building = threading.Lock()
         _single_threaded_blas()
@@ -122,24 +133,32 @@ class Retriever:
         vector = self.embedder.embed([query])[0] if query_vector is None else query_vector
 
         mask = index.servable(intent, today)
-        cosine = index.embeddings @ vector  # exact; the largest part of a query at 100,000 chunks (bench_query)
         bm25 = np.where(mask, index.scores(query), np.float32(0))
         best = float(bm25.max(initial=0))
         lexical = bm25 / best if best > 0 else bm25
-        if self.mode == "dense":
-            score = cosine
-        elif self.mode == "bm25":
-            score = lexical
-        else:
-            score = DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * lexical
-        eligible = mask & (cosine >= threshold)
-        if self.mode == "bm25":
-            eligible &= lexical > 0
-        found = np.flatnonzero(eligible)
+        allowed = mask & (lexical > 0) if self.mode == "bm25" else mask
+
+        def score(cosine: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            if self.mode == "dense":
+                return cosine
+            if self.mode == "bm25":
+                return lexical[rows]
+            return DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * lexical[rows]
+
+        # rows (ascending) with exact cosines: every allowed one that could be among the k best
+        dense = index.dense
+        rows, cosine = (
+            dense.every(vector, allowed) if self.exact else dense.candidates(vector, allowed, threshold, k, score)
+        )
+        scores = score(cosine, rows)
+        found = np.flatnonzero(cosine >= threshold)
         if len(found) > k:  # thousands may pass the threshold in a large KB: sort only the best k (and ties)
-            found = found[score[found] >= -np.partition(-score[found], k - 1)[k - 1]]
-        best_first = found[np.argsort(-score[found], kind="stable")[:k]]
-        return [self._passage(index, int(i), float(score[i]), float(cosine[i]), float(lexical[i])) for i in best_first]
+            found = found[scores[found] >= -np.partition(-scores[found], k - 1)[k - 1]]
+        best_first = found[np.argsort(-scores[found], kind="stable")[:k]]
+        return [
+            self._passage(index, int(rows[i]), float(scores[i]), float(cosine[i]), float(lexical[rows[i]]))
+            for i in best_first
+        ]
 
     @staticmethod
     def _passage(index: KBSnapshot, i: int, score: float, cosine: float, lexical: float) -> Passage:
@@ -170,7 +189,9 @@ class Retriever:
         self._checked_at = now
         if self._index is None:
             self._version = self._stored = self._current_version()
-            self._index = KBSnapshot.build(self.collection)
+            with self._reading(self.collection) as source:
+                rows = read_rows(source)
+            self._index = KBSnapshot.of(rows)
             return self._index
         try:
             self._stored = self._current_version()
@@ -195,7 +216,11 @@ class Retriever:
             # Only what changed is read: the articles ingest logged, if its log covers the gap (bot.kb.store).
             articles = changed_since(current.metadata, self._version[1])
             old = self._index
-            index = old.refreshed(collection, articles) if old is not None else KBSnapshot.build(collection)
+            release_freed_memory()  # reading loads Chroma's HNSW index for the while: start low
+            with self._reading(collection) as source:
+                changes = old.changes(source, articles) if old is not None else None
+                rows = read_rows(source) if old is None else None
+            index = old.updated(changes) if old is not None else KBSnapshot.of(rows)  # type: ignore[arg-type]
             self.client, self.collection = client, collection
             self._index, self._version, self._stored = index, marker, marker
             if self._error:
@@ -207,6 +232,9 @@ class Retriever:
             self._failed("refreshing the snapshot", err)
         finally:
             self._building.release()
+
+    def _reading(self, collection: Collection) -> AbstractContextManager[Collection]:
+        return self.reader() if self.reader else nullcontext(collection)
 
     def _failed(self, doing: str, err: Exception) -> None:
         message = f"{doing} failed: {type(err).__name__}: {err}"
@@ -238,7 +266,9 @@ def make_retriever(settings: Settings, embedder: Embedder | None = None) -> Retr
 
     Raises `StoreError` if the store is missing or unreadable: an empty KB is never served."""
     embedder = embedder or make_embedder(settings)
-    client, collection = open_kb(settings, embedder, create=False)
+    with reading_kb(settings, embedder):  # readable, checked without keeping what reading it loads
+        pass
+    client, collection = open_kb(settings, embedder, create=False, check=False)
     return Retriever(
         client,
         collection,
@@ -246,5 +276,6 @@ def make_retriever(settings: Settings, embedder: Embedder | None = None) -> Retr
         mode=settings.retrieval_mode,
         top_k=settings.top_k,
         threshold=settings.relevance_threshold,
-        reopen=lambda: open_kb(settings, embedder, create=False, fresh=True),
+        reopen=lambda: open_kb(settings, embedder, create=False, fresh=True, check=False),
+        reader=lambda: reading_kb(settings, embedder),
     )

@@ -13,8 +13,10 @@ names it and says what to run, rather than serving an empty knowledge base.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -42,6 +44,7 @@ CHANGES_KEPT = 20
 CHANGES_MAX_CHARS = 20_000
 SQLITE_FILE = "chroma.sqlite3"  # what makes a folder an embedded Chroma store
 LOAD_HINT = "load it with `python -m ingest` (or `make kb`)"
+_SHARED_SYSTEMS = threading.Lock()  # around changes to Chroma's table of shared systems
 
 
 class StoreError(RuntimeError):
@@ -79,7 +82,8 @@ def chroma_client(settings: Settings, *, create: bool = True, fresh: bool = Fals
         private_dir(settings.data_dir)  # 0700 when created here (bot.private_files)
         path.mkdir(parents=True, exist_ok=True)
         if fresh:
-            SharedSystemClient._identifier_to_system.pop(str(path), None)
+            with _SHARED_SYSTEMS:
+                SharedSystemClient._identifier_to_system.pop(str(path), None)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except StoreError:
         raise
@@ -127,18 +131,50 @@ def kb_collection(client: ClientAPI, name: str, embedder: Embedder, *, create: b
 
 
 def open_kb(
-    settings: Settings, embedder: Embedder, *, create: bool, fresh: bool = False
+    settings: Settings, embedder: Embedder, *, create: bool, fresh: bool = False, check: bool = True
 ) -> tuple[ClientAPI, Collection]:
-    """Client and KB collection, checked readable; every failure is a `StoreError` naming the store."""
+    """Client and KB collection, checked readable unless not `check`; every failure is a
+    `StoreError` naming the store."""
     client = chroma_client(settings, create=create, fresh=fresh)
+    return client, _checked_collection(settings, client, embedder, create=create, check=check)
+
+
+def _checked_collection(
+    settings: Settings, client: ClientAPI, embedder: Embedder, *, create: bool, check: bool = True
+) -> Collection:
     try:
         collection = kb_collection(client, settings.collection, embedder, create=create)
-        collection.get(limit=1, include=["metadatas"])  # a damaged store often opens but cannot be read
+        if check:
+            collection.get(limit=1, include=["metadatas"])  # a damaged store often opens but cannot be read
     except StoreError as err:
         raise StoreError(f"{err} (store: {store_location(settings)})") from None
     except Exception as err:
         raise unreadable(settings, err) from err
-    return client, collection
+    return collection
+
+
+@contextmanager
+def reading_kb(settings: Settings, embedder: Embedder) -> Iterator[Collection]:
+    """The KB collection (checked readable, as `open_kb`) through a Chroma system no other client
+    shares, stopped on exit. An embedded client that reads a collection's records loads its HNSW
+    index and keeps it as long as its system lives: about 200 MB at 100,000 chunks, in a process
+    whose retrieval never queries it (bench_query). A server's client holds no such thing."""
+    if settings.chroma_host:
+        yield open_kb(settings, embedder, create=False)[1]
+        return
+    path = str(settings.chroma_path)
+    with _SHARED_SYSTEMS:  # a client made now finds the shared system as it was
+        shared = SharedSystemClient._identifier_to_system.pop(path, None)
+        try:
+            client = chroma_client(settings, create=False)  # a missing store: the same StoreError
+            system = SharedSystemClient._identifier_to_system.pop(path)
+        finally:
+            if shared is not None:
+                SharedSystemClient._identifier_to_system[path] = shared
+    try:
+        yield _checked_collection(settings, client, embedder, create=False)
+    finally:
+        system.stop()
 
 
 def revision(collection: Collection) -> int:

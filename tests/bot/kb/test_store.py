@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from chromadb.api.shared_system_client import SharedSystemClient
 
 from bot import cli as bot_cli
 from bot.config import Settings
@@ -18,6 +19,7 @@ from bot.kb.store import (
     changed_since,
     chroma_client,
     kb_collection,
+    reading_kb,
     revision,
     version,
 )
@@ -139,3 +141,22 @@ def test_a_damaged_store_is_a_clear_error_everywhere(settings: Settings) -> None
         assert done.returncode == code, done.stdout + done.stderr
         assert path in done.stderr and f"mv {path} {path}.broken" in done.stderr and "python -m ingest" in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_records_are_read_through_a_chroma_system_of_their_own_stopped_afterwards(settings: Settings) -> None:
+    """What reading loads (the collection's HNSW index) goes with that system; the app's clients,
+    which share one system per path, keep theirs and go on working."""
+    assert cli.main([str(settings.kb_dir), "--quiet"], settings) == 0
+    shared = kb_collection(chroma_client(settings), settings.collection, local_embedder())
+    systems = dict(SharedSystemClient._identifier_to_system)
+    with reading_kb(settings, local_embedder()) as collection:
+        assert collection.count() == shared.count() > 0
+        assert collection._client is not shared._client  # another system's API
+        assert dict(SharedSystemClient._identifier_to_system) == systems  # not one a new client would share
+    assert dict(SharedSystemClient._identifier_to_system) == systems
+    with pytest.raises(AttributeError):  # stopped: its bindings (and what they loaded) are gone
+        collection.count()
+    assert shared.get(limit=1, include=["documents"])["documents"]
+    elsewhere = settings.model_copy(update={"data_dir": settings.data_dir / "elsewhere"})
+    with pytest.raises(StoreError, match=r"no knowledge base at"), reading_kb(elsewhere, local_embedder()):
+        pass

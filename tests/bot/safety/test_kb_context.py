@@ -4,6 +4,7 @@ model weighs it (bot.safety.classifiers.local_moderator.ContextModel)."""
 from __future__ import annotations
 
 import math
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 
 from bot.config import Settings
 from bot.embedding import local_embedder
+from bot.kb import dense
 from bot.kb.retrieval import make_retriever
 from bot.safety.classifiers.local_moderator import LocalModerator
 from bot.safety.kb_context import KbEvidence, KbSnapshot, RetrieverKb, unusual_words
@@ -48,6 +50,19 @@ def test_the_retrievers_kb_is_read_per_intent(kb: Settings) -> None:
     billing, shipping = source.evidence(question, "billing"), source.evidence(question, "shipping")
     assert billing.best > shipping.best + 0.1
     assert billing.coverage > shipping.coverage
+
+
+@pytest.mark.parametrize("small", [0, 5000])  # the int8 pass, and one product (bot.kb.dense.SMALL)
+def test_the_best_cosine_is_the_best_of_the_intents_rows(kb: Settings, small: int, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(dense, "SMALL", small)
+    retriever = make_retriever(kb, local_embedder())
+    source = RetrieverKb(retriever)
+    index = retriever.index()
+    for question in ("which credit cards can I pay with?", "where is my parcel", "quantum chromodynamics"):
+        vector = local_embedder().embed([question])[0]
+        for intent in ("billing", "shipping", "all"):
+            want = (index.embeddings[index.servable(intent, date.today())] @ vector).max()
+            assert source.evidence(question, intent).best == pytest.approx(max(0.0, float(want)), abs=1e-6)
 
 
 @pytest.fixture(scope="module")
