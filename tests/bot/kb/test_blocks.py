@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,19 +15,9 @@ from bot.kb.retrieval import make_retriever
 from bot.kb.store import chroma_client, open_kb
 from ingest import cli
 from ingest.blocks import block_texts
-from tests.chroma_server import running_chroma_server
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures"
-
-
-@pytest.fixture(params=["embedded", "server"])
-def store_settings(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) -> Iterator[Settings]:
-    if request.param == "embedded":
-        yield settings
-        return
-    with running_chroma_server(tmp_path / "server") as port:
-        yield settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": port})
 
 
 def unit(seed: int) -> np.ndarray:

@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from bot.kb.store import chroma_client, kb_collection, open_kb
 from bot.pipeline import Pipeline
 from bot.wiring import build_pipeline
 from ingest import cli
-from tests.chroma_server import running_chroma_server
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -143,15 +141,6 @@ def ingest_in_another_process(settings: Settings, kb: Path) -> None:
 
 def served_texts(pipeline: Pipeline) -> str:
     return " ".join(p.text for p in pipeline.stages.retriever.search(STORAGE_QUESTION, "shipping", k=10))
-
-
-@pytest.fixture(params=["embedded", "server"])
-def store_settings(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) -> Iterator[Settings]:
-    if request.param == "embedded":
-        yield settings
-        return
-    with running_chroma_server(tmp_path / "server") as port:
-        yield settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": port})
 
 
 def test_a_running_pipeline_serves_what_another_process_ingested(store_settings: Settings, tmp_path: Path) -> None:

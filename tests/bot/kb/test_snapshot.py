@@ -1,7 +1,6 @@
 """The snapshot a running retriever refreshes after each ingest, read incrementally, equals one built
 whole from the store: same chunks, same dense and BM25 scores, same filters, same search results."""
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from bot.kb.retrieval import Retriever
 from bot.kb.snapshot import KBSnapshot, stored_ids
 from bot.kb.store import bump_revision, open_kb
 from ingest import cli
-from tests.chroma_server import running_chroma_server
 
 ROOT = Path(__file__).resolve().parents[3]
 ARTICLES = ROOT / "tests" / "fixtures" / "kb" / "articles"
@@ -64,15 +62,6 @@ def write_note(kb: Path, n: int, version: int = 1) -> None:
         other=TOPICS[(n * 3 + version) % 8],
     )  # fmt: skip
     (kb / f"note-{n:02d}.md").write_text(text)
-
-
-@pytest.fixture(params=["embedded", "server"])
-def store(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) -> Iterator[Settings]:
-    if request.param == "embedded":
-        yield settings
-        return
-    with running_chroma_server(tmp_path / "server") as port:
-        yield settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": port})
 
 
 def ingest(settings: Settings, kb: Path) -> None:
@@ -133,7 +122,7 @@ def assert_same(settings: Settings, live: Retriever) -> None:
 
 
 def test_an_incremental_refresh_equals_a_whole_build(
-    store: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     listings: list[int] = []  # ids listed (every stored id compared) rather than the articles ingest logged
     monkeypatch.setattr(snapshot, "stored_ids", lambda c: listings.append(1) or stored_ids(c))
@@ -144,38 +133,38 @@ def test_an_incremental_refresh_equals_a_whole_build(
     for n in range(30):
         write_note(kb, n)
     (kb / "staff-only.md").write_text(STAFF)
-    ingest(store, kb)
-    live = live_retriever(store)
+    ingest(store_settings, kb)
+    live = live_retriever(store_settings)
     first = live.index()
     assert first.fetched == first.size > 30 and "staff-only" not in {m["article_id"] for m in first.metadatas}
 
     write_note(kb, 30)  # added
-    ingest(store, kb)
-    assert refresh(live).fetched == chunks_of(store, "note-30") == 1  # only its chunk was read
-    assert_same(store, live)
+    ingest(store_settings, kb)
+    assert refresh(live).fetched == chunks_of(store_settings, "note-30") == 1  # only its chunk was read
+    assert_same(store_settings, live)
 
     write_note(kb, 4, version=2)  # changed: new words, and an old one's last use gone
-    ingest(store, kb)
-    assert refresh(live).fetched == chunks_of(store, "note-04") == 1
+    ingest(store_settings, kb)
+    assert refresh(live).fetched == chunks_of(store_settings, "note-04") == 1
     assert "version 2" in " ".join(live.index().documents[r] for r in live.index().row_of.values())
-    assert_same(store, live)
+    assert_same(store_settings, live)
 
     (kb / "billing-cards.md").unlink()  # deleted
-    ingest(store, kb)
+    ingest(store_settings, kb)
     assert refresh(live).fetched == 0
     assert not any(c.startswith("billing-cards::") for c in live.index().row_of)
-    assert_same(store, live)
+    assert_same(store_settings, live)
 
     assert not listings  # three ingests: each refresh read only the articles ingest named
 
     # Another writer, who names no articles: every id is compared.
-    _, collection = open_kb(store, local_embedder(), create=False, fresh=True)
+    _, collection = open_kb(store_settings, local_embedder(), create=False, fresh=True)
     gone = collection.get(where={"article_id": "note-05"}, include=[])["ids"]
     collection.delete(ids=gone)
     bump_revision(collection)
     assert refresh(live).fetched == 0 and gone[0] not in live.index().row_of
     assert len(listings) == 1
-    assert_same(store, live)
+    assert_same(store_settings, live)
 
     # A write the log does not name (an ingest that stopped half-way): the count gives it away.
     row = collection.get(where={"article_id": "note-06"}, include=["documents", "metadatas", "embeddings"])
@@ -184,14 +173,14 @@ def test_an_incremental_refresh_equals_a_whole_build(
     )
     bump_revision(collection, [])
     assert refresh(live).fetched == 1 and "note-06::copy::0" in live.index().row_of
-    assert_same(store, live)
+    assert_same(store_settings, live)
 
     for n in range(10):  # past a fifth of the snapshot: built whole again
         write_note(kb, n, version=3)
-    ingest(store, kb)
+    ingest(store_settings, kb)
     whole = refresh(live)
     assert whole.fetched == whole.size and whole.lexical.dead == 0
-    assert_same(store, live)
+    assert_same(store_settings, live)
 
 
 def test_a_refresh_with_nothing_changed_keeps_the_snapshot(settings: Settings, tmp_path: Path) -> None:
